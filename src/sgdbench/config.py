@@ -1,0 +1,170 @@
+"""Run configs: load, validate with one clear message, fill defaults, hash.
+
+Every problem with a config raises :class:`ConfigError`, which names the field
+and the fix; the CLI turns it into exit status 2 before writing anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import json
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from . import problems
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2-style floats: PyYAML would read ``1e-3`` (no dot, no sign) as a string."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str):
+    return yaml.load(text, Loader=_Loader)
+
+
+class ConfigError(ValueError):
+    """A config that cannot run; ``field`` is a dotted path such as ``schedule.k0``."""
+
+    def __init__(self, field: str, message: str, fix: str):
+        self.field, self.fix = field, fix
+        super().__init__(f"config field '{field}': {message}. Fix: {fix}")
+
+
+@cache
+def run_schema() -> dict:
+    return parse_yaml(resources.files("sgdbench").joinpath("run_schema.yaml").read_text())
+
+
+def load(path: str | Path) -> dict:
+    """Read a YAML config file into a dict (no validation)."""
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise ConfigError("<file>", f"cannot read {path}: {e.strerror}", "pass an existing file") from e
+    try:
+        cfg = parse_yaml(text)
+    except yaml.YAMLError as e:
+        raise ConfigError("<file>", f"malformed YAML in {path}: {e}", "fix the YAML syntax") from e
+    if not isinstance(cfg, dict):
+        raise ConfigError("<file>", "the top level must be a mapping", "write key: value pairs")
+    return cfg
+
+
+def _field(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _schema_fix(err: jsonschema.ValidationError) -> str:
+    kind = err.validator
+    if kind == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        return f"remove it; allowed keys are {allowed}"
+    if kind == "enum":
+        return f"use one of {err.validator_value}"
+    if kind == "type":
+        return f"give a value of type {err.validator_value}"
+    if kind in ("exclusiveMinimum", "minimum"):
+        return f"give a value {'>' if kind == 'exclusiveMinimum' else '>='} {err.validator_value}"
+    if kind == "required":
+        return "add the missing key"
+    return "see src/sgdbench/run_schema.yaml"
+
+
+def _fill_defaults(cfg: dict, schema: dict) -> None:
+    for key, sub in schema.get("properties", {}).items():
+        if key not in cfg and "default" in sub:
+            cfg[key] = copy.deepcopy(sub["default"])
+        if isinstance(cfg.get(key), dict) and sub.get("type") == "object":
+            _fill_defaults(cfg[key], sub)
+
+
+def _check_problem_params(name: str, params: dict) -> None:
+    sig = inspect.signature(problems.REGISTRY[name])
+    for key, value in params.items():
+        where = f"problem.params.{key}"
+        if key not in sig.parameters:
+            raise ConfigError(where, f"unknown parameter of problem '{name}'",
+                              f"use some of {sorted(sig.parameters)}")
+        default = sig.parameters[key].default
+        expected = type(default) if default is not None and default is not inspect.Parameter.empty else None
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if expected is not None and not isinstance(value, expected):
+            raise ConfigError(where, f"expected {expected.__name__}, got {value!r}",
+                              f"give a {expected.__name__}")
+
+
+def resolve(raw: dict) -> dict:
+    """Validate ``raw`` and return it with every default filled in."""
+    cfg = copy.deepcopy(raw)
+    errors = sorted(jsonschema.Draft202012Validator(run_schema()).iter_errors(cfg),
+                    key=lambda e: (len(e.path), list(map(str, e.path))))
+    if errors:
+        err = errors[0]
+        field = _field(err.path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            field = _field([*err.path, extra[0]]) if extra else field
+            raise ConfigError(field, "unknown key", _schema_fix(err))
+        if err.validator == "required":
+            missing = [k for k in err.validator_value if k not in err.instance]
+            raise ConfigError(_field([*err.path, missing[0]]), "missing", _schema_fix(err))
+        raise ConfigError(field, err.message, _schema_fix(err))
+    _fill_defaults(cfg, run_schema())
+
+    name = cfg["problem"]["name"]
+    if name not in problems.REGISTRY:
+        raise ConfigError("problem.name", f"unknown problem {name!r}",
+                          f"use one of {sorted(problems.REGISTRY)} (see `sgdbench problems`)")
+    cfg["problem"].setdefault("params", {})
+    _check_problem_params(name, cfg["problem"]["params"])
+    return cfg
+
+
+def build_problem(cfg: dict) -> problems.Problem:
+    """Construct the config's problem; a constructor's ValueError becomes a ConfigError."""
+    name, params = cfg["problem"]["name"], cfg["problem"]["params"]
+    try:
+        problem = problems.build(name, **params)
+    except (ValueError, TypeError) as e:
+        raise ConfigError("problem.params", str(e), "change the problem's parameters") from e
+    for i, b in enumerate(cfg["batch_sizes"]):
+        if b > problem.n:
+            raise ConfigError(f"batch_sizes.{i}", f"batch size {b} exceeds n = {problem.n}",
+                              f"use a batch size between 1 and {problem.n}")
+    if cfg.get("x0") is not None:
+        problem = _with_start(problem, cfg["x0"])
+    return problem
+
+
+def _with_start(problem: problems.Problem, x0: Any) -> problems.Problem:
+    import dataclasses
+
+    import numpy as np
+
+    try:
+        start = np.broadcast_to(np.asarray(x0, dtype=np.float64), problem.x0.shape)
+    except (ValueError, TypeError) as e:
+        raise ConfigError("x0", f"cannot use {x0!r} as a start of shape {problem.x0.shape}",
+                          "give a number or a list of the problem's dimension") from e
+    return dataclasses.replace(problem, x0=problem.x0.at[...].set(start))
+
+
+def config_hash(cfg: dict) -> str:
+    """sha256 of the resolved config in canonical JSON (the run_id is its first 16 hex digits)."""
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -1,0 +1,174 @@
+"""The compiled SGD engine: a grid of chains (seeds × step sizes) in one program.
+
+One call runs every chain of one (problem, sampler, batch size) for the same
+number of steps: ``lax.scan`` over checkpoint segments, a ``fori_loop`` over the
+steps inside each segment, ``vmap`` over seeds and step sizes inside the step.
+Step sizes and the index stream are array inputs, so one compilation serves
+every step size and seed of a given shape. Chains with the same seed read the
+same index stream whatever their step size (common random numbers).
+
+A chain whose iterate becomes non-finite, or whose ‖x − x*‖² exceeds
+``divergence_factor · (1 + ‖x0 − x*‖²)``, is frozen at its last good iterate and
+flagged with the step at which it diverged; it is never dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import samplers
+from .problems import Problem
+from .schedules import Schedule
+
+METRICS = ("loss_gap", "dist_sq", "grad_norm_sq")
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """Metrics of every chain at every checkpoint.
+
+    ``metrics[name]`` has shape (checkpoints, seeds, step_sizes); ``x`` is the
+    iterate for 1-D problems (same shape) or None; ``diverged_at`` (seeds,
+    step_sizes) is the step at which a chain diverged, −1 if it did not.
+    """
+
+    steps: np.ndarray
+    metrics: dict[str, np.ndarray]
+    x: np.ndarray | None
+    diverged_at: np.ndarray
+    compile_seconds: float
+    run_seconds: float
+
+
+def checkpoint_steps(total: int, epoch_end_steps, log_points: int) -> np.ndarray:
+    """Step 0, ``log_points`` log-spaced steps up to ``total``, and every epoch end."""
+    logs = np.round(np.geomspace(1, total, max(log_points, 1))).astype(np.int64)
+    grid = np.concatenate([[0, total], logs, np.asarray(epoch_end_steps, dtype=np.int64)])
+    return np.unique(np.clip(grid, 0, total))
+
+
+def _device_view(problem: Problem, dtype) -> Problem:
+    """The problem as the compiled program sees it: arrays in ``dtype``, no host facts.
+
+    Dropping constants/info/params keeps them out of the jit cache key, so
+    problems of the same shape share one compilation.
+    """
+    p = problem.astype(dtype)
+    return replace(p, name="", constants={}, info={}, params={}, test_data=None)
+
+
+@partial(jax.jit, static_argnames=("schedule", "epoch_num", "epoch_den"))
+def _simulate(p, idx, gammas, seg_start, seg_end, limit, *, schedule, epoch_num, epoch_den):
+    dtype = p.x0.dtype
+    n_seeds, n_gammas = idx.shape[0], gammas.shape[0]
+    x = jnp.broadcast_to(p.x0, (n_seeds, n_gammas) + p.x0.shape)
+    diverged_at = jnp.full((n_seeds, n_gammas), -1, dtype=jnp.int32)
+    over_chains = lambda f: jax.vmap(jax.vmap(f))  # noqa: E731  (seeds, step sizes)
+    sq_dist = lambda xi: jnp.sum((xi - p.x_star) ** 2)  # noqa: E731
+
+    def metrics(x):
+        def one(xi):
+            g = p.grad(xi)
+            return p.loss_gap(xi), sq_dist(xi), jnp.sum(g**2)
+
+        return over_chains(one)(x)
+
+    def step(t, carry):
+        x, diverged_at = carry
+        k = t if epoch_num == 0 else (t * epoch_num) // epoch_den
+        gamma_t = (gammas * schedule.factor(k)).astype(dtype)
+        batch = jax.lax.dynamic_index_in_dim(idx, t, axis=1, keepdims=False)  # (seeds, b)
+
+        def update(xs, ib):  # one seed: all its step sizes share the batch
+            grads = jax.vmap(p.batch_grad, in_axes=(0, None))(xs, ib)
+            return xs - gamma_t.reshape((-1,) + (1,) * (xs.ndim - 1)) * grads
+
+        x_new = jax.vmap(update)(x, batch)
+        dist = over_chains(sq_dist)(x_new)
+        bad = ~jnp.isfinite(dist) | (dist > limit)
+        diverged_at = jnp.where(bad & (diverged_at < 0), t + 1, diverged_at)
+        frozen = (diverged_at >= 0).reshape(diverged_at.shape + (1,) * p.x0.ndim)
+        return jnp.where(frozen, x, x_new), diverged_at
+
+    def segment(carry, bounds):
+        carry = jax.lax.fori_loop(bounds[0], bounds[1], step, carry)
+        return carry, (metrics(carry[0]), carry[0], carry[1])
+
+    _, (mets, xs, div) = jax.lax.scan(segment, (x, diverged_at), (seg_start, seg_end))
+    return mets, xs, div
+
+
+def run_grid(
+    problem: Problem,
+    sampler: str,
+    batch_size: int,
+    step_sizes,
+    seeds,
+    epochs: float,
+    schedule: Schedule = Schedule(),
+    dtype: str = "float32",
+    last_batch: str = "carry",
+    log_points: int = 50,
+    divergence_factor: float = 1e6,
+    index_stream: np.ndarray | None = None,
+) -> GridResult:
+    """Run every (seed, step size) chain of one sampler and batch size.
+
+    ``index_stream`` (seeds, steps, b) overrides the sampler, for tests that
+    replay a given stream.
+    """
+    n, b = problem.n, batch_size
+    total = samplers.num_steps(n, b, epochs, last_batch)
+    if index_stream is None:
+        index_stream = samplers.index_streams(sampler, n, b, total, seeds, last_batch)
+    total = index_stream.shape[1]
+    ends = samplers.epoch_ends(n, b, total, last_batch)
+    steps = checkpoint_steps(total, ends, log_points)
+    seg_start = np.concatenate([[0], steps[:-1]]).astype(np.int32)
+    seg_end = steps.astype(np.int32)
+
+    p = _device_view(problem, dtype)
+    x0_dist = float(np.sum((np.asarray(problem.x0) - np.asarray(problem.x_star)) ** 2))
+    if schedule.per == "step":
+        epoch_num, epoch_den = 0, 1
+    elif last_batch == "carry":
+        epoch_num, epoch_den = b, n
+    else:
+        epoch_num, epoch_den = 1, n // b
+    args = (
+        p,
+        jnp.asarray(index_stream, dtype=jnp.int32),
+        jnp.asarray(step_sizes, dtype=jnp.float64),
+        jnp.asarray(seg_start),
+        jnp.asarray(seg_end),
+        jnp.asarray(divergence_factor * (1.0 + x0_dist), dtype=dtype),
+    )
+    static = dict(schedule=schedule, epoch_num=epoch_num, epoch_den=epoch_den)
+
+    t0 = time.perf_counter()
+    compiled = _simulate.lower(*args, **static).compile()
+    t1 = time.perf_counter()
+    (gap, dist, gnorm), xs, div = jax.block_until_ready(compiled(*args))
+    t2 = time.perf_counter()
+
+    x_path = None
+    if problem.dim == 1:
+        x_path = np.asarray(xs).reshape(xs.shape[:3])
+    return GridResult(
+        steps=steps,
+        metrics={
+            "loss_gap": np.asarray(gap, dtype=np.float64),
+            "dist_sq": np.asarray(dist, dtype=np.float64),
+            "grad_norm_sq": np.asarray(gnorm, dtype=np.float64),
+        },
+        x=None if x_path is None else x_path.astype(np.float64),
+        diverged_at=np.asarray(div[-1]),
+        compile_seconds=t1 - t0,
+        run_seconds=t2 - t1,
+    )

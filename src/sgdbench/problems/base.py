@@ -1,0 +1,168 @@
+"""The finite-sum problem type shared by every problem in the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ExampleLoss = Callable[[jax.Array, Mapping[str, jax.Array]], jax.Array]
+GapFn = Callable[["Problem", jax.Array], jax.Array]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """f(x) = (1/n) Σ_i f_i(x), an immutable pytree.
+
+    Array leaves: ``data`` (a mapping of arrays whose leading axis is the
+    example index), ``x0``, ``x_star`` and ``f_star``. Everything else is static
+    and part of the compiled program's identity.
+
+    ``example_loss(x, row)`` is f_i for one example ``row`` (the data mapping
+    indexed at i). Gradients come from ``jax.grad``. ``exact_gap`` optionally
+    computes f(x) − f* without subtracting two nearly equal numbers.
+    ``constants`` holds L, L_max, mu, sigma_star_sq where they are defined
+    (float64, host side); ``info`` holds other host-side facts (e.g. a region of
+    confusion) and ``params`` the constructor arguments.
+    """
+
+    name: str
+    example_loss: ExampleLoss
+    data: Mapping[str, jax.Array]
+    x0: jax.Array
+    x_star: jax.Array
+    f_star: jax.Array
+    exact_gap: GapFn | None = None
+    constants: Mapping[str, float] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    test_data: Mapping[str, jax.Array] | None = None
+
+    # ---- sizes -------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return int(next(iter(self.data.values())).shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(np.prod(self.x0.shape))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.x0.dtype)
+
+    # ---- the finite sum ----------------------------------------------------
+    def example_losses(self, x: jax.Array, data: Mapping[str, jax.Array] | None = None):
+        """Vector of f_i(x) over all examples of ``data`` (default: training data)."""
+        rows = self.data if data is None else data
+        return jax.vmap(self.example_loss, in_axes=(None, 0))(x, rows)
+
+    def loss(self, x: jax.Array) -> jax.Array:
+        return jnp.mean(self.example_losses(x))
+
+    def grad(self, x: jax.Array) -> jax.Array:
+        return jax.grad(self.loss)(x)
+
+    def batch_loss(self, x: jax.Array, idx: jax.Array) -> jax.Array:
+        rows = jax.tree_util.tree_map(lambda a: a[idx], self.data)
+        return jnp.mean(self.example_losses(x, rows))
+
+    def batch_grad(self, x: jax.Array, idx: jax.Array) -> jax.Array:
+        """Mean of ∇f_i(x) over the indices ``idx`` (repeats count twice)."""
+        return jax.grad(self.batch_loss)(x, idx)
+
+    def example_grads(self, x: jax.Array) -> jax.Array:
+        """All per-example gradients, shape (n, *x.shape)."""
+        return jax.vmap(jax.grad(self.example_loss), in_axes=(None, 0))(x, self.data)
+
+    def loss_gap(self, x: jax.Array) -> jax.Array:
+        """f(x) − f*, cancellation-free where the problem provides a formula."""
+        if self.exact_gap is not None:
+            return self.exact_gap(self, x)
+        return self.loss(x) - self.f_star
+
+    # ---- conversions -------------------------------------------------------
+    def astype(self, dtype) -> Problem:
+        """The same problem with every floating leaf cast to ``dtype``."""
+
+        def cast(a):
+            a = jnp.asarray(a)
+            return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
+
+        return replace(
+            self,
+            data={k: cast(v) for k, v in self.data.items()},
+            x0=cast(self.x0),
+            x_star=cast(self.x_star),
+            f_star=cast(self.f_star),
+            test_data=None
+            if self.test_data is None
+            else {k: cast(v) for k, v in self.test_data.items()},
+        )
+
+
+def _flatten(p: Problem):
+    children = (dict(p.data), p.x0, p.x_star, p.f_star, p.test_data)
+    aux = (
+        p.name,
+        p.example_loss,
+        p.exact_gap,
+        tuple(sorted(p.constants.items())),
+        _freeze(p.info),
+        _freeze(p.params),
+    )
+    return children, aux
+
+
+def _unflatten(aux, children):
+    name, example_loss, exact_gap, constants, info, params = aux
+    data, x0, x_star, f_star, test_data = children
+    return Problem(
+        name=name,
+        example_loss=example_loss,
+        data=data,
+        x0=x0,
+        x_star=x_star,
+        f_star=f_star,
+        exact_gap=exact_gap,
+        constants=dict(constants),
+        info=dict(info),
+        params=dict(params),
+        test_data=test_data,
+    )
+
+
+def _freeze(mapping: Mapping[str, Any]) -> tuple:
+    """A hashable view of a flat mapping of plain values (part of the jit key)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in mapping.items()))
+
+
+jax.tree_util.register_pytree_node(Problem, _flatten, _unflatten)
+
+
+def make_problem(
+    name: str,
+    example_loss: ExampleLoss,
+    data: Mapping[str, np.ndarray],
+    x0: np.ndarray,
+    x_star: np.ndarray,
+    f_star: float,
+    **kwargs: Any,
+) -> Problem:
+    """Build a float64 :class:`Problem` from host arrays."""
+    f64 = lambda a: jnp.asarray(np.asarray(a, dtype=np.float64))  # noqa: E731
+    test = kwargs.pop("test_data", None)
+    return Problem(
+        name=name,
+        example_loss=example_loss,
+        data={k: f64(v) for k, v in data.items()},
+        x0=f64(x0),
+        x_star=f64(x_star),
+        f_star=f64(f_star),
+        test_data=None if test is None else {k: f64(v) for k, v in test.items()},
+        **kwargs,
+    )

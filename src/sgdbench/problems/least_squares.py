@@ -1,0 +1,57 @@
+"""d-dimensional least squares f_i(x) = ½(a_iᵀx − b_i)² with a chosen condition number."""
+
+import jax.numpy as jnp
+import numpy as np
+
+from .base import Problem, make_problem
+
+
+def _example_loss(x, row):
+    return 0.5 * (jnp.dot(row["a"], x) - row["b"]) ** 2
+
+
+def _gap(p: Problem, x):
+    # f(x) − f* = (1/2n)‖A(x − x*)‖² exactly (the residual at x* is orthogonal to range A).
+    return 0.5 * jnp.mean((p.data["a"] @ (x - p.x_star)) ** 2)
+
+
+def build(
+    n: int = 1000, d: int = 10, cond: float = 10.0, noise: float = 0.1, seed: int = 0
+) -> Problem:
+    """A = Q S Vᵀ with H = AᵀA/n having eigenvalues log-spaced from 1 down to 1/cond.
+
+    Args:
+      n: examples; d: dimension (d ≤ n).
+      cond: condition number κ = L/μ of the Hessian.
+      noise: standard deviation of the label noise (σ*² grows with it).
+      seed: seed of the NumPy generator.
+    """
+    if d > n:
+        raise ValueError(f"least_squares needs d <= n, got d={d}, n={n}")
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((n, d)))
+    v, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    eig = np.geomspace(1.0, 1.0 / cond, d)
+    a = (q * np.sqrt(n * eig)) @ v.T
+    x_true = rng.standard_normal(d)
+    b = a @ x_true + noise * rng.standard_normal(n)
+    x_star = v @ ((q.T @ b) / np.sqrt(n * eig))  # exact solution via the SVD we built
+    resid = a @ x_star - b
+    x_star -= np.linalg.solve(a.T @ a, a.T @ resid)  # one step of iterative refinement
+    resid = a @ x_star - b
+    return make_problem(
+        "least_squares",
+        _example_loss,
+        data={"a": a, "b": b},
+        x0=np.zeros(d),
+        x_star=x_star,
+        f_star=0.5 * float(np.mean(resid**2)),
+        exact_gap=_gap,
+        constants={
+            "L": float(eig.max()),
+            "L_max": float(np.max(np.sum(a**2, axis=1))),
+            "mu": float(eig.min()),
+            "sigma_star_sq": float(np.mean(np.sum((a * resid[:, None]) ** 2, axis=1))),
+        },
+        params={"n": n, "d": d, "cond": cond, "noise": noise, "seed": seed},
+    )

@@ -1,0 +1,100 @@
+"""L2-regularised logistic regression, f_i(x) = log(1 + exp(−y_i a_iᵀx)) + (λ/2)‖x‖².
+
+Data: a seeded synthetic set or scikit-learn's bundled breast-cancer data
+(shipped with the package, no network). Features are standardised; with
+``intercept`` a constant feature is appended (and regularised like the rest).
+"""
+
+import jax.numpy as jnp
+import numpy as np
+
+from .base import Problem, make_problem
+
+
+def _example_loss(x, row):
+    margin = row["y"] * jnp.dot(row["a"], x)
+    return jnp.logaddexp(0.0, -margin) + 0.5 * row["reg"] * jnp.sum(x**2)
+
+
+def _load(dataset: str, n: int, d: int, seed: int):
+    if dataset == "breast_cancer":
+        from sklearn.datasets import load_breast_cancer
+
+        a, y01 = load_breast_cancer(return_X_y=True)
+    elif dataset == "synthetic":
+        rng = np.random.default_rng(seed)
+        a = rng.standard_normal((n, d))
+        w = rng.standard_normal(d)
+        y01 = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-a @ w))).astype(int)
+    else:
+        raise ValueError(f"logistic: unknown dataset {dataset!r}; use 'synthetic' or 'breast_cancer'")
+    return a.astype(np.float64), np.where(y01 > 0, 1.0, -1.0)
+
+
+def _newton_minimiser(a, y, reg, tol=1e-14, max_iter=100):
+    """Damped Newton in float64: the objective is reg-strongly convex."""
+    n, d = a.shape
+    x = np.zeros(d)
+
+    def value(x):
+        return np.mean(np.logaddexp(0.0, -y * (a @ x))) + 0.5 * reg * x @ x
+
+    for _ in range(max_iter):
+        s = 1.0 / (1.0 + np.exp(y * (a @ x)))  # σ(−y aᵀx)
+        g = -(a.T @ (y * s)) / n + reg * x
+        if np.linalg.norm(g) <= tol:
+            break
+        hess = (a.T * (s * (1 - s))) @ a / n + reg * np.eye(d)
+        step = np.linalg.solve(hess, g)
+        t, f0 = 1.0, value(x)
+        while value(x - t * step) > f0 - 0.25 * t * g @ step and t > 1e-10:
+            t *= 0.5
+        x = x - t * step
+    return x, value(x)
+
+
+def build(
+    dataset: str = "synthetic",
+    n: int = 1000,
+    d: int = 10,
+    reg: float = 1e-2,
+    intercept: bool = True,
+    seed: int = 0,
+) -> Problem:
+    """Args:
+    dataset: 'synthetic' (n × d Gaussian features, labels from a logistic model)
+      or 'breast_cancer' (569 × 30; n and d are ignored).
+    reg: λ > 0, the L2 weight (also the strong-convexity constant μ).
+    intercept: append a constant feature.
+    seed: seed of the synthetic data.
+    """
+    a, y = _load(dataset, n, d, seed)
+    a = (a - a.mean(axis=0)) / np.where(a.std(axis=0) > 0, a.std(axis=0), 1.0)
+    if intercept:
+        a = np.hstack([a, np.ones((a.shape[0], 1))])
+    x_star, f_star = _newton_minimiser(a, y, reg)
+    margins = y * (a @ x_star)
+    s = 1.0 / (1.0 + np.exp(margins))
+    per_example_grads = -(a * (y * s)[:, None]) + reg * x_star
+    return make_problem(
+        "logistic",
+        _example_loss,
+        data={"a": a, "y": y, "reg": np.full(a.shape[0], reg)},
+        x0=np.zeros(a.shape[1]),
+        x_star=x_star,
+        f_star=f_star,
+        constants={
+            "L": float(np.linalg.eigvalsh(a.T @ a / a.shape[0]).max() / 4 + reg),
+            "L_max": float(np.max(np.sum(a**2, axis=1)) / 4 + reg),
+            "mu": float(reg),
+            "sigma_star_sq": float(np.mean(np.sum(per_example_grads**2, axis=1))),
+        },
+        params={
+            "dataset": dataset,
+            "n": n,
+            "d": d,
+            "reg": reg,
+            "intercept": intercept,
+            "seed": seed,
+        },
+    )

@@ -1,0 +1,132 @@
+"""Tidy results: one row per chain × checkpoint, written atomically, with provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, samplers
+from .engine import GridResult
+
+COLUMNS = [
+    "run_id", "experiment", "problem", "sampler", "batch_size", "schedule", "step_size",
+    "seed", "step", "epoch", "grad_evals", "loss_gap", "dist_sq", "grad_norm_sq", "x",
+    "test_loss", "test_acc", "diverged", "diverged_at", "dtype",
+]  # fmt: skip
+
+
+def tidy_rows(
+    result: GridResult,
+    *,
+    run_id: str,
+    experiment: str,
+    problem: str,
+    n: int,
+    sampler: str,
+    batch_size: int,
+    schedule: str,
+    step_sizes,
+    seeds,
+    dtype: str,
+    last_batch: str,
+) -> pd.DataFrame:
+    """Flatten a GridResult (checkpoints × seeds × step sizes) into long format."""
+    steps, seeds, gammas = result.steps, np.asarray(seeds), np.asarray(step_sizes, dtype=float)
+    c, s, g = len(steps), len(seeds), len(gammas)
+    step_col = np.repeat(steps, s * g)
+    div_at = np.broadcast_to(result.diverged_at, (c, s, g)).reshape(-1)
+    diverged = (div_at >= 0) & (div_at <= step_col)
+    x = result.x.reshape(-1) if result.x is not None else np.full(c * s * g, np.nan)
+    frame = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "experiment": experiment,
+            "problem": problem,
+            "sampler": sampler,
+            "batch_size": np.int64(batch_size),
+            "schedule": schedule,
+            "step_size": np.tile(np.repeat(gammas[None, :], s, axis=0).reshape(-1), c),
+            "seed": np.tile(np.repeat(seeds, g), c).astype(np.int64),
+            "step": step_col.astype(np.int64),
+            "epoch": samplers.epoch_of_step(step_col, n, batch_size, last_batch),
+            "grad_evals": (step_col * batch_size).astype(np.int64),
+            **{k: v.reshape(-1) for k, v in result.metrics.items()},
+            "x": x if result.x is not None else pd.array([None] * (c * s * g), dtype="Float64"),
+            "test_loss": pd.array([None] * (c * s * g), dtype="Float64"),
+            "test_acc": pd.array([None] * (c * s * g), dtype="Float64"),
+            "diverged": diverged,
+            "diverged_at": pd.array(np.where(div_at >= 0, div_at, -1), dtype="Int64"),
+            "dtype": dtype,
+        }
+    )
+    frame.loc[frame["diverged_at"] < 0, "diverged_at"] = pd.NA
+    return frame[COLUMNS]
+
+
+def write_atomic(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename into place, so a killed job leaves no complete-looking file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, compression="zstd"))
+
+
+def write_json(obj: dict, path: Path) -> None:
+    def write(tmp):
+        Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+    write_atomic(path, write)
+
+
+def git_commit() -> str:
+    """HEAD of the checkout sgdbench runs from, with '-dirty' if it has changes; 'unknown' outside git."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
+def environment() -> dict:
+    """Versions, backend and device: what a reader needs to judge a timing or a number."""
+    import jax
+
+    versions = {}
+    for pkg in ("jax", "jaxlib", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    devices = jax.devices()
+    return {
+        "sgdbench": __version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "backend": jax.default_backend(),
+        "device": f"{devices[0].platform}:{getattr(devices[0], 'device_kind', 'unknown')}",
+        "device_count": len(devices),
+    }
