@@ -117,11 +117,13 @@ def run_grid(
     log_points: int = 50,
     divergence_factor: float = 1e6,
     index_stream: np.ndarray | None = None,
+    checkpoints: np.ndarray | None = None,
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler and batch size.
 
     ``index_stream`` (seeds, steps, b) overrides the sampler, for tests that
-    replay a given stream.
+    replay a given stream; ``checkpoints`` (increasing steps, 0 … total)
+    overrides the log-spaced grid, e.g. ``np.arange(total + 1)`` for every step.
     """
     n, b = problem.n, batch_size
     total = samplers.num_steps(n, b, epochs, last_batch)
@@ -129,7 +131,10 @@ def run_grid(
         index_stream = samplers.index_streams(sampler, n, b, total, seeds, last_batch)
     total = index_stream.shape[1]
     ends = samplers.epoch_ends(n, b, total, last_batch)
-    steps = checkpoint_steps(total, ends, log_points)
+    steps = checkpoint_steps(total, ends, log_points) if checkpoints is None else checkpoints
+    steps = np.asarray(steps, dtype=np.int64)
+    if steps[0] < 0 or steps[-1] > total or np.any(np.diff(steps) <= 0):
+        raise ValueError(f"checkpoints must increase strictly within [0, {total}]")
     seg_start = np.concatenate([[0], steps[:-1]]).astype(np.int32)
     seg_end = steps.astype(np.int32)
 

@@ -1,0 +1,118 @@
+"""The compiled engine against plain NumPy loops on the same index stream."""
+
+import numpy as np
+import pytest
+
+from sgdbench import engine, problems, samplers
+from sgdbench.schedules import Schedule
+
+
+def _numpy_grad(problem, x, idx):
+    """Mini-batch gradient written out by hand (independent of jax.grad)."""
+    if problem.name == "least_squares":
+        a, b = np.asarray(problem.data["a"])[idx], np.asarray(problem.data["b"])[idx]
+        return a.T @ (a @ x - b) / len(idx)
+    if problem.name == "logistic":
+        a, y = np.asarray(problem.data["a"])[idx], np.asarray(problem.data["y"])[idx]
+        reg = float(problem.data["reg"][0])
+        s = 1.0 / (1.0 + np.exp(y * (a @ x)))
+        return -(a.T @ (y * s)) / len(idx) + reg * x
+    raise NotImplementedError(problem.name)
+
+
+def _numpy_loop(problem, stream, gamma, schedule_fn):
+    """Iterates x_0 … x_T of plain SGD with step gamma · schedule_fn(t)."""
+    x = np.asarray(problem.x0, dtype=np.float64).copy()
+    path = [x.copy()]
+    for t, idx in enumerate(stream):
+        x = x - gamma * schedule_fn(t) * _numpy_grad(problem, x, idx)
+        path.append(x.copy())
+    return np.array(path)
+
+
+@pytest.mark.parametrize(
+    "name,params,sampler,b,schedule,per_epoch",
+    [
+        ("least_squares", {"n": 40, "d": 5, "cond": 20.0}, "rr", 4, Schedule("inv", 3.0, "epoch"), True),
+        ("logistic", {"n": 60, "d": 4}, "wr", 3, Schedule("inv_sqrt", 5.0, "step"), False),
+    ],
+)
+def test_engine_matches_numpy_loop_step_for_step(name, params, sampler, b, schedule, per_epoch):
+    p = problems.build(name, **params)
+    gammas, seeds = [0.05, 0.01], [0, 1]
+    total = samplers.num_steps(p.n, b, 3)
+    stream = samplers.index_streams(sampler, p.n, b, total, seeds)
+    res = engine.run_grid(p, sampler, b, gammas, seeds, 3, schedule, "float64",
+                          index_stream=stream, checkpoints=np.arange(total + 1))  # fmt: skip
+    assert res.steps.tolist() == list(range(total + 1))
+    x_star = np.asarray(p.x_star)
+    for si, _ in enumerate(seeds):
+        for gi, gamma in enumerate(gammas):
+            k_of = (lambda t: (t * b) // p.n) if per_epoch else (lambda t: t)
+            path = _numpy_loop(p, stream[si], gamma, lambda t: float(schedule.factor(k_of(t))))
+            ref_dist = np.sum((path - x_star) ** 2, axis=1)
+            ref_gap = np.array([float(p.loss(x)) for x in path]) - float(p.f_star)
+            np.testing.assert_allclose(res.metrics["dist_sq"][:, si, gi], ref_dist, rtol=1e-10, atol=1e-14)
+            np.testing.assert_allclose(res.metrics["loss_gap"][:, si, gi], ref_gap, rtol=1e-8, atol=1e-13)
+    assert (res.diverged_at == -1).all()
+
+
+def test_running_mean_with_harmonic_steps():
+    """γ_k = 1/(k+1) on mean estimation makes x_k the mean of the first k samples."""
+    p = problems.build("mean_estimation", n=30, seed=4)
+    a = np.asarray(p.data["a"]).ravel()
+    for sampler in ("wr", "rr"):
+        total = 2 * p.n
+        res = engine.run_grid(p, sampler, 1, [1.0], [0, 1, 2], 2, Schedule("inv", 1.0), "float64",
+                              checkpoints=np.arange(total + 1))  # fmt: skip
+        stream = samplers.index_streams(sampler, p.n, 1, total, [0, 1, 2])
+        for s in range(3):
+            running = np.cumsum(a[stream[s, :, 0]]) / np.arange(1, total + 1)
+            np.testing.assert_allclose(res.x[1:, s, 0], running, rtol=1e-12)
+            if sampler == "rr":  # a full epoch without replacement returns ā exactly
+                assert abs(res.x[p.n, s, 0] - a.mean()) < 1e-14
+
+
+def test_too_large_step_is_flagged_with_its_step_and_frozen():
+    p = problems.build("least_squares", n=50, d=4, cond=10.0)
+    big = 20.0 / p.constants["L_max"]
+    stream = samplers.index_streams("wr", p.n, 1, 200, [0])
+    res = engine.run_grid(p, "wr", 1, [0.01, big], [0], 4, Schedule(), "float64",
+                          divergence_factor=1e6, index_stream=stream,
+                          checkpoints=np.arange(201))  # fmt: skip
+    assert res.diverged_at[0, 0] == -1
+    path = _numpy_loop(p, stream[0], big, lambda t: 1.0)
+    dist = np.sum((path - np.asarray(p.x_star)) ** 2, axis=1)
+    limit = 1e6 * (1 + dist[0])
+    expected = int(np.argmax(~np.isfinite(dist) | (dist > limit)))
+    assert expected > 0 and res.diverged_at[0, 1] == expected
+    frozen = res.metrics["dist_sq"][expected:, 0, 1]
+    assert np.all(np.isfinite(frozen)) and np.all(frozen == frozen[0])
+    np.testing.assert_allclose(frozen[0], dist[expected - 1], rtol=1e-10)
+
+
+def test_common_random_numbers_and_determinism():
+    p = problems.build("least_squares", n=100, d=6)
+    kw = dict(sampler="rr", batch_size=2, seeds=[3, 4], epochs=2, dtype="float64")
+    both = engine.run_grid(p, step_sizes=[0.02, 0.05], **kw)
+    alone = engine.run_grid(p, step_sizes=[0.05], **kw)
+    np.testing.assert_allclose(both.metrics["dist_sq"][:, :, 1], alone.metrics["dist_sq"][:, :, 0], rtol=1e-12)
+    again = engine.run_grid(p, step_sizes=[0.02, 0.05], **kw)
+    for k in engine.METRICS:
+        np.testing.assert_array_equal(both.metrics[k], again.metrics[k])
+
+
+def test_float32_run_stays_float32_and_close_to_float64():
+    p = problems.build("least_squares", n=100, d=6)
+    kw = dict(sampler="wr", batch_size=4, step_sizes=[0.05], seeds=[0], epochs=2)
+    r32 = engine.run_grid(p, dtype="float32", **kw)
+    r64 = engine.run_grid(p, dtype="float64", **kw)
+    np.testing.assert_allclose(r32.metrics["dist_sq"], r64.metrics["dist_sq"], rtol=1e-3)
+
+
+def test_checkpoints_include_start_end_and_epoch_ends():
+    p = problems.build("least_squares", n=100, d=3)
+    res = engine.run_grid(p, "rr", 3, [0.01], [0], 4, log_points=10)
+    ends = samplers.epoch_ends(100, 3, res.steps[-1])
+    assert res.steps[0] == 0 and res.steps[-1] == samplers.num_steps(100, 3, 4)
+    assert set(ends) <= set(res.steps)

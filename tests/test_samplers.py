@@ -1,0 +1,111 @@
+"""Sampler distributions against exact combinatorial references."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sgdbench import samplers
+from sgdbench.samplers import index_stream
+
+
+def _chisq_uniform(labels, categories, alpha):
+    counts = np.array([np.sum(labels == c) for c in categories])
+    assert counts.sum() == len(labels)
+    p = stats.chisquare(counts).pvalue
+    assert p > alpha, f"uniformity rejected: p={p:.2e}, counts={counts}"
+
+
+def test_wr_indices_uniform_and_pairs_independent(alpha):
+    n = 10
+    s = index_stream("wr", n, 3, 20_000, seed=1)
+    assert s.shape == (20_000, 3) and s.dtype == np.int32
+    _chisq_uniform(s.ravel(), range(n), alpha)
+    flat = s.ravel()
+    pairs = flat[:-1:2] * n + flat[1::2]  # disjoint consecutive pairs
+    _chisq_uniform(pairs, range(n * n), alpha)
+
+
+@pytest.mark.parametrize("b", [1, 2, 4])
+def test_rr_every_epoch_is_a_permutation(b):
+    n = 8  # b divides n here; the carry rule is tested separately
+    s = index_stream("rr", n, b, steps=50 * n // b, seed=3)
+    epochs = s.reshape(-1, n)
+    assert all(sorted(e) == list(range(n)) for e in epochs)
+    assert len({tuple(e) for e in epochs}) > 1  # reshuffled, not repeated
+
+
+def test_rr_permutations_exactly_uniform(alpha):
+    n, epochs = 4, 24 * 400
+    s = index_stream("rr", n, 1, steps=n * epochs, seed=5).reshape(epochs, n)
+    perms = list(itertools.permutations(range(n)))
+    codes = np.array([perms.index(tuple(row)) for row in s])
+    _chisq_uniform(codes, range(math.factorial(n)), alpha)
+
+
+def test_so_epochs_identical_and_uniform_over_seeds(alpha):
+    n = 4
+    s = index_stream("so", n, 2, steps=20, seed=0).reshape(-1, n)
+    assert (s == s[0]).all() and sorted(s[0]) == list(range(n))
+    perms = list(itertools.permutations(range(n)))
+    codes = np.array([perms.index(tuple(index_stream("so", n, 1, n, seed=k)[:, 0]))
+                      for k in range(24 * 150)])  # fmt: skip
+    _chisq_uniform(codes, range(24), alpha)
+
+
+def test_cyclic_is_fixed_order():
+    s = index_stream("cyclic", 5, 1, steps=12, seed=9)
+    np.testing.assert_array_equal(s[:, 0], np.arange(12) % 5)
+
+
+@pytest.mark.parametrize("n,b", [(7, 2), (7, 3), (30, 5)])  # rejection and permutation paths
+def test_wor_batches_distinct_and_subsets_uniform(n, b, alpha):
+    s = index_stream("wor", n, b, steps=min(math.comb(n, b) * 60, 6000), seed=2)
+    assert all(len(set(row)) == b for row in s)
+    if math.comb(n, b) <= 40:
+        subsets = {c: k for k, c in enumerate(itertools.combinations(range(n), b))}
+        codes = np.array([subsets[tuple(sorted(row))] for row in s])
+        _chisq_uniform(codes, range(len(subsets)), alpha)
+    else:
+        _chisq_uniform(s.ravel(), range(n), alpha)
+
+
+def test_wor_at_b1_has_law_of_wr(alpha):
+    _chisq_uniform(index_stream("wor", 6, 1, 6000, seed=4).ravel(), range(6), alpha)
+
+
+def test_carry_rule_concatenates_epochs_when_b_does_not_divide_n():
+    n, b = 10, 3
+    steps = samplers.num_steps(n, b, epochs=3)
+    assert steps == 10  # ceil(3 · 10/3)
+    s = index_stream("rr", n, b, steps, seed=0).ravel()
+    for e in range(3):
+        assert sorted(s[e * n : (e + 1) * n]) == list(range(n))
+    np.testing.assert_array_equal(samplers.epoch_ends(n, b, steps), [4, 7, 10])
+
+
+def test_drop_rule_skips_the_remainder_of_each_epoch():
+    n, b = 10, 3
+    steps = samplers.num_steps(n, b, epochs=2, last_batch="drop")
+    assert steps == 6
+    s = index_stream("rr", n, b, steps, seed=0, last_batch="drop").reshape(2, 9)
+    assert all(len(set(e)) == 9 for e in s)
+    c = index_stream("cyclic", n, b, steps, seed=0, last_batch="drop").reshape(2, 9)
+    np.testing.assert_array_equal(c, [np.arange(9)] * 2)
+
+
+@pytest.mark.parametrize("sampler", samplers.SAMPLERS)
+def test_streams_reproducible_from_seed(sampler):
+    a = index_stream(sampler, 20, 4, 30, seed=7)
+    np.testing.assert_array_equal(a, index_stream(sampler, 20, 4, 30, seed=7))
+    if sampler != "cyclic":
+        assert not np.array_equal(a, index_stream(sampler, 20, 4, 30, seed=8))
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="unknown sampler"):
+        index_stream("bogus", 5, 1, 5, 0)
+    with pytest.raises(ValueError, match="batch size"):
+        index_stream("wr", 5, 6, 5, 0)
