@@ -33,7 +33,14 @@ def _numpy_loop(problem, stream, gamma, schedule_fn):
 @pytest.mark.parametrize(
     "name,params,sampler,b,schedule,per_epoch",
     [
-        ("least_squares", {"n": 40, "d": 5, "cond": 20.0}, "rr", 4, Schedule("inv", 3.0, "epoch"), True),
+        (
+            "least_squares",
+            {"n": 40, "d": 5, "cond": 20.0},
+            "rr",
+            4,
+            Schedule("inv", 3.0, "epoch"),
+            True,
+        ),
         ("logistic", {"n": 60, "d": 4}, "wr", 3, Schedule("inv_sqrt", 5.0, "step"), False),
     ],
 )
@@ -48,12 +55,19 @@ def test_engine_matches_numpy_loop_step_for_step(name, params, sampler, b, sched
     x_star = np.asarray(p.x_star)
     for si, _ in enumerate(seeds):
         for gi, gamma in enumerate(gammas):
-            k_of = (lambda t: (t * b) // p.n) if per_epoch else (lambda t: t)
-            path = _numpy_loop(p, stream[si], gamma, lambda t: float(schedule.factor(k_of(t))))
+
+            def factor(t):
+                return float(schedule.factor((t * b) // p.n if per_epoch else t))
+
+            path = _numpy_loop(p, stream[si], gamma, factor)
             ref_dist = np.sum((path - x_star) ** 2, axis=1)
             ref_gap = np.array([float(p.loss(x)) for x in path]) - float(p.f_star)
-            np.testing.assert_allclose(res.metrics["dist_sq"][:, si, gi], ref_dist, rtol=1e-10, atol=1e-14)
-            np.testing.assert_allclose(res.metrics["loss_gap"][:, si, gi], ref_gap, rtol=1e-8, atol=1e-13)
+            np.testing.assert_allclose(
+                res.metrics["dist_sq"][:, si, gi], ref_dist, rtol=1e-10, atol=1e-14
+            )
+            np.testing.assert_allclose(
+                res.metrics["loss_gap"][:, si, gi], ref_gap, rtol=1e-8, atol=1e-13
+            )
     assert (res.diverged_at == -1).all()
 
 
@@ -96,7 +110,9 @@ def test_common_random_numbers_and_determinism():
     kw = dict(sampler="rr", batch_size=2, seeds=[3, 4], epochs=2, dtype="float64")
     both = engine.run_grid(p, step_sizes=[0.02, 0.05], **kw)
     alone = engine.run_grid(p, step_sizes=[0.05], **kw)
-    np.testing.assert_allclose(both.metrics["dist_sq"][:, :, 1], alone.metrics["dist_sq"][:, :, 0], rtol=1e-12)
+    np.testing.assert_allclose(
+        both.metrics["dist_sq"][:, :, 1], alone.metrics["dist_sq"][:, :, 0], rtol=1e-12
+    )
     again = engine.run_grid(p, step_sizes=[0.02, 0.05], **kw)
     for k in engine.METRICS:
         np.testing.assert_array_equal(both.metrics[k], again.metrics[k])

@@ -15,7 +15,9 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@pytest.fixture(
+    scope="module", params=CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}"
+)
 def problem(request):
     name, params = request.param
     return problems.build(name, **params)
@@ -33,7 +35,9 @@ def test_gradient_vanishes_at_minimiser(problem):
 
 
 def test_f_star_is_the_loss_at_x_star(problem):
-    np.testing.assert_allclose(float(problem.loss(problem.x_star)), float(problem.f_star), rtol=1e-13)
+    np.testing.assert_allclose(
+        float(problem.loss(problem.x_star)), float(problem.f_star), rtol=1e-13
+    )
 
 
 def test_loss_gap_matches_difference_and_is_nonnegative(problem):
@@ -47,7 +51,9 @@ def test_loss_gap_matches_difference_and_is_nonnegative(problem):
 
 def test_sigma_star_sq_matches_per_example_gradients(problem):
     grads = np.asarray(problem.example_grads(problem.x_star)).reshape(problem.n, -1)
-    np.testing.assert_allclose(problem.constants["sigma_star_sq"], np.mean(np.sum(grads**2, 1)), rtol=1e-10)
+    np.testing.assert_allclose(
+        problem.constants["sigma_star_sq"], np.mean(np.sum(grads**2, 1)), rtol=1e-10
+    )
 
 
 def test_batch_grad_is_mean_of_example_grads(problem):
@@ -84,7 +90,9 @@ def test_least_squares_matches_lstsq_and_condition_number():
     x_ref = np.linalg.lstsq(a, b, rcond=None)[0]
     np.testing.assert_allclose(p.x_star, x_ref, rtol=1e-9, atol=1e-11)
     eig = np.linalg.eigvalsh(a.T @ a / 400)
-    np.testing.assert_allclose([eig.max(), eig.min()], [p.constants["L"], p.constants["mu"]], rtol=1e-10)
+    np.testing.assert_allclose(
+        [eig.max(), eig.min()], [p.constants["L"], p.constants["mu"]], rtol=1e-10
+    )
     assert eig.max() / eig.min() == pytest.approx(1000.0, rel=1e-9)
     assert p.constants["L_max"] == pytest.approx(np.max(np.sum(a**2, 1)))
 

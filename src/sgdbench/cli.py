@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config as cfgmod
-from . import engine, problems, results
+from . import engine, problems, provenance, results
 from .schedules import Schedule
 
 EXIT_CONFIG = 2
@@ -39,9 +39,17 @@ def run_config(cfg: dict, out: Path, progress=_progress) -> pd.DataFrame:
             f"[{i}/{len(jobs)}] {sampler} b={b}: {chains} chains × {res.steps[-1]} steps, "
             f"compile {res.compile_seconds:.2f}s, run {res.run_seconds:.2f}s, {n_div} diverged"
         )
-        timings.append({"sampler": sampler, "batch_size": b, "compile_seconds": res.compile_seconds,
-                        "run_seconds": res.run_seconds, "steps": int(res.steps[-1]),
-                        "chains": chains, "diverged": n_div})
+        timings.append(
+            {
+                "sampler": sampler,
+                "batch_size": b,
+                "compile_seconds": res.compile_seconds,
+                "run_seconds": res.run_seconds,
+                "steps": int(res.steps[-1]),
+                "chains": chains,
+                "diverged": n_div,
+            }
+        )
         frames.append(results.tidy_rows(
             res, run_id=digest[:16], experiment=cfg["experiment"], problem=problem.name,
             n=problem.n, sampler=sampler, batch_size=b, schedule=schedule.name,
@@ -49,20 +57,20 @@ def run_config(cfg: dict, out: Path, progress=_progress) -> pd.DataFrame:
             last_batch=cfg["last_batch"],
         ))  # fmt: skip
     frame = pd.concat(frames, ignore_index=True)
-    provenance = {
+    prov = {
         "run_id": digest[:16],
         "config_hash": digest,
         "config": cfg,
         "problem": {"name": problem.name, "n": problem.n, "dim": problem.dim,
                     "params": dict(problem.params), "constants": dict(problem.constants),
                     "info": dict(problem.info), "f_star": float(problem.f_star)},
-        **results.environment(),
+        **provenance.environment(),
         "compile_seconds": sum(t["compile_seconds"] for t in timings),
         "run_seconds": sum(t["run_seconds"] for t in timings),
         "jobs": timings,
     }  # fmt: skip
     # Parquet last: its presence marks a complete run.
-    results.write_json(provenance, out / "provenance.json")
+    results.write_json(prov, out / "provenance.json")
     results.write_parquet(frame, out / "results.parquet")
     return frame
 
@@ -82,8 +90,8 @@ def _cmd_run(args) -> int:
 def _cmd_problems(args) -> int:
     for name in sorted(problems.REGISTRY):
         params = ", ".join(f"{k}={v!r}" for k, v in problems.parameters(name).items())
-        doc = (problems.REGISTRY[name].__module__ and sys.modules[problems.REGISTRY[name].__module__].__doc__ or "")
-        print(f"{name}({params})\n    {doc.strip().splitlines()[0] if doc.strip() else ''}")
+        doc = (sys.modules[problems.REGISTRY[name].__module__].__doc__ or "").strip()
+        print(f"{name}({params})\n    {doc.splitlines()[0] if doc else ''}")
     return 0
 
 

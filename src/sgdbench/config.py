@@ -28,7 +28,9 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"),
+    re.compile(
+        r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
+    ),
     list("-+0123456789."),
 )
 
@@ -55,7 +57,9 @@ def load(path: str | Path) -> dict:
     try:
         text = Path(path).read_text()
     except OSError as e:
-        raise ConfigError("<file>", f"cannot read {path}: {e.strerror}", "pass an existing file") from e
+        raise ConfigError(
+            "<file>", f"cannot read {path}: {e.strerror}", "pass an existing file"
+        ) from e
     try:
         cfg = parse_yaml(text)
     except yaml.YAMLError as e:
@@ -98,22 +102,32 @@ def _check_problem_params(name: str, params: dict) -> None:
     for key, value in params.items():
         where = f"problem.params.{key}"
         if key not in sig.parameters:
-            raise ConfigError(where, f"unknown parameter of problem '{name}'",
-                              f"use some of {sorted(sig.parameters)}")
+            raise ConfigError(
+                where,
+                f"unknown parameter of problem '{name}'",
+                f"use some of {sorted(sig.parameters)}",
+            )
         default = sig.parameters[key].default
-        expected = type(default) if default is not None and default is not inspect.Parameter.empty else None
+        expected = (
+            type(default)
+            if default is not None and default is not inspect.Parameter.empty
+            else None
+        )
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             continue
         if expected is not None and not isinstance(value, expected):
-            raise ConfigError(where, f"expected {expected.__name__}, got {value!r}",
-                              f"give a {expected.__name__}")
+            raise ConfigError(
+                where, f"expected {expected.__name__}, got {value!r}", f"give a {expected.__name__}"
+            )
 
 
 def resolve(raw: dict) -> dict:
     """Validate ``raw`` and return it with every default filled in."""
     cfg = copy.deepcopy(raw)
-    errors = sorted(jsonschema.Draft202012Validator(run_schema()).iter_errors(cfg),
-                    key=lambda e: (len(e.path), list(map(str, e.path))))
+    errors = sorted(
+        jsonschema.Draft202012Validator(run_schema()).iter_errors(cfg),
+        key=lambda e: (len(e.path), list(map(str, e.path))),
+    )
     if errors:
         err = errors[0]
         field = _field(err.path)
@@ -129,8 +143,11 @@ def resolve(raw: dict) -> dict:
 
     name = cfg["problem"]["name"]
     if name not in problems.REGISTRY:
-        raise ConfigError("problem.name", f"unknown problem {name!r}",
-                          f"use one of {sorted(problems.REGISTRY)} (see `sgdbench problems`)")
+        raise ConfigError(
+            "problem.name",
+            f"unknown problem {name!r}",
+            f"use one of {sorted(problems.REGISTRY)} (see `sgdbench problems`)",
+        )
     cfg["problem"].setdefault("params", {})
     _check_problem_params(name, cfg["problem"]["params"])
     return cfg
@@ -145,8 +162,11 @@ def build_problem(cfg: dict) -> problems.Problem:
         raise ConfigError("problem.params", str(e), "change the problem's parameters") from e
     for i, b in enumerate(cfg["batch_sizes"]):
         if b > problem.n:
-            raise ConfigError(f"batch_sizes.{i}", f"batch size {b} exceeds n = {problem.n}",
-                              f"use a batch size between 1 and {problem.n}")
+            raise ConfigError(
+                f"batch_sizes.{i}",
+                f"batch size {b} exceeds n = {problem.n}",
+                f"use a batch size between 1 and {problem.n}",
+            )
     if cfg.get("x0") is not None:
         problem = _with_start(problem, cfg["x0"])
     return problem
@@ -160,11 +180,16 @@ def _with_start(problem: problems.Problem, x0: Any) -> problems.Problem:
     try:
         start = np.broadcast_to(np.asarray(x0, dtype=np.float64), problem.x0.shape)
     except (ValueError, TypeError) as e:
-        raise ConfigError("x0", f"cannot use {x0!r} as a start of shape {problem.x0.shape}",
-                          "give a number or a list of the problem's dimension") from e
+        raise ConfigError(
+            "x0",
+            f"cannot use {x0!r} as a start of shape {problem.x0.shape}",
+            "give a number or a list of the problem's dimension",
+        ) from e
     return dataclasses.replace(problem, x0=problem.x0.at[...].set(start))
 
 
 def config_hash(cfg: dict) -> str:
     """sha256 of the resolved config in canonical JSON (the run_id is its first 16 hex digits)."""
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(cfg, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()

@@ -27,6 +27,7 @@ from .problems import Problem
 from .schedules import Schedule
 
 METRICS = ("loss_gap", "dist_sq", "grad_norm_sq")
+CONSTANT = Schedule()
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def run_grid(
     step_sizes,
     seeds,
     epochs: float,
-    schedule: Schedule = Schedule(),
+    schedule: Schedule = CONSTANT,
     dtype: str = "float32",
     last_batch: str = "carry",
     log_points: int = 50,

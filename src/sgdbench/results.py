@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import subprocess
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import __version__, samplers
+from . import samplers
 from .engine import GridResult
 
 COLUMNS = [
@@ -94,39 +91,3 @@ def write_json(obj: dict, path: Path) -> None:
         Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
     write_atomic(path, write)
-
-
-def git_commit() -> str:
-    """HEAD of the checkout sgdbench runs from, with '-dirty' if it has changes; 'unknown' outside git."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("-dirty" if dirty else "")
-
-
-def environment() -> dict:
-    """Versions, backend and device: what a reader needs to judge a timing or a number."""
-    import jax
-
-    versions = {}
-    for pkg in ("jax", "jaxlib", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn"):
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            versions[pkg] = None
-    devices = jax.devices()
-    return {
-        "sgdbench": __version__,
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": versions,
-        "backend": jax.default_backend(),
-        "device": f"{devices[0].platform}:{getattr(devices[0], 'device_kind', 'unknown')}",
-        "device_count": len(devices),
-    }

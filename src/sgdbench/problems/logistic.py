@@ -27,7 +27,9 @@ def _load(dataset: str, n: int, d: int, seed: int):
         w = rng.standard_normal(d)
         y01 = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-a @ w))).astype(int)
     else:
-        raise ValueError(f"logistic: unknown dataset {dataset!r}; use 'synthetic' or 'breast_cancer'")
+        raise ValueError(
+            f"logistic: unknown dataset {dataset!r}; use 'synthetic' or 'breast_cancer'"
+        )
     return a.astype(np.float64), np.where(y01 > 0, 1.0, -1.0)
 
 

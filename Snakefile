@@ -1,0 +1,28 @@
+# sgdbench pipeline: config -> runs -> summaries -> figures -> paper.
+# Usage: snakemake --cores 2 [--configfile workflows/config/smoke.yaml] [--config key=value]
+import os
+import sys
+
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: os.path.join(workflow.basedir, "workflows/config/default.yaml")
+
+
+validate(config, os.path.join(workflow.basedir, "workflows/schemas/config.schema.yaml"))
+
+# Rules call the library with the interpreter that runs Snakemake.
+PY = sys.executable
+BASE = workflow.basedir
+
+
+include: "workflows/rules/e1.smk"
+include: "workflows/rules/paper.smk"
+
+
+rule all:
+    input:
+        "paper/sgdbench.pdf" if config["paper"]["build"] else rules.e1_figure.output,
+    default_target: True

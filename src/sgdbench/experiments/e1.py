@@ -1,0 +1,102 @@
+"""E1 — mean estimation with and without replacement (the lectures' first project).
+
+SGD with γ_k = 1/(k+1) on f_i(x) = ½(x − a_i)² is the running mean of the sampled
+a_i. With replacement (``wr``) its variance about the population mean ā is σ²/k;
+without replacement (``rr``: a fresh permutation per epoch) it is
+σ²/k · (N − k)/(N − 1) within the first epoch, exactly 0 at every epoch end, and
+j(N − j)σ²/((N − 1)k²) after m epochs and j more draws.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import theory
+from ..latex import fmt
+
+SAMPLERS = ("wr", "rr")
+Z95 = 1.959963984540054
+
+
+def run_config(n: int, settings: dict) -> dict:
+    """The ``sgdbench run`` config for population size ``n``."""
+    return {
+        "experiment": "e1_mean_estimation",
+        "problem": {"name": "mean_estimation",
+                    "params": {"n": int(n), "seed": int(settings["population_seed"])}},
+        "samplers": list(SAMPLERS),
+        "batch_sizes": [1],
+        "step_sizes": [1.0],
+        "schedule": {"name": "inv", "k0": 1.0, "per": "step"},
+        "seeds": {"count": int(settings["repetitions"]), "start": 0},
+        "epochs": settings["epochs"],
+        "dtype": "float64",
+        "log_points": int(settings["log_points"]),
+    }  # fmt: skip
+
+
+def load_run(run_dir: Path) -> tuple[pd.DataFrame, dict]:
+    run_dir = Path(run_dir)
+    frame = pd.read_parquet(run_dir / "results.parquet")
+    provenance = json.loads((run_dir / "provenance.json").read_text())
+    return frame, provenance
+
+
+def summarise(runs: list[tuple[pd.DataFrame, dict]]) -> pd.DataFrame:
+    """Mean squared error over repetitions at each k, with its 95% interval and theory."""
+    tables = []
+    for frame, prov in runs:
+        n = prov["problem"]["n"]
+        var = prov["problem"]["info"]["population_variance"]
+        mean = prov["problem"]["info"]["population_mean"]
+        frame = frame.assign(err_half=(frame["x"].astype(float) - 0.5) ** 2)
+        g = frame.groupby(["sampler", "step"])
+        t = g.agg(epoch=("epoch", "first"), mse=("dist_sq", "mean"), sd=("dist_sq", "std"),
+                  reps=("dist_sq", "size"), mse_half=("err_half", "mean")).reset_index()  # fmt: skip
+        t["se"] = t["sd"] / np.sqrt(t["reps"])
+        t["lo"], t["hi"] = t["mse"] - Z95 * t["se"], t["mse"] + Z95 * t["se"]
+        wr = t["sampler"] == "wr"
+        t["theory"] = np.where(wr, theory.running_mean_var_wr(var, t["step"]),
+                               theory.running_mean_var_wor(var, n, t["step"]))  # fmt: skip
+        t["theory_half"] = t["theory"] + (mean - 0.5) ** 2
+        t["z"] = (t["mse"] - t["theory"]) / t["se"]
+        t.insert(0, "N", n)
+        t["population_variance"] = var
+        tables.append(t.drop(columns="sd"))
+    return pd.concat(tables, ignore_index=True).sort_values(
+        ["N", "sampler", "step"], ignore_index=True
+    )
+
+
+def macros(summary: pd.DataFrame) -> dict[str, str]:
+    """Numbers the paper quotes, keyed ``e1/...``."""
+    out = {"e1/reps": fmt(int(summary["reps"].max()))}
+    for n, s_n in summary.groupby("N"):
+        out[f"e1/N{n}/sigma2"] = fmt(float(s_n["population_variance"].iloc[0]))
+        mid = s_n.loc[(s_n["step"] - n / 2).abs().groupby(s_n["sampler"]).idxmin()]
+        mid = mid.set_index("sampler")
+        out[f"e1/N{n}/kmid"] = fmt(int(mid.loc["wr", "step"]))
+        out[f"e1/N{n}/midspeedup"] = fmt(float(mid.loc["wr", "mse"] / mid.loc["rr", "mse"]))
+        out[f"e1/N{n}/midspeedup/theory"] = fmt(
+            float(mid.loc["wr", "theory"] / mid.loc["rr", "theory"])
+        )
+        for sampler, s in s_n.groupby("sampler"):
+            live = s[(s["step"] > 0) & (s["theory"] > 0)]
+            covered = ((live["lo"] <= live["theory"]) & (live["theory"] <= live["hi"])).mean()
+            key = f"e1/N{n}/{sampler}"
+            out[f"{key}/coverage"] = fmt(100 * float(covered), 2)
+            out[f"{key}/maxabsz"] = fmt(float(live["z"].abs().max()), 2)
+            out[f"{key}/checkpoints"] = fmt(len(live))
+            out[f"{key}/midratio"] = fmt(
+                float(mid.loc[sampler, "mse"] / mid.loc[sampler, "theory"])
+            )
+        ends = s_n[(s_n["sampler"] == "rr") & (s_n["step"] > 0) & (s_n["step"] % n == 0)]
+        out[f"e1/N{n}/rr/epochend_max"] = fmt(float(ends["mse"].max()))
+        at_n = s_n[(s_n["sampler"] == "wr") & (s_n["step"] == n)].iloc[0]
+        out[f"e1/N{n}/wr/atN"] = fmt(float(at_n["mse"]))
+        out[f"e1/N{n}/wr/atN/theory"] = fmt(float(at_n["theory"]))
+    return out

@@ -1,0 +1,44 @@
+"""LaTeX macros for numbers the pipeline measured: the paper types none by hand.
+
+Values are stored under keys such as ``e1/N100/wr/ratio`` and read in the paper
+with ``\\sgd{e1/N100/wr/ratio}``; an undefined key stops the build with an error.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from .results import write_atomic
+
+PREAMBLE = r"""\providecommand{\sgd}[1]{\ifcsname sgd@#1\endcsname\csname sgd@#1\endcsname\else
+  \errmessage{sgdbench: no measured value named #1 (rerun the pipeline)}\fi}
+"""
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """A number for running text: fixed for moderate magnitudes, else a×10^b."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "{,}")
+    if value == 0:
+        return "0"
+    exp = math.floor(math.log10(abs(value)))
+    if -3 <= exp < 5:
+        return f"{value:.{max(digits - 1 - exp, 0)}f}"
+    mant = value / 10**exp
+    return rf"\ensuremath{{{mant:.{digits - 1}f}\times10^{{{exp}}}}}"
+
+
+def macro_file(values: dict[str, str]) -> str:
+    lines = [PREAMBLE]
+    for key in sorted(values):
+        if any(c in key for c in "{}\\%#"):
+            raise ValueError(f"macro key {key!r} may not contain TeX specials")
+        lines.append(rf"\expandafter\def\csname sgd@{key}\endcsname{{{values[key]}}}")
+    return "\n".join(lines) + "\n"
+
+
+def write_macros(values: dict[str, str], path: Path) -> None:
+    write_atomic(path, lambda tmp: Path(tmp).write_text(macro_file(values)))

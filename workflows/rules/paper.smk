@@ -1,0 +1,46 @@
+# The paper: provenance macros, then latexmk over paper/ with results/ on TEXINPUTS.
+
+PAPER_SOURCES = [
+    os.path.join(BASE, "paper", f)
+    for f in sorted(os.listdir(os.path.join(BASE, "paper")))
+    if f.endswith((".tex", ".bib"))
+] + [
+    os.path.join(BASE, "paper", "sections", f)
+    for f in sorted(os.listdir(os.path.join(BASE, "paper", "sections")))
+]
+
+
+rule provenance_macros:
+    input:
+        expand("results/e1/N{n}/provenance.json", n=config["e1"]["sizes"]),
+    output:
+        "results/macros/macros-provenance.tex",
+    params:
+        config=config,
+    log:
+        "results/logs/provenance_macros.log",
+    localrule: True
+    script:
+        "../scripts/provenance_macros.py"
+
+
+rule paper:
+    input:
+        sources=PAPER_SOURCES,
+        macros=["results/macros/macros-e1.tex", "results/macros/macros-provenance.tex"],
+        figures=["results/figures/e1_mean_estimation.pdf"],
+    output:
+        "paper/sgdbench.pdf",
+    params:
+        paper_dir=os.path.join(BASE, "paper"),
+        build_dir="results/paper_build",
+    log:
+        "results/logs/paper.log",
+    shell:
+        """
+        build=$(realpath -m {params.build_dir}); res=$(realpath results); out=$(realpath -m {output})
+        mkdir -p "$build"
+        (cd {params.paper_dir} && TEXINPUTS=".:$res/macros//:$res/figures//:" \
+            latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir="$build" main.tex) > {log} 2>&1
+        cp "$build/main.pdf" "$out.tmp" && mv "$out.tmp" "$out"
+        """
