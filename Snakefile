@@ -5,12 +5,15 @@ import sys
 
 from snakemake.utils import min_version, validate
 
+from sgdbench.config import coerce_cli_scalars
+
 min_version("8.0")
 
 
 configfile: os.path.join(workflow.basedir, "workflows/config/default.yaml")
 
 
+config.update(coerce_cli_scalars(dict(config)))
 validate(config, os.path.join(workflow.basedir, "workflows/schemas/config.schema.yaml"))
 
 # Rules call the library with the interpreter that runs Snakemake.

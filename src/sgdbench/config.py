@@ -193,3 +193,19 @@ def config_hash(cfg: dict) -> str:
     return hashlib.sha256(
         json.dumps(cfg, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
+
+
+def coerce_cli_scalars(value):
+    """Re-read string leaves as YAML scalars: Snakemake's ``--config 'e1={repetitions: 5}'``
+    hands nested values over as strings ('5', 'false'), which the schema would reject."""
+    if isinstance(value, dict):
+        return {k: coerce_cli_scalars(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [coerce_cli_scalars(v) for v in value]
+    if isinstance(value, str):
+        try:
+            parsed = parse_yaml(value)
+        except yaml.YAMLError:
+            return value
+        return parsed if isinstance(parsed, (int, float, bool, list, dict)) else value
+    return value

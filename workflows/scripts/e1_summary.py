@@ -14,7 +14,10 @@ with logged(snakemake.log):
     runs = [e1.load_run(Path(p).parent) for p in snakemake.input]
     summary = e1.summarise(runs)
     examples = pd.concat(
-        [example_runs(f, p["problem"]["info"]["population_mean"], p["problem"]["n"]) for f, p in runs],
+        [
+            example_runs(f, p["problem"]["info"]["population_mean"], p["problem"]["n"])
+            for f, p in runs
+        ],
         ignore_index=True,
     )
     write_parquet(summary, Path(snakemake.output.summary))

@@ -99,4 +99,16 @@ def macros(summary: pd.DataFrame) -> dict[str, str]:
         at_n = s_n[(s_n["sampler"] == "wr") & (s_n["step"] == n)].iloc[0]
         out[f"e1/N{n}/wr/atN"] = fmt(float(at_n["mse"]))
         out[f"e1/N{n}/wr/atN/theory"] = fmt(float(at_n["theory"]))
+        out[f"e1/N{n}/N"] = fmt(int(n))
+    # The paper speaks of the smallest and largest N, whatever the config chose.
+    sizes = sorted(summary["N"].unique())
+    for alias, n in (("small", sizes[0]), ("large", sizes[-1])):
+        prefix = f"e1/N{n}/"
+        out.update(
+            {
+                f"e1/{alias}/{k[len(prefix) :]}": v
+                for k, v in list(out.items())
+                if k.startswith(prefix)
+            }
+        )
     return out

@@ -1,0 +1,186 @@
+"""Engine throughput against peers in the same run: chain-steps per second.
+
+Least squares n = 10,000, d = 100, b = 1, 5 epochs; samplers wr and rr; R = 1
+and 64 chains. Peers, all running plain SGD on the same problem and the same
+index streams:
+
+* PyTorch: a per-step loop with ``torch.optim.SGD`` and autograd (one chain at a time);
+* NumPy: a per-step loop with the gradient written out;
+* Numba: a compiled loop over the R chains spread over 2 threads (the CPU limit).
+
+Slow peers run a truncated number of steps (printed) and are rated per step.
+The engine's time is reported with and without index generation; ratios use the
+time including it. Prints a table, writes results/benchmarks/engine_throughput.csv
+and, with --update-readme, rewrites the marked table in README.md.
+
+Usage: python benchmarks/engine_throughput.py [--quick] [--update-readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sgdbench import engine, problems, provenance, samplers
+from sgdbench.schedules import Schedule
+
+ROOT = Path(__file__).resolve().parents[1]
+GAMMA = 1e-3
+
+
+def bench_engine(problem, sampler, r, epochs):
+    steps = samplers.num_steps(problem.n, 1, epochs)
+    t0 = time.perf_counter()
+    stream = samplers.index_streams(sampler, problem.n, 1, steps, range(r))
+    gen = time.perf_counter() - t0
+    res = engine.run_grid(problem, sampler, 1, [GAMMA], range(r), epochs, Schedule(), "float32",
+                          index_stream=stream, log_points=10)  # fmt: skip
+    return {"steps": steps, "index_seconds": gen, "compile_seconds": res.compile_seconds,
+            "run_seconds": res.run_seconds, "seconds": gen + res.run_seconds}  # fmt: skip
+
+
+def bench_numpy(a, b, stream, r):
+    x = np.zeros((r, a.shape[1]), dtype=np.float32)
+    t0 = time.perf_counter()
+    for c in range(r):
+        xc = x[c]
+        for i in stream[c, :, 0]:
+            ai = a[i]
+            xc -= GAMMA * ai * (ai @ xc - b[i])
+    return time.perf_counter() - t0
+
+
+def bench_torch(a, b, stream, r):
+    import torch
+
+    torch.set_num_threads(2)
+    at, bt = torch.from_numpy(a), torch.from_numpy(b)
+    warm = torch.zeros(a.shape[1], requires_grad=True)
+    (0.5 * (at[0] @ warm - bt[0]) ** 2).backward()  # first autograd call pays set-up costs
+    t0 = time.perf_counter()
+    for c in range(r):
+        x = torch.zeros(a.shape[1], requires_grad=True)
+        opt = torch.optim.SGD([x], lr=GAMMA)
+        for i in stream[c, :, 0].tolist():
+            opt.zero_grad()
+            loss = 0.5 * (at[i] @ x - bt[i]) ** 2
+            loss.backward()
+            opt.step()
+    return time.perf_counter() - t0
+
+
+def bench_numba(a, b, stream):
+    import numba
+
+    numba.set_num_threads(2)
+
+    @numba.njit(parallel=True, fastmath=False)
+    def run(a, b, idx, gamma):
+        r, steps = idx.shape[0], idx.shape[1]
+        d = a.shape[1]
+        out = np.zeros((r, d), dtype=np.float32)
+        for c in numba.prange(r):
+            x = np.zeros(d, dtype=np.float32)
+            for t in range(steps):
+                i = idx[c, t, 0]
+                resid = np.float32(0.0)
+                for j in range(d):
+                    resid += a[i, j] * x[j]
+                resid -= b[i]
+                for j in range(d):
+                    x[j] -= gamma * resid * a[i, j]
+            out[c] = x
+        return out
+
+    run(a, b, stream[:1, :10], np.float32(GAMMA))  # compile
+    t0 = time.perf_counter()
+    run(a, b, stream, np.float32(GAMMA))
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 epoch, fewer peer steps")
+    ap.add_argument("--update-readme", action="store_true")
+    args = ap.parse_args()
+    epochs = 1 if args.quick else 5
+    peer_steps = {"numpy": 2_000 if args.quick else 10_000, "torch": 300 if args.quick else 1_000}
+
+    problem = problems.build("least_squares", n=10_000, d=100, cond=10.0, seed=0)
+    a = np.asarray(problem.data["a"], dtype=np.float32)
+    b = np.asarray(problem.data["b"], dtype=np.float32)
+    env = provenance.environment()
+    rows = []
+    for sampler in ("wr", "rr"):
+        for r in (1, 64):
+            e = bench_engine(problem, sampler, r, epochs)
+            stream = samplers.index_streams(sampler, problem.n, 1, e["steps"], range(r))
+            rate = lambda chains, steps, sec: chains * steps / sec  # noqa: E731
+            row = {"sampler": sampler, "chains": r, "steps": e["steps"],
+                   "engine_steps_per_s": rate(r, e["steps"], e["seconds"]),
+                   "engine_loop_only_steps_per_s": rate(r, e["steps"], e["run_seconds"]),
+                   "engine_index_seconds": e["index_seconds"],
+                   "engine_compile_seconds": e["compile_seconds"]}  # fmt: skip
+            try:
+                row["numba_steps_per_s"] = rate(r, e["steps"], bench_numba(a, b, stream))
+            except ImportError:
+                row["numba_steps_per_s"] = np.nan
+            # Slow peers: a few chains and a truncated stream, rated per chain-step.
+            rp = min(r, 2)
+            s = peer_steps["numpy"]
+            row["numpy_steps_per_s"] = rate(rp, s, bench_numpy(a, b, stream[:rp, :s], rp))
+            try:
+                s = peer_steps["torch"]
+                row["torch_steps_per_s"] = rate(rp, s, bench_torch(a, b, stream[:rp, :s], rp))
+            except ImportError:
+                row["torch_steps_per_s"] = np.nan
+            for peer in ("numba", "numpy", "torch"):
+                row[f"ratio_vs_{peer}"] = row["engine_steps_per_s"] / row[f"{peer}_steps_per_s"]
+            rows.append(row)
+            print(f"{sampler} R={r}: engine {row['engine_steps_per_s'] / 1e6:.2f} M/s "
+                  f"(numba {row['numba_steps_per_s'] / 1e6:.2f}, numpy {row['numpy_steps_per_s'] / 1e6:.3f}, "
+                  f"torch {row['torch_steps_per_s'] / 1e6:.4f})", flush=True)  # fmt: skip
+
+    df = pd.DataFrame(rows)
+    df["device"], df["backend"], df["git_commit"] = env["device"], env["backend"], env["git_commit"]
+    df["cpu_count"], df["jax"] = os.cpu_count(), env["versions"]["jax"]
+    out = ROOT / "results" / "benchmarks" / "engine_throughput.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False)
+    table = markdown(df, env)
+    print(table)
+    print(f"wrote {out}")
+    if args.update_readme:
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        new = re.sub(r"(<!-- bench:start -->\n).*?(<!-- bench:end -->)",
+                     lambda m: m.group(1) + table + m.group(2), text, flags=re.S)  # fmt: skip
+        readme.write_text(new)
+
+
+def markdown(df: pd.DataFrame, env: dict) -> str:
+    lines = [
+        f"Measured by `benchmarks/engine_throughput.py` on {env['device']} ({os.cpu_count()} cores), "
+        f"jax {env['versions']['jax']}, commit {env['git_commit'][:12]}. Million chain-steps/s; "
+        "ratios are engine ÷ peer (engine time includes index generation).",
+        "",
+        "| sampler | R | engine | Numba (2 threads) | NumPy loop | PyTorch loop | ×Numba | ×NumPy | ×PyTorch |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in df.iterrows():
+        lines.append(
+            f"| {r.sampler} | {r.chains} | {r.engine_steps_per_s / 1e6:.2f} | {r.numba_steps_per_s / 1e6:.2f} | "
+            f"{r.numpy_steps_per_s / 1e6:.3f} | {r.torch_steps_per_s / 1e6:.4f} | {r.ratio_vs_numba:.2f} | "
+            f"{r.ratio_vs_numpy:.0f} | {r.ratio_vs_torch:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""E1 measured against the finite-population formulas, with Monte Carlo intervals."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sgdbench import cli, config
+from sgdbench.experiments import e1
+from sgdbench.latex import macro_file
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory):
+    settings = {"population_seed": 1, "repetitions": 4000, "epochs": 2.5, "log_points": 25}
+    runs = []
+    for n in (20, 60):
+        out = tmp_path_factory.mktemp(f"e1_{n}")
+        cli.run_config(config.resolve(e1.run_config(n, settings)), out, progress=lambda _: None)
+        runs.append(e1.load_run(out))
+    return e1.summarise(runs)
+
+
+def test_mse_matches_theory_within_monte_carlo_error(summary, alpha):
+    live = summary[(summary["step"] > 0) & (summary["theory"] > 0)]
+    # Bonferroni over all checkpoints: a correct engine fails with probability ≤ alpha.
+    z_crit = stats.norm.isf(alpha / (2 * len(live)))
+    worst = live.loc[live["z"].abs().idxmax()]
+    assert abs(worst["z"]) < z_crit, worst.to_dict()
+    assert len(live) > 40
+
+
+def test_without_replacement_is_exact_at_epoch_ends(summary):
+    for n, s in summary[summary["sampler"] == "rr"].groupby("N"):
+        ends = s[(s["step"] > 0) & (s["step"] % n == 0)]
+        assert len(ends) == 2
+        assert (ends["mse"] < 1e-28).all()  # float64 rounding of an exact zero
+
+
+def test_with_replacement_is_not_exact_at_k_equal_n(summary):
+    wr = summary[(summary["sampler"] == "wr") & (summary["step"] == summary["N"])]
+    assert (wr["mse"] > 0.5 * wr["theory"]).all()
+
+
+def test_macros_cover_every_key_the_paper_uses(summary):
+    values = e1.macros(summary)
+    assert values["e1/reps"] == "4{,}000"
+    assert float(values["e1/N60/midspeedup"]) == pytest.approx(
+        float(values["e1/N60/midspeedup/theory"]), rel=0.15
+    )
+    text = macro_file(values)
+    assert r"\csname sgd@e1/N20/wr/coverage\endcsname" in text
+
+
+def test_theory_formula_reduces_to_finite_population_correction():
+    from sgdbench import theory
+
+    k = np.arange(1, 21)
+    np.testing.assert_allclose(
+        theory.running_mean_var_wor(2.0, 20, k)[:-1], (2.0 / k * (20 - k) / 19)[:-1]
+    )
+    assert theory.running_mean_var_wor(2.0, 20, [20, 40])[0] == 0
