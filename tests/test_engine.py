@@ -87,22 +87,35 @@ def test_running_mean_with_harmonic_steps():
                 assert abs(res.x[p.n, s, 0] - a.mean()) < 1e-14
 
 
-def test_too_large_step_is_flagged_with_its_step_and_frozen():
+@pytest.mark.parametrize("sparse", [False, True], ids=["every-step", "block-replay"])
+def test_too_large_step_is_flagged_with_its_step_and_frozen(sparse):
     p = problems.build("least_squares", n=50, d=4, cond=10.0)
     big = 20.0 / p.constants["L_max"]
     stream = samplers.index_streams("wr", p.n, 1, 200, [0])
+    # Sparse checkpoints make the engine run long unchecked blocks and replay the bad one.
+    ckpts = np.array([0, 7, 200]) if sparse else np.arange(201)
     res = engine.run_grid(p, "wr", 1, [0.01, big], [0], 4, Schedule(), "float64",
-                          divergence_factor=1e6, index_stream=stream,
-                          checkpoints=np.arange(201))  # fmt: skip
+                          divergence_factor=1e6, index_stream=stream, checkpoints=ckpts)  # fmt: skip
     assert res.diverged_at[0, 0] == -1
     path = _numpy_loop(p, stream[0], big, lambda t: 1.0)
     dist = np.sum((path - np.asarray(p.x_star)) ** 2, axis=1)
     limit = 1e6 * (1 + dist[0])
     expected = int(np.argmax(~np.isfinite(dist) | (dist > limit)))
-    assert expected > 0 and res.diverged_at[0, 1] == expected
-    frozen = res.metrics["dist_sq"][expected:, 0, 1]
-    assert np.all(np.isfinite(frozen)) and np.all(frozen == frozen[0])
-    np.testing.assert_allclose(frozen[0], dist[expected - 1], rtol=1e-10)
+    assert expected > 7 and expected % engine.BLOCK != 0
+    assert res.diverged_at[0, 1] == expected
+    final = res.metrics["dist_sq"][-1, 0, 1]
+    np.testing.assert_allclose(final, dist[expected - 1], rtol=1e-10)
+    if not sparse:
+        frozen = res.metrics["dist_sq"][expected:, 0, 1]
+        assert np.all(frozen == frozen[0])
+    np.testing.assert_allclose(
+        res.metrics["dist_sq"][:, 0, 0],
+        np.sum(
+            (_numpy_loop(p, stream[0], 0.01, lambda t: 1.0)[ckpts] - np.asarray(p.x_star)) ** 2,
+            axis=1,
+        ),
+        rtol=1e-10,
+    )
 
 
 def test_common_random_numbers_and_determinism():
