@@ -19,6 +19,8 @@ validate(config, os.path.join(workflow.basedir, "workflows/schemas/config.schema
 # Rules call the library with the interpreter that runs Snakemake.
 PY = sys.executable
 BASE = workflow.basedir
+# Compiled programs are reused across jobs and reruns (see sgdbench.engine).
+JAX_CACHE = "results/.jax_cache"
 
 
 include: "workflows/rules/e1.smk"

@@ -108,3 +108,13 @@ def test_malformed_yaml_exits_2_from_the_shell(tmp_path):
                            str(tmp_path / "out")], capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 2
     assert "malformed YAML" in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_persistent_compilation_cache_is_written(tmp_path):
+    cfg = _write(tmp_path, GOOD)
+    cache = tmp_path / "jax_cache"
+    proc = subprocess.run([sys.executable, "-m", "sgdbench.cli", "run", str(cfg), "--out",
+                           str(tmp_path / "out"), "--cache-dir", str(cache)],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert any(p.name.startswith("jit__simulate") for p in cache.iterdir())

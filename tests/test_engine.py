@@ -145,3 +145,24 @@ def test_checkpoints_include_start_end_and_epoch_ends():
     ends = samplers.epoch_ends(100, 3, res.steps[-1])
     assert res.steps[0] == 0 and res.steps[-1] == samplers.num_steps(100, 3, 4)
     assert set(ends) <= set(res.steps)
+
+
+def test_one_compilation_serves_all_step_sizes_and_seeds(caplog):
+    import logging
+
+    import jax
+
+    p = problems.build("least_squares", n=64, d=5, seed=11)  # a shape no other test uses
+    jax.config.update("jax_log_compiles", True)
+    try:
+        with caplog.at_level(logging.WARNING):
+            engine.run_grid(p, "rr", 2, [0.01, 0.02], [0, 1], 2, dtype="float64")
+            engine.run_grid(p, "rr", 2, [0.5, 0.03], [7, 9], 2, dtype="float64")
+            engine.run_grid(problems.build("least_squares", n=64, d=5, seed=12), "rr", 2,
+                            [0.1, 0.2], [3, 4], 2, dtype="float64")  # fmt: skip
+    finally:
+        jax.config.update("jax_log_compiles", False)
+    compiles = [
+        r for r in caplog.records if "_simulate" in r.getMessage() and "Compiling" in r.getMessage()
+    ]
+    assert len(compiles) == 1, [r.getMessage() for r in compiles]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -82,6 +83,8 @@ def _cmd_run(args) -> int:
     except cfgmod.ConfigError as e:
         print(f"sgdbench: {e}", file=sys.stderr)
         return EXIT_CONFIG
+    if args.cache_dir:
+        engine.enable_compilation_cache(args.cache_dir)
     frame = run_config(cfg, Path(args.out))
     _progress(f"wrote {len(frame)} rows to {Path(args.out) / 'results.parquet'}")
     return 0
@@ -101,6 +104,11 @@ def main(argv=None) -> int:
     p_run = sub.add_parser("run", help="run one config; write a parquet shard and provenance")
     p_run.add_argument("config", help="YAML run config (see src/sgdbench/run_schema.yaml)")
     p_run.add_argument("--out", required=True, help="output directory")
+    p_run.add_argument(
+        "--cache-dir",
+        default=os.environ.get("SGDBENCH_JAX_CACHE"),
+        help="persistent JAX compilation cache shared across runs (env SGDBENCH_JAX_CACHE)",
+    )
     p_run.set_defaults(func=_cmd_run)
     p_prob = sub.add_parser("problems", help="list registered problems and their parameters")
     p_prob.set_defaults(func=_cmd_problems)

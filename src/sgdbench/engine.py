@@ -19,6 +19,7 @@ becoming non-finite, is not flagged.)
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from functools import partial
@@ -50,6 +51,18 @@ class GridResult:
     diverged_at: np.ndarray
     compile_seconds: float
     run_seconds: float
+
+
+def enable_compilation_cache(path: str | os.PathLike) -> None:
+    """Keep compiled programs in ``path`` so later processes (Snakemake jobs) reuse them.
+
+    JAX only caches programs that took longer than a minimum to compile (1 s by
+    default); ours compile in well under that, so the minimum is lowered to 0.
+    """
+    os.makedirs(path, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", os.fspath(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def checkpoint_steps(total: int, epoch_end_steps, log_points: int) -> np.ndarray:
@@ -91,8 +104,11 @@ def _simulate(p, idx, gammas, seg_start, seg_end, limit, *, schedule, epoch_num,
         return over_chains(one)(x)
 
     def sgd_step(t, x):
-        k = t if epoch_num == 0 else (t * epoch_num) // epoch_den
-        gamma_t = (gammas * schedule.factor(k)).astype(dtype)
+        if schedule.name == "constant":  # skip per-step schedule arithmetic
+            gamma_t = gammas.astype(dtype)
+        else:
+            k = t if epoch_num == 0 else (t * epoch_num) // epoch_den
+            gamma_t = (gammas * schedule.factor(k)).astype(dtype)
 
         def update(xs, ib):  # one seed: all its step sizes share the batch
             grads = jax.vmap(p.batch_grad, in_axes=(0, None))(xs, ib)

@@ -26,7 +26,8 @@ rule e1_run:
         mem_mb=4000,
         runtime=20,
     shell:
-        "{PY} -m sgdbench.cli run {input} --out $(dirname {output.parquet}) > {log} 2>&1"
+        "{PY} -m sgdbench.cli run {input} --out $(dirname {output.parquet})"
+        " --cache-dir {JAX_CACHE} > {log} 2>&1"
 
 
 rule e1_summary:
