@@ -166,3 +166,20 @@ def test_one_compilation_serves_all_step_sizes_and_seeds(caplog):
         r for r in caplog.records if "_simulate" in r.getMessage() and "Compiling" in r.getMessage()
     ]
     assert len(compiles) == 1, [r.getMessage() for r in compiles]
+
+
+@pytest.mark.parametrize("sampler", ["rr", "wor"])
+def test_windowed_run_equals_one_shot(sampler):
+    """A run whose index stream is produced in small windows gives the same numbers."""
+    p = problems.build("least_squares", n=30, d=3, cond=5.0)
+    big = 5.0 / p.constants["L"]  # beyond 2/L: that chain diverges mid-run
+    kw = dict(step_sizes=[0.02, big], seeds=[0, 1, 2], epochs=7, dtype="float64", log_points=9)
+    one = engine.run_grid(p, sampler, 4, **kw)
+    windowed = engine.run_grid(
+        p, sampler, 4, max_stream_bytes=4 * 4 * 3 * 5, **kw
+    )  # 5-step windows
+    np.testing.assert_array_equal(one.steps, windowed.steps)
+    np.testing.assert_array_equal(one.diverged_at, windowed.diverged_at)
+    assert (one.diverged_at[:, 1] > 0).all() and (one.diverged_at[:, 0] == -1).all()
+    for k in engine.METRICS:
+        np.testing.assert_allclose(one.metrics[k], windowed.metrics[k], rtol=1e-13, atol=1e-300)

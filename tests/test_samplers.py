@@ -109,3 +109,13 @@ def test_bad_arguments_raise():
         index_stream("bogus", 5, 1, 5, 0)
     with pytest.raises(ValueError, match="batch size"):
         index_stream("wr", 5, 6, 5, 0)
+
+
+@pytest.mark.parametrize("sampler", samplers.SAMPLERS)
+@pytest.mark.parametrize("last_batch", samplers.LAST_BATCH_RULES)
+def test_chunked_generation_equals_one_shot(sampler, last_batch):
+    n, b, steps = 37, 5, 40_000  # several units; b does not divide n
+    whole = index_stream(sampler, n, b, steps, seed=3, last_batch=last_batch)
+    gen = samplers.StreamGenerator(sampler, n, b, seed=3, last_batch=last_batch)
+    parts = [gen.take(k) for k in (1, 999, 13_000, 26_000)]
+    np.testing.assert_array_equal(np.concatenate(parts), whole)

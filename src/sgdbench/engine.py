@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -51,6 +51,7 @@ class GridResult:
     diverged_at: np.ndarray
     compile_seconds: float
     run_seconds: float
+    index_seconds: float = 0.0
 
 
 def enable_compilation_cache(path: str | os.PathLike) -> None:
@@ -83,15 +84,27 @@ def _device_view(problem: Problem, dtype) -> Problem:
 
 
 BLOCK = 16  # steps between divergence checks on the fast path
+_METRIC_ELEMENTS = 1 << 22  # chains × examples evaluated at once for checkpoint metrics
+MAX_STREAM_BYTES = 256 << 20  # index stream held in memory at once; longer runs go in chunks
 
 
-@partial(jax.jit, static_argnames=("schedule", "epoch_num", "epoch_den", "block"))
-def _simulate(p, idx, gammas, seg_start, seg_end, limit, *, schedule, epoch_num, epoch_den, block):
-    """idx: (steps, seeds, b) so each step reads one contiguous slice."""
+@cache
+def _simulator(**static):
+    """One jitted program per static configuration, reused for every shape it meets."""
+    return jax.jit(partial(_simulate, **static))
+
+
+def _simulate(
+    p, idx, t_offset, gammas, seg_start, seg_end, limit, x, diverged_at, *, schedule, epoch_num,
+    epoch_den, block,
+):  # fmt: skip
+    """Advance every chain from state (x, diverged_at) through the given segments.
+
+    ``idx`` (steps, seeds, b) holds the index rows of steps t_offset, t_offset + 1, …
+    (step-major, so each step reads one contiguous slice); segment bounds are
+    absolute step numbers within that window.
+    """
     dtype = p.x0.dtype
-    n_seeds, n_gammas = idx.shape[1], gammas.shape[0]
-    x = jnp.broadcast_to(p.x0, (n_seeds, n_gammas) + p.x0.shape)
-    diverged_at = jnp.full((n_seeds, n_gammas), -1, dtype=jnp.int32)
     over_chains = lambda f: jax.vmap(jax.vmap(f))  # noqa: E731  (seeds, step sizes)
     sq_dist = lambda xi: jnp.sum((xi - p.x_star) ** 2)  # noqa: E731
     as_chain_mask = lambda m: m.reshape(m.shape + (1,) * p.x0.ndim)  # noqa: E731
@@ -101,7 +114,12 @@ def _simulate(p, idx, gammas, seg_start, seg_end, limit, *, schedule, epoch_num,
             g = p.grad(xi)
             return p.loss_gap(xi), sq_dist(xi), jnp.sum(g**2)
 
-        return over_chains(one)(x)
+        # A full pass over the data per chain; chains go in batches so the
+        # (chains × n) intermediates stay bounded however many chains run.
+        flat = x.reshape((-1,) + p.x0.shape)
+        batch = max(1, min(flat.shape[0], _METRIC_ELEMENTS // max(1, p.n)))
+        out = jax.lax.map(one, flat, batch_size=batch)
+        return tuple(o.reshape(x.shape[:2]) for o in out)
 
     def sgd_step(t, x):
         if schedule.name == "constant":  # skip per-step schedule arithmetic
@@ -114,7 +132,7 @@ def _simulate(p, idx, gammas, seg_start, seg_end, limit, *, schedule, epoch_num,
             grads = jax.vmap(p.batch_grad, in_axes=(0, None))(xs, ib)
             return xs - gamma_t.reshape((-1,) + (1,) * (xs.ndim - 1)) * grads
 
-        return jax.vmap(update)(x, idx[t])
+        return jax.vmap(update)(x, idx[t - t_offset])
 
     def is_bad(x):
         dist = over_chains(sq_dist)(x)
@@ -152,8 +170,38 @@ def _simulate(p, idx, gammas, seg_start, seg_end, limit, *, schedule, epoch_num,
         carry = jax.lax.fori_loop(0, n_blocks, one_block, carry)
         return carry, (metrics(carry[0]), carry[0], carry[1])
 
-    _, (mets, xs, div) = jax.lax.scan(segment, (x, diverged_at), (seg_start, seg_end))
-    return mets, xs, div
+    (x, diverged_at), (mets, xs, div) = jax.lax.scan(
+        segment, (x, diverged_at), (seg_start, seg_end)
+    )
+    return mets, xs, div, x, diverged_at
+
+
+def _chunks(checkpoints: np.ndarray, total: int, chunk_steps: int):
+    """Split the run into windows of at most ``chunk_steps`` steps.
+
+    Yields (t0, t1, seg_start, seg_end, keep): the segments inside [t0, t1]
+    (cut at window edges as well as at checkpoints) and which segment ends are
+    real checkpoints. Segment arrays are padded with empty segments to the same
+    length in every window, so one compiled program serves all of them.
+    """
+    edges = np.arange(0, total + 1, chunk_steps)
+    bounds = np.unique(np.concatenate([checkpoints, edges, [total]]))
+    starts, ends = np.concatenate([[0], bounds[:-1]]), bounds  # bounds[0] = 0: the step-0 "segment"
+    owner = np.where(ends > 0, (ends - 1) // chunk_steps, 0)
+    n_windows = max(1, -(-total // chunk_steps))
+    width = max(int(np.sum(owner == w)) for w in range(n_windows))
+    real = np.isin(ends, checkpoints)
+    for w in range(n_windows):
+        t0, t1 = w * chunk_steps, min((w + 1) * chunk_steps, total)
+        sel = owner == w
+        pad = width - int(sel.sum())
+        yield (
+            t0,
+            t1,
+            np.concatenate([starts[sel], np.full(pad, t1)]).astype(np.int32),
+            np.concatenate([ends[sel], np.full(pad, t1)]).astype(np.int32),
+            np.concatenate([real[sel], np.zeros(pad, dtype=bool)]),
+        )
 
 
 def run_grid(
@@ -170,25 +218,30 @@ def run_grid(
     divergence_factor: float = 1e6,
     index_stream: np.ndarray | None = None,
     checkpoints: np.ndarray | None = None,
+    max_stream_bytes: int = MAX_STREAM_BYTES,
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler and batch size.
 
     ``index_stream`` (seeds, steps, b) overrides the sampler, for tests that
     replay a given stream; ``checkpoints`` (increasing steps, 0 … total)
     overrides the log-spaced grid, e.g. ``np.arange(total + 1)`` for every step.
+    When the whole run's index stream would exceed ``max_stream_bytes`` it is
+    generated and consumed in windows; the results are the same either way.
     """
     n, b = problem.n, batch_size
-    total = samplers.num_steps(n, b, epochs, last_batch)
-    if index_stream is None:
-        index_stream = samplers.index_streams(sampler, n, b, total, seeds, last_batch)
-    total = index_stream.shape[1]
+    seeds = [int(s) for s in seeds]
+    if index_stream is not None:
+        total = index_stream.shape[1]
+        if index_stream.shape[0] != len(seeds) or index_stream.shape[2] != b:
+            raise ValueError("index_stream must have shape (len(seeds), steps, batch_size)")
+    else:
+        total = samplers.num_steps(n, b, epochs, last_batch)
+        gens = [samplers.StreamGenerator(sampler, n, b, s, last_batch) for s in seeds]
     ends = samplers.epoch_ends(n, b, total, last_batch)
     steps = checkpoint_steps(total, ends, log_points) if checkpoints is None else checkpoints
     steps = np.asarray(steps, dtype=np.int64)
     if steps[0] < 0 or steps[-1] > total or np.any(np.diff(steps) <= 0):
         raise ValueError(f"checkpoints must increase strictly within [0, {total}]")
-    seg_start = np.concatenate([[0], steps[:-1]]).astype(np.int32)
-    seg_end = steps.astype(np.int32)
 
     p = _device_view(problem, dtype)
     x0_dist = float(np.sum((np.asarray(problem.x0) - np.asarray(problem.x_star)) ** 2))
@@ -198,34 +251,52 @@ def run_grid(
         epoch_num, epoch_den = b, n
     else:
         epoch_num, epoch_den = 1, n // b
-    args = (
-        p,
-        jnp.asarray(np.ascontiguousarray(np.swapaxes(index_stream, 0, 1)), dtype=jnp.int32),
-        jnp.asarray(step_sizes, dtype=jnp.float64),
-        jnp.asarray(seg_start),
-        jnp.asarray(seg_end),
-        jnp.asarray(divergence_factor * (1.0 + x0_dist), dtype=dtype),
-    )
     static = dict(schedule=schedule, epoch_num=epoch_num, epoch_den=epoch_den, block=BLOCK)
+    gammas = jnp.asarray(step_sizes, dtype=jnp.float64)
+    limit = jnp.asarray(divergence_factor * (1.0 + x0_dist), dtype=dtype)
+    state = (
+        jnp.broadcast_to(p.x0, (len(seeds), len(gammas)) + p.x0.shape),
+        jnp.full((len(seeds), len(gammas)), -1, dtype=jnp.int32),
+    )
+    chunk_steps = max(BLOCK, max_stream_bytes // (4 * b * len(seeds)))
+    chunk_steps = min(chunk_steps, max(total, 1))
 
-    t0 = time.perf_counter()
-    compiled = _simulate.lower(*args, **static).compile()
-    t1 = time.perf_counter()
-    (gap, dist, gnorm), xs, div = jax.block_until_ready(compiled(*args))
-    t2 = time.perf_counter()
+    compiled, outputs = None, []
+    compile_s = run_s = index_s = 0.0
+    for t0, t1, seg_start, seg_end, keep in _chunks(steps, total, chunk_steps):
+        tic = time.perf_counter()
+        window = np.zeros((chunk_steps, len(seeds), b), dtype=np.int32)  # step-major
+        for i in range(len(seeds)):
+            window[: t1 - t0, i] = (
+                index_stream[i, t0:t1] if index_stream is not None else gens[i].take(t1 - t0)
+            )
+        args = (p, jnp.asarray(window), jnp.int32(t0), gammas, jnp.asarray(seg_start),
+                jnp.asarray(seg_end), limit, *state)  # fmt: skip
+        del window
+        index_s += time.perf_counter() - tic
+        if compiled is None:
+            tic = time.perf_counter()
+            compiled = _simulator(**static).lower(*args).compile()
+            compile_s = time.perf_counter() - tic
+        tic = time.perf_counter()
+        mets, xs, div, *state = jax.block_until_ready(compiled(*args))
+        run_s += time.perf_counter() - tic
+        outputs.append(
+            ([np.asarray(m)[keep] for m in mets], np.asarray(xs)[keep], np.asarray(div)[keep])
+        )
 
-    x_path = None
-    if problem.dim == 1:
-        x_path = np.asarray(xs).reshape(xs.shape[:3])
+    gap, dist, gnorm = (np.concatenate([o[0][k] for o in outputs]) for k in range(3))
+    xs = np.concatenate([o[1] for o in outputs])
     return GridResult(
         steps=steps,
         metrics={
-            "loss_gap": np.asarray(gap, dtype=np.float64),
-            "dist_sq": np.asarray(dist, dtype=np.float64),
-            "grad_norm_sq": np.asarray(gnorm, dtype=np.float64),
+            "loss_gap": gap.astype(np.float64),
+            "dist_sq": dist.astype(np.float64),
+            "grad_norm_sq": gnorm.astype(np.float64),
         },
-        x=None if x_path is None else x_path.astype(np.float64),
-        diverged_at=np.asarray(div[-1]),
-        compile_seconds=t1 - t0,
-        run_seconds=t2 - t1,
+        x=xs.reshape(xs.shape[:3]).astype(np.float64) if problem.dim == 1 else None,
+        diverged_at=np.asarray(state[1]),
+        compile_seconds=compile_s,
+        run_seconds=run_s,
+        index_seconds=index_s,
     )

@@ -89,37 +89,74 @@ def _rows_with_repeats(a: np.ndarray) -> np.ndarray:
     return (s[:, 1:] == s[:, :-1]).any(axis=1)
 
 
-def _epoch_orders(sampler: str, rng: np.random.Generator, n: int, epochs: int) -> np.ndarray:
-    if sampler == "rr":
-        return rng.permuted(np.broadcast_to(np.arange(n), (epochs, n)), axis=1)
-    base = rng.permutation(n) if sampler == "so" else np.arange(n)
-    return np.broadcast_to(base, (epochs, n))
+_UNIT_ELEMENTS = 1 << 16  # indices drawn per unit; fixed so chunking never changes a stream
+
+
+class StreamGenerator:
+    """A chain's index stream, produced piece by piece.
+
+    Randomness is drawn in fixed units (blocks of batches, or blocks of epochs),
+    never in sizes that depend on the caller, so ``take(a)`` then ``take(b)``
+    returns exactly the rows of ``take(a + b)``: a run whose whole stream would
+    not fit in memory can be generated in chunks and still equal the one-shot stream.
+    """
+
+    def __init__(self, sampler: str, n: int, b: int, seed: int, last_batch: str = "carry"):
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
+        if not 1 <= b <= n:
+            raise ValueError(f"batch size must satisfy 1 <= b <= n, got b={b}, n={n}")
+        if last_batch not in LAST_BATCH_RULES:
+            raise ValueError(
+                f"unknown last_batch rule {last_batch!r}; use one of {LAST_BATCH_RULES}"
+            )
+        self.sampler, self.n, self.b, self.last_batch = sampler, n, b, last_batch
+        self._rng = _generator(seed)
+        self._fixed_order = None
+        if sampler == "so":
+            self._fixed_order = self._rng.permutation(n)
+        elif sampler == "cyclic":
+            self._fixed_order = np.arange(n)
+        self._pending = np.empty((0, b), dtype=np.int32)  # rows drawn but not yet taken
+        self._carry = np.empty(0, dtype=np.int32)  # carry rule: indices not yet cut into rows
+
+    def _rows_unit(self) -> np.ndarray:
+        """The next fixed-size unit of (rows, b) indices."""
+        n, b = self.n, self.b
+        rows = max(1, _UNIT_ELEMENTS // b)
+        if self.sampler == "wr" or (self.sampler == "wor" and b == 1):
+            return self._rng.integers(0, n, size=(rows, b))
+        if self.sampler == "wor":
+            return _distinct_batches(self._rng, n, b, rows)
+        epochs = max(1, _UNIT_ELEMENTS // n)
+        if self._fixed_order is None:  # rr: a fresh uniform permutation per epoch
+            orders = self._rng.permuted(np.broadcast_to(np.arange(n), (epochs, n)), axis=1)
+        else:
+            orders = np.broadcast_to(self._fixed_order, (epochs, n))
+        if self.last_batch == "drop":
+            return orders[:, : (n // b) * b].reshape(-1, b)
+        flat = np.concatenate([self._carry, orders.reshape(-1)])
+        cut = (len(flat) // b) * b
+        self._carry = flat[cut:]
+        return flat[:cut].reshape(-1, b)
+
+    def take(self, steps: int) -> np.ndarray:
+        """The next ``steps`` rows of the stream, shape (steps, b), int32."""
+        parts, have = [self._pending], len(self._pending)
+        while have < steps:
+            unit = self._rows_unit().astype(np.int32, copy=False)
+            parts.append(unit)
+            have += len(unit)
+        rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        self._pending = rows[steps:]
+        return np.ascontiguousarray(rows[:steps])
 
 
 def index_stream(
     sampler: str, n: int, b: int, steps: int, seed: int, last_batch: str = "carry"
 ) -> np.ndarray:
     """The (steps, b) int32 index stream of one chain."""
-    if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
-    if not 1 <= b <= n:
-        raise ValueError(f"batch size must satisfy 1 <= b <= n, got b={b}, n={n}")
-    if last_batch not in LAST_BATCH_RULES:
-        raise ValueError(f"unknown last_batch rule {last_batch!r}; use one of {LAST_BATCH_RULES}")
-    rng = _generator(seed)
-    if sampler == "wr":
-        out = rng.integers(0, n, size=(steps, b))
-    elif sampler == "wor":
-        out = rng.integers(0, n, size=(steps, 1)) if b == 1 else _distinct_batches(rng, n, b, steps)
-    elif last_batch == "carry":
-        epochs = math.ceil(steps * b / n)
-        out = _epoch_orders(sampler, rng, n, epochs).reshape(-1)[: steps * b].reshape(steps, b)
-    else:
-        per_epoch = n // b
-        epochs = math.ceil(steps / per_epoch)
-        orders = _epoch_orders(sampler, rng, n, epochs)[:, : per_epoch * b]
-        out = orders.reshape(epochs * per_epoch, b)[:steps]
-    return np.ascontiguousarray(out, dtype=np.int32)
+    return StreamGenerator(sampler, n, b, seed, last_batch).take(steps)
 
 
 def index_streams(
