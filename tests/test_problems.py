@@ -123,3 +123,11 @@ def test_astype_casts_leaves_and_keeps_constants():
     p = problems.build("least_squares", n=50, d=3).astype(jnp.float32)
     assert p.dtype == np.float32 and p.data["a"].dtype == jnp.float32
     assert "L" in p.constants
+
+
+def test_blocked_value_and_grad_matches_plain(problem):
+    x = problem.x0 + 0.1
+    rows = 7  # several blocks and a remainder for every problem above
+    value, grad = problem.value_and_grad_blocked(x, block_elements=rows * problem.x0.size)
+    np.testing.assert_allclose(float(value), float(problem.loss(x)), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(grad), np.asarray(problem.grad(x)), rtol=1e-11, atol=1e-15)

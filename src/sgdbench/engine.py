@@ -84,8 +84,9 @@ def _device_view(problem: Problem, dtype) -> Problem:
 
 
 BLOCK = 16  # steps between divergence checks on the fast path
-_METRIC_ELEMENTS = 1 << 22  # chains × examples evaluated at once for checkpoint metrics
-MAX_STREAM_BYTES = 256 << 20  # index stream held in memory at once; longer runs go in chunks
+_METRIC_BLOCK = 1 << 20  # examples × dim per block of a checkpoint's full pass
+_METRIC_ELEMENTS = 1 << 23  # chains × examples × dim held at once for checkpoint metrics
+MAX_STREAM_BYTES = 64 << 20  # index stream held in memory at once; longer runs go in chunks
 
 
 @cache
@@ -111,13 +112,14 @@ def _simulate(
 
     def metrics(x):
         def one(xi):
-            g = p.grad(xi)
-            return p.loss_gap(xi), sq_dist(xi), jnp.sum(g**2)
+            value, g = p.value_and_grad_blocked(xi, _METRIC_BLOCK)
+            gap = p.loss_gap(xi) if p.exact_gap is not None else value - p.f_star
+            return gap, sq_dist(xi), jnp.sum(g**2)
 
-        # A full pass over the data per chain; chains go in batches so the
-        # (chains × n) intermediates stay bounded however many chains run.
+        # A full pass over the data per chain, in blocks of examples, a few
+        # chains at a time: memory stays bounded however large n and R are.
         flat = x.reshape((-1,) + p.x0.shape)
-        batch = max(1, min(flat.shape[0], _METRIC_ELEMENTS // max(1, p.n)))
+        batch = max(1, min(flat.shape[0], _METRIC_ELEMENTS // min(_METRIC_BLOCK, p.n * p.x0.size)))
         out = jax.lax.map(one, flat, batch_size=batch)
         return tuple(o.reshape(x.shape[:2]) for o in out)
 
@@ -181,27 +183,17 @@ def _chunks(checkpoints: np.ndarray, total: int, chunk_steps: int):
 
     Yields (t0, t1, seg_start, seg_end, keep): the segments inside [t0, t1]
     (cut at window edges as well as at checkpoints) and which segment ends are
-    real checkpoints. Segment arrays are padded with empty segments to the same
-    length in every window, so one compiled program serves all of them.
+    real checkpoints (a window edge that is not one is dropped from the output).
     """
     edges = np.arange(0, total + 1, chunk_steps)
     bounds = np.unique(np.concatenate([checkpoints, edges, [total]]))
     starts, ends = np.concatenate([[0], bounds[:-1]]), bounds  # bounds[0] = 0: the step-0 "segment"
     owner = np.where(ends > 0, (ends - 1) // chunk_steps, 0)
-    n_windows = max(1, -(-total // chunk_steps))
-    width = max(int(np.sum(owner == w)) for w in range(n_windows))
     real = np.isin(ends, checkpoints)
-    for w in range(n_windows):
-        t0, t1 = w * chunk_steps, min((w + 1) * chunk_steps, total)
+    for w in range(max(1, -(-total // chunk_steps))):
         sel = owner == w
-        pad = width - int(sel.sum())
-        yield (
-            t0,
-            t1,
-            np.concatenate([starts[sel], np.full(pad, t1)]).astype(np.int32),
-            np.concatenate([ends[sel], np.full(pad, t1)]).astype(np.int32),
-            np.concatenate([real[sel], np.zeros(pad, dtype=bool)]),
-        )
+        t0, t1 = w * chunk_steps, min((w + 1) * chunk_steps, total)
+        yield t0, t1, starts[sel].astype(np.int32), ends[sel].astype(np.int32), real[sel]
 
 
 def run_grid(
@@ -261,7 +253,7 @@ def run_grid(
     chunk_steps = max(BLOCK, max_stream_bytes // (4 * b * len(seeds)))
     chunk_steps = min(chunk_steps, max(total, 1))
 
-    compiled, outputs = None, []
+    compiled, outputs = {}, []  # one program per number of segments in a window
     compile_s = run_s = index_s = 0.0
     for t0, t1, seg_start, seg_end, keep in _chunks(steps, total, chunk_steps):
         tic = time.perf_counter()
@@ -274,12 +266,12 @@ def run_grid(
                 jnp.asarray(seg_end), limit, *state)  # fmt: skip
         del window
         index_s += time.perf_counter() - tic
-        if compiled is None:
+        if len(seg_start) not in compiled:
             tic = time.perf_counter()
-            compiled = _simulator(**static).lower(*args).compile()
-            compile_s = time.perf_counter() - tic
+            compiled[len(seg_start)] = _simulator(**static).lower(*args).compile()
+            compile_s += time.perf_counter() - tic
         tic = time.perf_counter()
-        mets, xs, div, *state = jax.block_until_ready(compiled(*args))
+        mets, xs, div, *state = jax.block_until_ready(compiled[len(seg_start)](*args))
         run_s += time.perf_counter() - tic
         outputs.append(
             ([np.asarray(m)[keep] for m in mets], np.asarray(xs)[keep], np.asarray(div)[keep])

@@ -89,7 +89,7 @@ def _rows_with_repeats(a: np.ndarray) -> np.ndarray:
     return (s[:, 1:] == s[:, :-1]).any(axis=1)
 
 
-_UNIT_ELEMENTS = 1 << 16  # indices drawn per unit; fixed so chunking never changes a stream
+_UNIT_ELEMENTS = 1 << 12  # indices drawn per unit; fixed so chunking never changes a stream
 
 
 class StreamGenerator:

@@ -79,6 +79,31 @@ class Problem:
         """All per-example gradients, shape (n, *x.shape)."""
         return jax.vmap(jax.grad(self.example_loss), in_axes=(None, 0))(x, self.data)
 
+    def value_and_grad_blocked(self, x: jax.Array, block_elements: int = 1 << 22):
+        """f(x) and ∇f(x) summed over blocks of examples, so memory stays bounded.
+
+        A plain ``jax.grad`` of the mean may hold per-example intermediates of
+        size n × dim; here each block holds at most ``block_elements`` of them.
+        """
+        n = self.n
+        rows = max(1, min(n, block_elements // max(1, self.x0.size)))
+        full, rem = divmod(n, rows)
+        value_and_grad = jax.value_and_grad(lambda x, d: jnp.sum(self.example_losses(x, d)))
+
+        def block(i, acc):
+            part = jax.tree_util.tree_map(
+                lambda a: jax.lax.dynamic_slice_in_dim(a, i * rows, rows), self.data
+            )
+            v, g = value_and_grad(x, part)
+            return acc[0] + v, acc[1] + g
+
+        acc = (jnp.zeros((), x.dtype), jnp.zeros_like(x))
+        acc = jax.lax.fori_loop(0, full, block, acc)
+        if rem:
+            v, g = value_and_grad(x, jax.tree_util.tree_map(lambda a: a[full * rows :], self.data))
+            acc = (acc[0] + v, acc[1] + g)
+        return acc[0] / n, acc[1] / n
+
     def loss_gap(self, x: jax.Array) -> jax.Array:
         """f(x) − f*, cancellation-free where the problem provides a formula."""
         if self.exact_gap is not None:
@@ -91,7 +116,9 @@ class Problem:
 
         def cast(a):
             a = jnp.asarray(a)
-            return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
+            if jnp.issubdtype(a.dtype, jnp.floating) and a.dtype != dtype:
+                return a.astype(dtype)
+            return a  # already right: no copy of possibly large data
 
         return replace(
             self,
