@@ -34,6 +34,7 @@ QUICK = {
 
 
 def child(n: int, d: int, b: int, r: int, steps: int) -> dict:
+    import jax
     import jax.numpy as jnp
     import numpy as np
 
@@ -42,18 +43,23 @@ def child(n: int, d: int, b: int, r: int, steps: int) -> dict:
     from sgdbench.problems.base import Problem
 
     def make(n):
-        # Filled in row blocks straight into one float32 array: no n × d temporaries.
-        rng = np.random.default_rng(0)
-        a = np.empty((n, d), dtype=np.float32)
-        for i in range(0, n, 65536):
-            a[i : i + 65536] = rng.standard_normal((min(65536, n - i), d), dtype=np.float32)
-        a /= np.float32(np.sqrt(d))
-        x_true = rng.standard_normal(d).astype(np.float32)
-        a_dev = jnp.asarray(a)
-        del a
-        return Problem("least_squares", least_squares._example_loss, {"a": a_dev, "b": a_dev @ x_true},
-                       jnp.zeros(d, jnp.float32), jnp.asarray(x_true), jnp.float32(0.0),
-                       least_squares._gap)  # fmt: skip
+        # Built on the device block by block into one buffer updated in place
+        # (donated), so building never holds a second n × d copy.
+        put = jax.jit(
+            lambda buf, i, blk: jax.lax.dynamic_update_slice_in_dim(buf, blk, i, 0),
+            donate_argnums=0,
+        )
+        a = jnp.zeros((n, d), jnp.float32)
+        rows = n // 16 if n % 16 == 0 else n  # equal blocks: one compiled update
+        for i in range(0, n, rows):
+            blk = jax.random.normal(jax.random.key(i), (rows, d), jnp.float32) / np.float32(
+                np.sqrt(d)
+            )
+            a = put(a, i, blk)
+        x_true = jax.random.normal(jax.random.key(-1), (d,), jnp.float32)
+        problem = Problem("least_squares", least_squares._example_loss, {"a": a, "b": a @ x_true},
+                          jnp.zeros(d, jnp.float32), x_true, jnp.float32(0.0), least_squares._gap)  # fmt: skip
+        return jax.block_until_ready(problem)
 
     def run(problem, steps):
         return engine.run_grid(problem, "wr", b, [0.01], range(r), steps * b / problem.n,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _readme import update_block
 
 from sgdbench import engine, provenance, samplers
 from sgdbench.problems import least_squares, make_problem
@@ -63,6 +64,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a smaller grid")
     ap.add_argument("--max-data-mb", type=float, default=800.0)
+    ap.add_argument("--update-readme", action="store_true")
     args = ap.parse_args()
     ns = [10**3, 10**4, 10**5] if args.quick else [10**3, 10**4, 10**5, 10**6]
     ds, bs, rs = [10, 100, 1000], [1, 16, 256], [1, 64, 1024]
@@ -96,17 +98,27 @@ def main():
     coef_h, *_ = np.linalg.lstsq(
         design[heavy], np.log(df.loc[heavy, "seconds_per_step"]), rcond=None
     )
-    print(
-        f"\ndevice {env['device']}; fitted exponents of seconds per step (all cases / cases with d·b·R ≥ 1e5):"
-    )
+    lines = [
+        f"Measured by `benchmarks/engine_scaling.py` on {env['device']}, commit {env['git_commit'][:12]}. "
+        "Fitted exponents of seconds per step (all cases / cases with d·b·R ≥ 10⁵, where work "
+        "dominates the fixed per-step overhead):",
+        "",
+    ]
     for name, a, ah in zip(("n", "d", "b", "R"), coef[1:], coef_h[1:], strict=True):
-        print(f"  α_{name} = {a:5.2f} / {ah:5.2f}")
-    print(
-        f"compile seconds: median {df['compile_seconds'].median():.2f}, max {df['compile_seconds'].max():.2f}"
-    )
-    for s in skipped:
-        print("skipped:", s)
+        lines.append(f"- α_{name} = {a:.2f} / {ah:.2f}")
+    lines += ["", "Million chain-steps/s at b = 1:", "", "| n | d | R = 1 | R = 64 | R = 1024 |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    b1 = df[df["b"] == 1].pivot_table(index=["n", "d"], columns="R", values="chain_steps_per_s")
+    for (n, d), row in b1.iterrows():
+        cells = " | ".join(f"{row[r] / 1e6:.2f}" for r in rs)
+        lines.append(f"| 10^{int(np.log10(n))} | {d} | {cells} |")
+    lines += ["", f"Compile seconds: median {df['compile_seconds'].median():.2f}, "
+              f"max {df['compile_seconds'].max():.2f}."] + [f"Skipped: {s}." for s in skipped]  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    print(text)
     print(f"wrote {out}")
+    if args.update_readme:
+        update_block("scaling", text)
 
 
 if __name__ == "__main__":

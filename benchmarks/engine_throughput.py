@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _readme import update_block
 
 from sgdbench import engine, problems, provenance, samplers
 from sgdbench.schedules import Schedule
@@ -171,11 +171,7 @@ def main():
     print(table)
     print(f"wrote {out}")
     if args.update_readme:
-        readme = ROOT / "README.md"
-        text = readme.read_text()
-        new = re.sub(r"(<!-- bench:start -->\n).*?(<!-- bench:end -->)",
-                     lambda m: m.group(1) + table + m.group(2), text, flags=re.S)  # fmt: skip
-        readme.write_text(new)
+        update_block("bench", table)
 
 
 def targets(df: pd.DataFrame) -> str:
