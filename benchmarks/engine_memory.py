@@ -86,27 +86,37 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--update-readme", action="store_true")
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return
     import pandas as pd
 
-    rows = []
+    rows, lines = [], []
     for name, case in (QUICK if args.quick else CASES).items():
         out = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)],
                              capture_output=True, text=True, check=True)  # fmt: skip
         row = {"case": name, **json.loads(out.stdout.strip().splitlines()[-1])}
         rows.append(row)
-        print(f"{name}: peak {row['above_baseline_mb']:.0f} MB above a {row['baseline_mb']:.0f} MB baseline; "
-              f"data {row['data_mb']:.0f} MB + stream {row['stream_mb']:.0f} MB "
-              f"(held in windows of ≤ {row['stream_window_mb']:.0f} MB) → ratio "
-              f"{row['ratio_to_data_plus_stream']:.2f} (target ≤ 2); the run itself added "
-              f"{row['engine_added_mb']:.0f} MB to the peak", flush=True)  # fmt: skip
+        lines.append(f"{name}: peak {row['above_baseline_mb']:.0f} MB above a {row['baseline_mb']:.0f} MB baseline; "
+                     f"data {row['data_mb']:.0f} MB + stream {row['stream_mb']:.0f} MB "
+                     f"(held in windows of ≤ {row['stream_window_mb']:.0f} MB) → ratio "
+                     f"{row['ratio_to_data_plus_stream']:.2f} (target ≤ 2); the run itself added "
+                     f"{row['engine_added_mb']:.0f} MB to the peak")  # fmt: skip
+        print(lines[-1], flush=True)
     path = ROOT / "results" / "benchmarks" / "engine_memory.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(path, index=False)
     print(f"wrote {path}")
+    if args.update_readme:
+        from _readme import update_block
+
+        from sgdbench.provenance import environment
+
+        env = environment()
+        head = f"Measured by `benchmarks/engine_memory.py` on {env['device']}, commit {env['git_commit'][:12]}:"
+        update_block("memory", head + "\n\n" + "\n".join(f"- {x}" for x in lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -130,4 +130,6 @@ def test_blocked_value_and_grad_matches_plain(problem):
     rows = 7  # several blocks and a remainder for every problem above
     value, grad = problem.value_and_grad_blocked(x, block_elements=rows * problem.x0.size)
     np.testing.assert_allclose(float(value), float(problem.loss(x)), rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(grad), np.asarray(problem.grad(x)), rtol=1e-11, atol=1e-15)
+    np.testing.assert_allclose(
+        np.asarray(grad), np.asarray(problem.grad(x)), rtol=1e-11, atol=1e-15
+    )

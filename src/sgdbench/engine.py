@@ -40,14 +40,17 @@ CONSTANT = Schedule()
 class GridResult:
     """Metrics of every chain at every checkpoint.
 
-    ``metrics[name]`` has shape (checkpoints, seeds, step_sizes); ``x`` is the
-    iterate for 1-D problems (same shape) or None; ``diverged_at`` (seeds,
-    step_sizes) is the step at which a chain diverged, −1 if it did not.
+    ``metrics[name]`` has shape (checkpoints, seeds, step_sizes); ``iterates``
+    (checkpoints, seeds, step_sizes, *x.shape) holds the iterates there and ``x``
+    is the iterate of a 1-D problem (same shape as a metric) or None;
+    ``diverged_at`` (seeds, step_sizes) is the step at which a chain diverged,
+    −1 if it did not.
     """
 
     steps: np.ndarray
     metrics: dict[str, np.ndarray]
     x: np.ndarray | None
+    iterates: np.ndarray
     diverged_at: np.ndarray
     compile_seconds: float
     run_seconds: float
@@ -287,6 +290,7 @@ def run_grid(
             "grad_norm_sq": gnorm.astype(np.float64),
         },
         x=xs.reshape(xs.shape[:3]).astype(np.float64) if problem.dim == 1 else None,
+        iterates=xs.astype(np.float64),
         diverged_at=np.asarray(state[1]),
         compile_seconds=compile_s,
         run_seconds=run_s,
