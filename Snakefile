@@ -23,11 +23,19 @@ BASE = workflow.basedir
 JAX_CACHE = "results/.jax_cache"
 
 
+FIGURES = [
+    "results/figures/e1_mean_estimation.pdf",
+    "results/figures/e3_variance.pdf",
+    "results/figures/noise_scale.pdf",
+]
+
+
 include: "workflows/rules/e1.smk"
+include: "workflows/rules/e3.smk"
 include: "workflows/rules/paper.smk"
 
 
 rule all:
     input:
-        "paper/sgdbench.pdf" if config["paper"]["build"] else rules.e1_figure.output,
+        "paper/sgdbench.pdf" if config["paper"]["build"] else FIGURES,
     default_target: True

@@ -59,3 +59,25 @@ def test_theory_formula_reduces_to_finite_population_correction():
         theory.running_mean_var_wor(2.0, 20, k)[:-1], (2.0 / k * (20 - k) / 19)[:-1]
     )
     assert theory.running_mean_var_wor(2.0, 20, [20, 40])[0] == 0
+
+
+def test_random_population_mse_matches_both_closed_forms(alpha):
+    ks = np.unique(np.round(np.geomspace(1, 90, 20)).astype(int))
+    table = e1.random_population_mse(30, 3000, 3, ks, seed=11)
+    z_crit = stats.norm.isf(alpha / (2 * len(table)))
+    assert table["z"].abs().max() < z_crit
+    first_epoch = table[(table["sampler"] == "rr") & (table["step"] <= 30)]
+    np.testing.assert_allclose(first_epoch["theory"], 1 / (12 * first_epoch["step"]))
+
+
+def test_random_population_running_mean_is_the_engine_path():
+    """The NumPy running mean used for E1-vs-½ equals SGD with γ_k = 1/(k+1) in the engine."""
+    from sgdbench import engine, problems, samplers
+    from sgdbench.schedules import Schedule
+
+    p = problems.build("mean_estimation", n=25, seed=4)
+    a = np.asarray(p.data["a"]).ravel()
+    res = engine.run_grid(p, "rr", 1, [1.0], [0], 2, Schedule("inv", 1.0), "float64",
+                          checkpoints=np.arange(51))  # fmt: skip
+    idx = samplers.index_stream("rr", 25, 1, 50, 0)[:, 0]
+    np.testing.assert_allclose(res.x[1:, 0, 0], np.cumsum(a[idx]) / np.arange(1, 51), rtol=1e-12)

@@ -69,6 +69,7 @@ def _tex_escape(text: str) -> str:
 def paper_macros(pipeline_config: dict, runs: list[dict]) -> dict[str, str]:
     """Config hash, commit, device and versions of the runs behind the paper."""
     first = runs[0]
+    runs = [r for r in runs if "git_commit" in r]
     commits = sorted({r["git_commit"] for r in runs})
     devices = sorted({r["device"] for r in runs})
     return {
@@ -98,3 +99,14 @@ def logged(log_paths):
         contextlib.redirect_stderr(log),
     ):
         yield
+
+
+def record(settings: dict, run_seconds: float, compile_seconds: float = 0.0) -> dict:
+    """Provenance of a measurement that is not an ``sgdbench run`` (e.g. Monte Carlo at fixed points)."""
+    return {
+        "config": settings,
+        "config_hash": config_digest(settings),
+        **environment(),
+        "compile_seconds": compile_seconds,
+        "run_seconds": run_seconds,
+    }

@@ -35,8 +35,11 @@ rule e1_summary:
         expand("results/e1/N{n}/results.parquet", n=config["e1"]["sizes"]),
     output:
         summary="results/e1/summary.parquet",
+        half="results/e1/half.parquet",
         runs="results/e1/example_runs.parquet",
         macros="results/macros/macros-e1.tex",
+    params:
+        settings=config["e1"],
     log:
         "results/logs/e1_summary.log",
     resources:
@@ -48,6 +51,7 @@ rule e1_summary:
 rule e1_figure:
     input:
         summary="results/e1/summary.parquet",
+        half="results/e1/half.parquet",
         runs="results/e1/example_runs.parquet",
     output:
         pdf="results/figures/e1_mean_estimation.pdf",

@@ -13,6 +13,8 @@ PAPER_SOURCES = [
 rule provenance_macros:
     input:
         expand("results/e1/N{n}/provenance.json", n=config["e1"]["sizes"]),
+        "results/e3/provenance.json",
+        "results/noise_scale/provenance.json",
     output:
         "results/macros/macros-provenance.tex",
     params:
@@ -27,8 +29,13 @@ rule provenance_macros:
 rule paper:
     input:
         sources=PAPER_SOURCES,
-        macros=["results/macros/macros-e1.tex", "results/macros/macros-provenance.tex"],
-        figures=["results/figures/e1_mean_estimation.pdf"],
+        macros=[
+            "results/macros/macros-e1.tex",
+            "results/macros/macros-e3.tex",
+            "results/macros/macros-ns.tex",
+            "results/macros/macros-provenance.tex",
+        ],
+        figures=FIGURES,
     output:
         "paper/sgdbench.pdf",
     params:

@@ -10,6 +10,7 @@ from sgdbench.provenance import logged
 with logged(snakemake.log):
     e1.plot(
         pd.read_parquet(snakemake.input.summary),
+        pd.read_parquet(snakemake.input.half),
         pd.read_parquet(snakemake.input.runs),
         Path(snakemake.output.pdf).with_suffix(""),
     )

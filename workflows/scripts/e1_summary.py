@@ -20,6 +20,16 @@ with logged(snakemake.log):
         ],
         ignore_index=True,
     )
+    settings = dict(snakemake.params.settings)
+    half = pd.concat(
+        [
+            e1.random_population_mse(n, settings["repetitions"], settings["epochs"],
+                                     s["step"][s["step"] > 0].unique(), settings["population_seed"])
+            for n, s in summary.groupby("N")
+        ],
+        ignore_index=True,
+    )  # fmt: skip
     write_parquet(summary, Path(snakemake.output.summary))
+    write_parquet(half, Path(snakemake.output.half))
     write_parquet(examples, Path(snakemake.output.runs))
-    write_macros(e1.macros(summary), Path(snakemake.output.macros))
+    write_macros(e1.macros(summary) | e1.half_macros(half), Path(snakemake.output.macros))

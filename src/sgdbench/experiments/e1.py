@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import theory
+from .. import samplers, theory
 from ..latex import fmt
 
 SAMPLERS = ("wr", "rr")
@@ -111,4 +111,55 @@ def macros(summary: pd.DataFrame) -> dict[str, str]:
                 if k.startswith(prefix)
             }
         )
+    return out
+
+
+def random_population_mse(n: int, reps: int, epochs: float, checkpoints, seed: int) -> pd.DataFrame:
+    """MSE about the distribution mean ½ when every repetition draws its own population.
+
+    Each repetition draws a_1..a_N ~ U(0,1) and averages them in the order of the
+    real ``wr`` or ``rr`` index stream of that repetition's seed; the running mean
+    equals SGD with γ_k = 1/(k+1) (checked in the tests against the engine).
+    """
+    steps = int(round(epochs * n))
+    ks = np.asarray(checkpoints, dtype=int)
+    rows = []
+    for sampler in SAMPLERS:
+        sums, sq = np.zeros(len(ks)), np.zeros(len(ks))
+        for start in range(0, reps, 1000):
+            seeds = range(seed + start, seed + min(reps, start + 1000))
+            pops = np.stack([np.random.default_rng([s, 7]).uniform(size=n) for s in seeds])
+            idx = samplers.index_streams(sampler, n, 1, steps, seeds)[:, :, 0]
+            running = np.cumsum(np.take_along_axis(pops, idx, axis=1), axis=1) / np.arange(
+                1, steps + 1
+            )
+            err = (running[:, ks - 1] - 0.5) ** 2
+            sums += err.sum(0)
+            sq += (err**2).sum(0)
+        mean = sums / reps
+        se = np.sqrt(np.maximum(sq / reps - mean**2, 0) * reps / (reps - 1) / reps)
+        wr = sampler == "wr"
+        theory_half = (theory.running_mean_mse_half_wr if wr else theory.running_mean_mse_half_wor)(
+            n, ks
+        )
+        rows.append(pd.DataFrame({"N": n, "sampler": sampler, "step": ks, "mse_half": mean, "se": se,
+                                  "lo": mean - Z95 * se, "hi": mean + Z95 * se, "theory": theory_half,
+                                  "z": (mean - theory_half) / se, "reps": reps}))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)
+
+
+def half_macros(table: pd.DataFrame) -> dict[str, str]:
+    """Coverage of the ½-theory by the random-population intervals."""
+    out = {}
+    sizes = sorted(table["N"].unique())
+    for n, t in table.groupby("N"):
+        for sampler, s in t.groupby("sampler"):
+            covered = ((s["lo"] <= s["theory"]) & (s["theory"] <= s["hi"])).mean()
+            for key in (
+                f"N{n}",
+                *(["small"] if n == sizes[0] else []),
+                *(["large"] if n == sizes[-1] else []),
+            ):
+                out[f"e1/{key}/{sampler}/halfcoverage"] = fmt(100 * float(covered), 2)
+                out[f"e1/{key}/{sampler}/halfmaxabsz"] = fmt(float(s["z"].abs().max()), 2)
     return out

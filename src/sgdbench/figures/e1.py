@@ -9,12 +9,13 @@ import pandas as pd
 from . import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
 
 
-def plot(summary: pd.DataFrame, runs: pd.DataFrame, stem) -> None:
-    """Top: MSE vs k per N (bands: 95% interval over repetitions; dashed: theory).
-    Bottom: a few individual runs, the "fast start, oscillating finish"."""
+def plot(summary: pd.DataFrame, half: pd.DataFrame, runs: pd.DataFrame, stem) -> None:
+    """Top: MSE about the population mean vs k per N (bands: 95% interval over
+    repetitions; dashed: theory). Middle: MSE about ½ when each repetition draws
+    its own population. Bottom: a few individual runs ("fast start, oscillating finish")."""
     style()
     sizes = sorted(summary["N"].unique())
-    fig, axes = plt.subplots(2, len(sizes), figsize=(TEXT_WIDTH, 4.6), squeeze=False)
+    fig, axes = plt.subplots(3, len(sizes), figsize=(TEXT_WIDTH, 6.6), squeeze=False)
     for col, n in enumerate(sizes):
         ax = axes[0, col]
         s_n = summary[(summary["N"] == n) & (summary["step"] > 0)]
@@ -42,6 +43,21 @@ def plot(summary: pd.DataFrame, runs: pd.DataFrame, stem) -> None:
                title=f"N = {n}", ylim=(floor, None))  # fmt: skip
 
         ax = axes[1, col]
+        h_n = half[half["N"] == n]
+        for sampler in [s for s in SAMPLER_ORDER if s in set(h_n["sampler"])]:
+            h = h_n[h_n["sampler"] == sampler]
+            c = SAMPLER_COLORS[sampler]
+            ax.plot(
+                h["step"], h["mse_half"], color=c, lw=2.2, alpha=0.6, label=SAMPLER_LABELS[sampler]
+            )
+            ax.fill_between(h["step"], h["lo"], h["hi"], color=c, alpha=0.25, lw=0)
+            ax.plot(h["step"], h["theory"], color="0.15", ls=(0, (3, 2)), lw=0.8,
+                    label="theory" if sampler == "wr" else None)  # fmt: skip
+        ax.axhline(1 / (12 * n), color="0.6", lw=0.6, ls=":")
+        ax.set(xscale="log", yscale="log", xlabel="samples drawn k",
+               ylabel=r"$\mathrm{E}(\bar x_k-\frac{1}{2})^2$" if col == 0 else None)  # fmt: skip
+
+        ax = axes[2, col]
         r_n = runs[runs["N"] == n]
         for (sampler, _seed), r in r_n.groupby(["sampler", "seed"]):
             ax.plot(r["step"], r["x"], color=SAMPLER_COLORS[sampler], lw=0.8, alpha=0.8)
@@ -51,7 +67,8 @@ def plot(summary: pd.DataFrame, runs: pd.DataFrame, stem) -> None:
         ax.set(xscale="log", xlabel="samples drawn k", ylabel="running mean" if col == 0 else None,
                ylim=(a_bar - 0.2, a_bar + 0.2))  # fmt: skip
     axes[0, 0].legend(fontsize=6, frameon=False, loc="lower left")
-    axes[1, 0].legend(fontsize=6, frameon=False, loc="upper right")
+    axes[1, 0].legend(fontsize=6, frameon=False, loc="lower left")
+    axes[2, 0].legend(fontsize=6, frameon=False, loc="upper right")
     fig.tight_layout()
     save(fig, stem)
 

@@ -1,0 +1,59 @@
+"""E5a — the gradient noise scale B_simple = tr Σ / ‖∇f‖² along an SGD trajectory.
+
+Exact B_simple from the finite sum at each checkpoint of an engine run, beside
+McCandlish et al.'s two-batch estimate drawn with and without replacement; the
+latter is biased for a finite n, towards the value computed by
+:func:`sgdbench.measure.noise_scale_without_replacement`. On mean estimation
+B_simple(x) = σ²/(x − ā)² is checked on a grid of x.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import engine, measure, problems
+from ..latex import fmt
+from ..schedules import Schedule
+
+
+def trajectory(settings: dict) -> pd.DataFrame:
+    spec = settings["problem"]
+    problem = problems.build(spec["name"], **spec.get("params", {}))
+    res = engine.run_grid(problem, "wr", 1, [settings["step_size"]], [settings["seed"]],
+                          settings["epochs"], Schedule(), "float64", log_points=settings["points"])  # fmt: skip
+    rows = []
+    for c, step in enumerate(res.steps):
+        m = measure.moments(problem, res.iterates[c, 0, 0])
+        row = {"step": int(step), "epoch": step / problem.n, "exact": m.noise_scale,
+               "wor_limit": measure.noise_scale_without_replacement(m), "grad_norm_sq": float(m.grad @ m.grad),
+               "trace": m.trace}  # fmt: skip
+        for sampler in ("wr", "wor"):
+            est, _, _ = measure.two_batch_noise_scale(m, sampler, settings["b_small"], settings["b_big"],
+                                                      settings["draws"], settings["seed"] + 2 * c)  # fmt: skip
+            row[f"two_batch_{sampler}"] = est
+        rows.append(row)
+    return pd.DataFrame(rows).assign(n=problem.n)
+
+
+def mean_estimation_check(n: int, seed: int) -> pd.DataFrame:
+    problem = problems.build("mean_estimation", n=n, seed=seed)
+    var, mean = problem.info["population_variance"], problem.info["population_mean"]
+    xs = mean + np.concatenate([-np.geomspace(2, 1e-3, 15), np.geomspace(1e-3, 2, 15)])
+    return pd.DataFrame({"x": xs, "exact": [measure.moments(problem, [x]).noise_scale for x in xs],
+                         "formula": var / (xs - mean) ** 2, "population_mean": mean})  # fmt: skip
+
+
+def macros(traj: pd.DataFrame, check: pd.DataFrame) -> dict[str, str]:
+    late = traj[traj["grad_norm_sq"] > 0].iloc[-1]
+    early = traj.iloc[1] if len(traj) > 1 else traj.iloc[0]
+    valid = traj[traj["wor_limit"] > 0]
+    return {
+        "ns/n": fmt(int(traj["n"].iloc[0])),
+        "ns/early": fmt(float(early["exact"])),
+        "ns/late": fmt(float(late["exact"])),
+        "ns/wr/medianratio": fmt(float((valid["two_batch_wr"] / valid["exact"]).median())),
+        "ns/wor/medianratio": fmt(float((valid["two_batch_wor"] / valid["exact"]).median())),
+        "ns/wor/limitratio": fmt(float((valid["wor_limit"] / valid["exact"]).median())),
+        "ns/mean/maxrelerr": fmt(float(np.max(np.abs(check["exact"] / check["formula"] - 1)))),
+    }

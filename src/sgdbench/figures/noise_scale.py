@@ -1,0 +1,34 @@
+"""Figure E5a: the gradient noise scale, exact and two-batch estimates."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from . import SAMPLER_COLORS, SAMPLER_LABELS, TEXT_WIDTH, save, style
+
+
+def plot(traj: pd.DataFrame, check: pd.DataFrame, stem) -> None:
+    style()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.6))
+    t = traj[traj["step"] > 0]
+    ax.plot(t["epoch"], t["exact"], color="k", lw=1.2, label=r"exact $B_\mathrm{simple}$")
+    ax.plot(t["epoch"], t["wor_limit"].where(t["wor_limit"] > 0), color=SAMPLER_COLORS["wor"], ls="--",
+            lw=0.9, label="limit of the estimator without repl.")  # fmt: skip
+    for sampler, marker in (("wr", "o"), ("wor", "s")):
+        est = t[f"two_batch_{sampler}"]
+        ax.plot(t["epoch"], est.where(est > 0), marker, ms=3, color=SAMPLER_COLORS[sampler],
+                label=f"two-batch, {SAMPLER_LABELS[sampler]}")  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel="epochs of SGD", ylabel="noise scale (examples)")
+    ax.legend(fontsize=6, frameon=False)
+    d = check["x"] - check["population_mean"]
+    bx.plot(d, check["formula"], color="k", lw=1.0, label=r"$\sigma^2/(x-\bar a)^2$")
+    bx.plot(
+        d, check["exact"], "o", ms=3, color=SAMPLER_COLORS["wr"], label="exact from the finite sum"
+    )
+    bx.set(xscale="symlog", yscale="log", xlabel=r"$x-\bar a$", ylabel=r"$B_\mathrm{simple}(x)$",
+           title="mean estimation", xlim=(-3, 3))  # fmt: skip
+    bx.set_xscale("symlog", linthresh=1e-3)
+    bx.legend(fontsize=6, frameon=False)
+    fig.tight_layout()
+    save(fig, stem)

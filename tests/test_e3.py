@@ -1,0 +1,41 @@
+"""E3 and E5a experiment modules on small settings."""
+
+import numpy as np
+import pytest
+
+from sgdbench.experiments import e3, noise_scale
+
+SETTINGS = {
+    "draws": 4000,
+    "bias_draws": 4000,
+    "bias_batch_sizes": [1, 4],
+    "seed": 0,
+    "problems": {"ls": {"name": "least_squares", "params": {"n": 16, "d": 3}}},
+}
+
+
+def test_e3_tables_cover_every_case_and_agree_with_theory(alpha):
+    variance, bias = e3.run(SETTINGS)
+    assert set(variance["batch_size"]) == {1, 2, 4, 8, 16}
+    assert set(variance["point"]) == {"x0", "midway", "x*"} and set(bias["sampler"]) == {
+        "wr",
+        "wor",
+        "rr",
+    }
+    live = variance[variance["predicted"] > 0]
+    from scipy import stats
+
+    assert live["z"].abs().max() < stats.norm.isf(alpha / (2 * len(live)))
+    exact = variance[variance["predicted"] == 0]
+    assert len(exact) == 3 and (exact["measured"] < 1e-25).all()  # wor at b = n, each point
+    values = e3.macros(variance, bias)
+    assert float(values["e3/bslope"]) == pytest.approx(-1, abs=0.1)
+
+
+def test_noise_scale_trajectory_and_mean_check():
+    traj = noise_scale.trajectory({"problem": {"name": "least_squares", "params": {"n": 32, "d": 3}},
+                                   "step_size": 0.01, "epochs": 3, "points": 4, "b_small": 2,
+                                   "b_big": 8, "draws": 2000, "seed": 0})  # fmt: skip
+    assert traj["step"].iloc[0] == 0 and (np.diff(traj["exact"].to_numpy()[:3]) > 0).all()
+    check = noise_scale.mean_estimation_check(20, 0)
+    np.testing.assert_allclose(check["exact"], check["formula"], rtol=1e-10)

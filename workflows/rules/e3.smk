@@ -1,0 +1,62 @@
+# E3: variance and bias of the mini-batch gradient; E5a: the gradient noise scale.
+
+
+rule e3_measure:
+    output:
+        variance="results/e3/variance.parquet",
+        bias="results/e3/bias.parquet",
+        provenance="results/e3/provenance.json",
+        macros="results/macros/macros-e3.tex",
+    params:
+        settings=config["e3"],
+    log:
+        "results/logs/e3_measure.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../scripts/e3_measure.py"
+
+
+rule e3_figure:
+    input:
+        "results/e3/variance.parquet",
+    output:
+        pdf="results/figures/e3_variance.pdf",
+        png="results/figures/e3_variance.png",
+    log:
+        "results/logs/e3_figure.log",
+    script:
+        "../scripts/e3_figure.py"
+
+
+rule noise_scale_measure:
+    output:
+        trajectory="results/noise_scale/trajectory.parquet",
+        check="results/noise_scale/mean_estimation.parquet",
+        provenance="results/noise_scale/provenance.json",
+        macros="results/macros/macros-ns.tex",
+    params:
+        settings=config["noise_scale"],
+    log:
+        "results/logs/noise_scale_measure.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../scripts/noise_scale_measure.py"
+
+
+rule noise_scale_figure:
+    input:
+        trajectory="results/noise_scale/trajectory.parquet",
+        check="results/noise_scale/mean_estimation.parquet",
+    output:
+        pdf="results/figures/noise_scale.pdf",
+        png="results/figures/noise_scale.png",
+    log:
+        "results/logs/noise_scale_figure.log",
+    script:
+        "../scripts/noise_scale_figure.py"
