@@ -25,6 +25,8 @@ def test_smoke_pipeline_writes_figure_and_macros(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = tmp_path / "results"
     for f in ("figures/e1_mean_estimation.pdf", "figures/e1_mean_estimation.png",
+              "figures/e3_variance.pdf", "figures/noise_scale.pdf", "macros/macros-e3.tex",
+              "macros/macros-ns.tex", "e3/bias.parquet", "noise_scale/trajectory.parquet",
               "macros/macros-e1.tex", "e1/summary.parquet", "e1/N20/provenance.json"):  # fmt: skip
         assert (res / f).stat().st_size > 0, f
     macros = (res / "macros/macros-e1.tex").read_text()

@@ -55,5 +55,6 @@ def macros(traj: pd.DataFrame, check: pd.DataFrame) -> dict[str, str]:
         "ns/wr/medianratio": fmt(float((valid["two_batch_wr"] / valid["exact"]).median())),
         "ns/wor/medianratio": fmt(float((valid["two_batch_wor"] / valid["exact"]).median())),
         "ns/wor/limitratio": fmt(float((valid["wor_limit"] / valid["exact"]).median())),
+        "ns/wor/vslimit": fmt(float((valid["two_batch_wor"] / valid["wor_limit"]).median())),
         "ns/mean/maxrelerr": fmt(float(np.max(np.abs(check["exact"] / check["formula"] - 1)))),
     }

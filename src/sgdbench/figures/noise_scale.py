@@ -22,13 +22,23 @@ def plot(traj: pd.DataFrame, check: pd.DataFrame, stem) -> None:
     ax.set(xscale="log", yscale="log", xlabel="epochs of SGD", ylabel="noise scale (examples)")
     ax.legend(fontsize=6, frameon=False)
     d = check["x"] - check["population_mean"]
-    bx.plot(d, check["formula"], color="k", lw=1.0, label=r"$\sigma^2/(x-\bar a)^2$")
-    bx.plot(
-        d, check["exact"], "o", ms=3, color=SAMPLER_COLORS["wr"], label="exact from the finite sum"
-    )
-    bx.set(xscale="symlog", yscale="log", xlabel=r"$x-\bar a$", ylabel=r"$B_\mathrm{simple}(x)$",
-           title="mean estimation", xlim=(-3, 3))  # fmt: skip
-    bx.set_xscale("symlog", linthresh=1e-3)
+    order = d.abs().argsort()
+    bx.plot(d.abs().iloc[order], check["formula"].iloc[order], color="k", lw=1.0,
+            label=r"$\sigma^2/(x-\bar a)^2$")  # fmt: skip
+    for side, marker, label in (
+        (d < 0, "o", r"exact, $x<\bar a$"),
+        (d > 0, "x", r"exact, $x>\bar a$"),
+    ):
+        bx.plot(
+            d.abs()[side],
+            check["exact"][side],
+            marker,
+            ms=3,
+            color=SAMPLER_COLORS["wr"],
+            label=label,
+        )
+    bx.set(xscale="log", yscale="log", xlabel=r"$|x-\bar a|$", ylabel=r"$B_\mathrm{simple}(x)$",
+           title="mean estimation")  # fmt: skip
     bx.legend(fontsize=6, frameon=False)
     fig.tight_layout()
     save(fig, stem)
