@@ -7,6 +7,7 @@ rule e3_measure:
         bias="results/e3/bias.parquet",
         provenance="results/e3/provenance.json",
         macros="results/macros/macros-e3.tex",
+        table="results/macros/table-e3-bias.tex",
     params:
         settings=config["e3"],
     log:

@@ -34,6 +34,7 @@ rule paper:
             "results/macros/macros-e3.tex",
             "results/macros/macros-ns.tex",
             "results/macros/macros-provenance.tex",
+            "results/macros/table-e3-bias.tex",
         ],
         figures=FIGURES,
     output:

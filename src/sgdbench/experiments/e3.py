@@ -88,6 +88,7 @@ def macros(variance: pd.DataFrame, bias: pd.DataFrame) -> dict[str, str]:
         "e3/bias/tests": fmt(len(bias)),
         "e3/bias/rejected": fmt(int(bias["rejected"].sum())),
         "e3/bias/level": fmt(BIAS_LEVEL),
+        "e3/bias/expected": fmt(BIAS_LEVEL * len(bias)),
         "e3/bias/draws": fmt(int(bias["draws"].max())),
         "e3/bias/minp": fmt(float(bias["p_value"].min())),
         "e3/bslope": fmt(
@@ -98,3 +99,34 @@ def macros(variance: pd.DataFrame, bias: pd.DataFrame) -> dict[str, str]:
             )
         ),
     }
+
+
+def bias_table(bias: pd.DataFrame) -> str:
+    """LaTeX table of Hotelling p-values: rows sampler × b, columns problem × point."""
+    cols = [(p, pt) for p in dict.fromkeys(bias["problem"]) for pt in ("x0", "midway", "x*")]
+    head_points = {"x0": "$x_0$", "midway": "mid", "x*": "$x^*$"}
+    lines = [
+        r"\begin{tabular}{ll" + "r" * len(cols) + "}",
+        r"\toprule",
+        " & & "
+        + " & ".join(
+            rf"\multicolumn{{3}}{{c}}{{{p.replace('_', ' ')}}}"
+            for p in dict.fromkeys(bias["problem"])
+        )
+        + r" \\",
+        r"sampler & $b$ & " + " & ".join(head_points[pt] for _, pt in cols) + r" \\",
+        r"\midrule",
+    ]
+    for (sampler, b), rows in bias.groupby(["sampler", "batch_size"], sort=False):
+        cells = []
+        for prob, pt in cols:
+            r = rows[(rows["problem"] == prob) & (rows["point"] == pt)]
+            if r.empty:
+                cells.append("--")
+                continue
+            p = float(r["p_value"].iloc[0])
+            text = f"{p:.2f}" if p >= 0.01 else f"{p:.0e}"
+            cells.append(rf"\textbf{{{text}}}" if p < BIAS_LEVEL else text)
+        lines.append(rf"\texttt{{{sampler}}} & {b} & " + " & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
