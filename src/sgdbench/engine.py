@@ -100,7 +100,7 @@ def _simulator(**static):
 
 def _simulate(
     p, idx, t_offset, gammas, seg_start, seg_end, limit, x, diverged_at, *, schedule, epoch_num,
-    epoch_den, block,
+    epoch_den, block, with_metrics=True,
 ):  # fmt: skip
     """Advance every chain from state (x, diverged_at) through the given segments.
 
@@ -114,6 +114,10 @@ def _simulate(
     as_chain_mask = lambda m: m.reshape(m.shape + (1,) * p.x0.ndim)  # noqa: E731
 
     def metrics(x):
+        if not with_metrics:  # timing runs: no full passes over the data
+            zeros = jnp.zeros(x.shape[:2], dtype)
+            return zeros, zeros, zeros
+
         def one(xi):
             value, g = p.value_and_grad_blocked(xi, _METRIC_BLOCK)
             gap = p.loss_gap(xi) if p.exact_gap is not None else value - p.f_star
@@ -214,6 +218,7 @@ def run_grid(
     index_stream: np.ndarray | None = None,
     checkpoints: np.ndarray | None = None,
     max_stream_bytes: int = MAX_STREAM_BYTES,
+    with_metrics: bool = True,
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler and batch size.
 
@@ -222,6 +227,8 @@ def run_grid(
     overrides the log-spaced grid, e.g. ``np.arange(total + 1)`` for every step.
     When the whole run's index stream would exceed ``max_stream_bytes`` it is
     generated and consumed in windows; the results are the same either way.
+    ``with_metrics=False`` skips the checkpoint metrics (zeros are returned), for
+    benchmarks that time the step loop alone.
     """
     n, b = problem.n, batch_size
     seeds = [int(s) for s in seeds]
@@ -246,7 +253,8 @@ def run_grid(
         epoch_num, epoch_den = b, n
     else:
         epoch_num, epoch_den = 1, n // b
-    static = dict(schedule=schedule, epoch_num=epoch_num, epoch_den=epoch_den, block=BLOCK)
+    static = dict(schedule=schedule, epoch_num=epoch_num, epoch_den=epoch_den, block=BLOCK,
+                  with_metrics=with_metrics)  # fmt: skip
     gammas = jnp.asarray(step_sizes, dtype=jnp.float64)
     limit = jnp.asarray(divergence_factor * (1.0 + x0_dist), dtype=dtype)
     state = (
