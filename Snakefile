@@ -33,6 +33,7 @@ FIGURES = [
 include: "workflows/rules/e1.smk"
 include: "workflows/rules/e3.smk"
 include: "workflows/rules/paper.smk"
+include: "workflows/rules/verify.smk"
 
 
 rule all:

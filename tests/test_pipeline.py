@@ -1,9 +1,12 @@
-"""The Snakemake pipeline end to end on the smoke config, in a scratch directory."""
+"""The Snakemake pipeline end to end on the smoke config, in scratch directories."""
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,16 +17,36 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "
 SMOKE = ["--configfile", str(ROOT / "workflows/config/smoke.yaml")]
 
 
-def _snakemake(workdir, *args):
+def _snakemake(workdir, *args, **kw):
     return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *SMOKE, *args],
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True, **kw)  # fmt: skip
+
+
+def _tables(workdir: Path) -> dict[str, pd.DataFrame]:
+    return {
+        str(p.relative_to(workdir)): pd.read_parquet(p)
+        for p in sorted(workdir.glob("results/**/*.parquet"))
+    }
+
+
+def _assert_same_tables(a: Path, b: Path):
+    ta, tb = _tables(a), _tables(b)
+    assert ta.keys() == tb.keys() and len(ta) >= 8
+    for name in ta:
+        pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("smoke")
+    proc = _snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
 
 
 @pytest.mark.slow
-def test_smoke_pipeline_writes_figure_and_macros(tmp_path):
-    proc = _snakemake(tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    res = tmp_path / "results"
+def test_smoke_pipeline_writes_figures_and_macros(smoke_run):
+    res = smoke_run / "results"
     for f in ("figures/e1_mean_estimation.pdf", "figures/e1_mean_estimation.png",
               "figures/e3_variance.pdf", "figures/noise_scale.pdf", "macros/macros-e3.tex",
               "macros/macros-ns.tex", "e3/bias.parquet", "noise_scale/trajectory.parquet",
@@ -34,8 +57,84 @@ def test_smoke_pipeline_writes_figure_and_macros(tmp_path):
     summary = pd.read_parquet(res / "e1/summary.parquet")
     assert set(summary["N"]) == {20, 50} and set(summary["sampler"]) == {"wr", "rr"}
     # Rerunning is a no-op: nothing is stale.
-    again = _snakemake(tmp_path, "--dry-run")
+    again = _snakemake(smoke_run, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_same_config_twice_gives_identical_tables(smoke_run, tmp_path):
+    proc = _snakemake(tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _assert_same_tables(smoke_run, tmp_path)
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_identical_results(smoke_run, tmp_path):
+    """SIGKILL mid-job leaves nothing that looks complete; a rerun finishes the same tables."""
+    proc = subprocess.Popen([*SNAKEMAKE, "--directory", str(tmp_path), *SMOKE],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    started = tmp_path / "results" / "logs" / "e3_measure.log"
+    deadline = time.time() + 120
+    while not started.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)  # inside the job
+    assert proc.poll() is None, "the pipeline finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "results" / "e3" / "variance.parquet").exists()
+    assert not list(
+        tmp_path.glob("results/**/*.tmp")
+    )  # temp files of the killed job are not results
+    rerun = _snakemake(tmp_path, "--rerun-incomplete")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    _assert_same_tables(smoke_run, tmp_path)
+
+
+@pytest.mark.slow
+def test_report_has_a_caption_for_every_figure(smoke_run):
+    report = smoke_run / "report.html"
+    proc = _snakemake(smoke_run, "--report", str(report))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = report.read_text(errors="replace")
+    for phrase in (
+        "E1, mean estimation",
+        "E3, variance of the mini-batch",
+        "E5a, the gradient noise scale",
+    ):
+        assert phrase in html
+
+
+@pytest.mark.slow
+def test_verify_passes_on_its_own_reference_and_fails_when_perturbed(smoke_run, tmp_path):
+    import json
+
+    ref = tmp_path / "reference.json"
+    cli = [
+        sys.executable,
+        "-m",
+        "sgdbench.cli",
+        "verify",
+        str(smoke_run / "results"),
+        "--reference",
+        str(ref),
+    ]
+    assert subprocess.run([*cli, "--write"], capture_output=True).returncode == 0
+    ok = subprocess.run(cli, capture_output=True, text=True)
+    assert ok.returncode == 0 and "FAILED" not in ok.stdout
+    entries = json.loads(ref.read_text())
+    key = next(k for k in entries if k.startswith("e3/"))
+    entries[key]["value"] += 10 * entries[key]["se"]  # far outside the tolerance
+    ref.write_text(json.dumps(entries))
+    bad = subprocess.run(cli, capture_output=True, text=True)
+    assert bad.returncode == 1 and "1 FAILED" in bad.stdout and key in bad.stdout
+
+
+def test_lint_is_clean():
+    proc = subprocess.run([*SNAKEMAKE, "--lint"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and "Lints for" not in proc.stdout + proc.stderr, proc.stdout[
+        -2000:
+    ]
 
 
 def test_invalid_config_override_names_the_field(tmp_path):

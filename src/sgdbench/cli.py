@@ -98,6 +98,22 @@ def _cmd_problems(args) -> int:
     return 0
 
 
+def _cmd_verify(args) -> int:
+    from . import verify
+
+    if args.write:
+        verify.write_reference(Path(args.results), Path(args.reference))
+        print(f"wrote {args.reference}")
+        return 0
+    table = verify.compare(Path(args.results), Path(args.reference))
+    with pd.option_context("display.max_rows", None, "display.width", 140):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    failed = int((~table["ok"]).sum())
+    print(f"verify: {len(table) - failed} of {len(table)} reference numbers within tolerance"
+          + (f"; {failed} FAILED" if failed else ""))  # fmt: skip
+    return 1 if failed else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="sgdbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +128,17 @@ def main(argv=None) -> int:
     p_run.set_defaults(func=_cmd_run)
     p_prob = sub.add_parser("problems", help="list registered problems and their parameters")
     p_prob.set_defaults(func=_cmd_problems)
+    p_ver = sub.add_parser(
+        "verify", help="compare a run's key numbers with the committed reference"
+    )
+    p_ver.add_argument(
+        "results", nargs="?", default="results", help="results directory of a default run"
+    )
+    p_ver.add_argument("--reference", default="results/reference/reference.json")
+    p_ver.add_argument(
+        "--write", action="store_true", help="write the reference from RESULTS instead"
+    )
+    p_ver.set_defaults(func=_cmd_verify)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -2,6 +2,8 @@
 
 
 rule e1_config:
+    conda:
+        "../../environment.yml"
     output:
         "results/e1/N{n}/config.yaml",
     params:
@@ -9,16 +11,25 @@ rule e1_config:
     log:
         "results/logs/e1_config_N{n}.log",
     localrule: True
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     script:
         "../scripts/e1_config.py"
 
 
 rule e1_run:
+    conda:
+        "../../environment.yml"
     input:
         "results/e1/N{n}/config.yaml",
     output:
         parquet="results/e1/N{n}/results.parquet",
         provenance="results/e1/N{n}/provenance.json",
+    params:
+        python=PY,
+        cache=JAX_CACHE,
     log:
         "results/logs/e1_run_N{n}.log",
     threads: 2
@@ -26,11 +37,13 @@ rule e1_run:
         mem_mb=4000,
         runtime=20,
     shell:
-        "{PY} -m sgdbench.cli run {input} --out $(dirname {output.parquet})"
-        " --cache-dir {JAX_CACHE} > {log} 2>&1"
+        "{params.python} -m sgdbench.cli run {input} --out $(dirname {output.parquet})"
+        " --cache-dir {params.cache} > {log} 2>&1"
 
 
 rule e1_summary:
+    conda:
+        "../../environment.yml"
     input:
         expand("results/e1/N{n}/results.parquet", n=config["e1"]["sizes"]),
     output:
@@ -44,19 +57,26 @@ rule e1_summary:
         "results/logs/e1_summary.log",
     resources:
         mem_mb=4000,
+    threads: 1
     script:
         "../scripts/e1_summary.py"
 
 
 rule e1_figure:
+    conda:
+        "../../environment.yml"
     input:
         summary="results/e1/summary.parquet",
         half="results/e1/half.parquet",
         runs="results/e1/example_runs.parquet",
     output:
-        pdf="results/figures/e1_mean_estimation.pdf",
+        pdf=report("results/figures/e1_mean_estimation.pdf", caption="../report/e1.rst", category="E1"),
         png="results/figures/e1_mean_estimation.png",
     log:
         "results/logs/e1_figure.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     script:
         "../scripts/e1_figure.py"

@@ -2,6 +2,8 @@
 
 
 rule e3_measure:
+    conda:
+        "../../environment.yml"
     output:
         variance="results/e3/variance.parquet",
         bias="results/e3/bias.parquet",
@@ -21,18 +23,26 @@ rule e3_measure:
 
 
 rule e3_figure:
+    conda:
+        "../../environment.yml"
     input:
         "results/e3/variance.parquet",
     output:
-        pdf="results/figures/e3_variance.pdf",
+        pdf=report("results/figures/e3_variance.pdf", caption="../report/e3.rst", category="E3"),
         png="results/figures/e3_variance.png",
     log:
         "results/logs/e3_figure.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     script:
         "../scripts/e3_figure.py"
 
 
 rule noise_scale_measure:
+    conda:
+        "../../environment.yml"
     output:
         trajectory="results/noise_scale/trajectory.parquet",
         check="results/noise_scale/mean_estimation.parquet",
@@ -51,13 +61,19 @@ rule noise_scale_measure:
 
 
 rule noise_scale_figure:
+    conda:
+        "../../environment.yml"
     input:
         trajectory="results/noise_scale/trajectory.parquet",
         check="results/noise_scale/mean_estimation.parquet",
     output:
-        pdf="results/figures/noise_scale.pdf",
+        pdf=report("results/figures/noise_scale.pdf", caption="../report/noise_scale.rst", category="E5a"),
         png="results/figures/noise_scale.png",
     log:
         "results/logs/noise_scale_figure.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     script:
         "../scripts/noise_scale_figure.py"

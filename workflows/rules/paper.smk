@@ -11,6 +11,8 @@ PAPER_SOURCES = [
 
 
 rule provenance_macros:
+    conda:
+        "../../environment.yml"
     input:
         expand("results/e1/N{n}/provenance.json", n=config["e1"]["sizes"]),
         "results/e3/provenance.json",
@@ -22,11 +24,17 @@ rule provenance_macros:
     log:
         "results/logs/provenance_macros.log",
     localrule: True
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     script:
         "../scripts/provenance_macros.py"
 
 
 rule paper:
+    conda:
+        "../../environment.yml"
     input:
         sources=PAPER_SOURCES,
         macros=[
@@ -40,10 +48,14 @@ rule paper:
     output:
         "paper/sgdbench.pdf",
     params:
-        paper_dir=os.path.join(BASE, "paper"),
+        paper_dir=lambda w, input: os.path.dirname(input.sources[0]),
         build_dir="results/paper_build",
     log:
         "results/logs/paper.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     shell:
         """
         build=$(realpath -m {params.build_dir}); res=$(realpath results); out=$(realpath -m {output})

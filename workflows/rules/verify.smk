@@ -1,0 +1,27 @@
+# Compare a default run's key numbers with results/reference/ (not part of `all`:
+# the reference pins the default config; run `snakemake verify`).
+
+
+rule verify:
+    conda:
+        "../../environment.yml"
+    input:
+        reference=os.path.join(BASE, "results/reference/reference.json"),
+        tables=[
+            "results/e1/summary.parquet",
+            "results/e3/variance.parquet",
+            "results/noise_scale/trajectory.parquet",
+        ],
+    output:
+        "results/verify.txt",
+    params:
+        python=PY,
+    log:
+        "results/logs/verify.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    shell:
+        "{params.python} -m sgdbench.cli verify results --reference {input.reference}"
+        " > {output}.tmp 2> {log} && mv {output}.tmp {output}"
