@@ -5,7 +5,7 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-from sgdbench.config import coerce_cli_scalars
+from sgdbench.config import coerce_cli_scalars, validate_pipeline
 
 min_version("8.0")
 
@@ -15,6 +15,7 @@ configfile: os.path.join(workflow.basedir, "workflows/config/default.yaml")
 
 config.update(coerce_cli_scalars(dict(config)))
 validate(config, os.path.join(workflow.basedir, "workflows/schemas/config.schema.yaml"))
+validate_pipeline(config)
 
 # Rules call the library with the interpreter that runs Snakemake.
 PY = sys.executable
@@ -37,6 +38,6 @@ include: "workflows/rules/verify.smk"
 
 
 rule all:
+    default_target: True
     input:
         "paper/sgdbench.pdf" if config["paper"]["build"] else FIGURES,
-    default_target: True

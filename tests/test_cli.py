@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import pytest
 
 from sgdbench import cli, results
 
@@ -58,48 +57,6 @@ def test_problems_lists_registry(capsys):
     assert cli.main(["problems"]) == 0
     out = capsys.readouterr().out
     assert "least_squares(n=1000, d=10, cond=10.0" in out and "roc1d" in out
-
-
-BAD = {
-    "unknown problem": ("problem: {name: bogus}", "problem.name"),
-    "unknown sampler": ("samplers: [wr, shuffle]", "samplers.1"),
-    "unknown schedule": ("schedule: {name: cosine}", "schedule.name"),
-    "wrong type": ("epochs: many", "epochs"),
-    "negative step": ("step_sizes: [0.1, -0.5]", "step_sizes.1"),
-    "zero step": ("step_sizes: [0]", "step_sizes.0"),
-    "batch above n": ("batch_sizes: [1, 51]", "batch_sizes.1"),
-    "unknown key": ("stepsize: 0.1", "stepsize"),
-    "unknown nested key": ("schedule: {name: inv, k_0: 3}", "schedule.k_0"),
-    "unknown problem parameter": (
-        "problem: {name: least_squares, params: {dim: 3}}",
-        "problem.params.dim",
-    ),
-    "wrong parameter type": (
-        "problem: {name: least_squares, params: {n: ten}}",
-        "problem.params.n",
-    ),
-    "missing key": (None, "step_sizes"),
-}
-
-
-def _bad_config(override):
-    lines = GOOD.splitlines()
-    if override is None:  # drop step_sizes
-        return "\n".join(line for line in lines if not line.startswith("step_sizes")) + "\n"
-    key = override.split(":")[0]
-    return "\n".join([line for line in lines if not line.startswith(key + ":")] + [override]) + "\n"
-
-
-@pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_config_exits_2_naming_field_without_output(case, tmp_path, capsys):
-    override, field = BAD[case]
-    out = tmp_path / "out"
-    code = cli.main(["run", str(_write(tmp_path, _bad_config(override))), "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert f"'{field}'" in err and "Fix:" in err
-    assert err.count("\n") == 1  # one message
-    assert not out.exists()
 
 
 def test_malformed_yaml_exits_2_from_the_shell(tmp_path):

@@ -22,6 +22,8 @@ def test_environment_yml_matches_pyproject():
         for s in env["dependencies"]
         if isinstance(s, str) and not s.startswith(("python", "pip"))
     }
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    conda |= {_norm(s) for s in pip if not s.startswith("-e")}  # PyPI-only tools
     assert conda == wanted
 
 

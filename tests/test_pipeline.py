@@ -139,6 +139,16 @@ def test_lint_is_clean():
     ]
 
 
+def test_snakefmt_is_clean():
+    bindir = str(
+        Path(sys.executable).parent
+    )  # snakefmt formats shell blocks with shfmt from the venv
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    proc = subprocess.run([os.path.join(bindir, "snakefmt"), "--check", "Snakefile", "workflows/rules"],
+                          capture_output=True, text=True, cwd=ROOT, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_invalid_config_override_names_the_field(tmp_path):
     proc = _snakemake(tmp_path, "--config", "e1={'repetitions': 1}", "--dry-run")
     assert proc.returncode != 0

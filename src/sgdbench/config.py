@@ -97,10 +97,10 @@ def _fill_defaults(cfg: dict, schema: dict) -> None:
             _fill_defaults(cfg[key], sub)
 
 
-def _check_problem_params(name: str, params: dict) -> None:
+def _check_problem_params(name: str, params: dict, prefix: str = "problem") -> None:
     sig = inspect.signature(problems.REGISTRY[name])
     for key, value in params.items():
-        where = f"problem.params.{key}"
+        where = f"{prefix}.params.{key}"
         if key not in sig.parameters:
             raise ConfigError(
                 where,
@@ -209,3 +209,32 @@ def coerce_cli_scalars(value):
             return value
         return parsed if isinstance(parsed, (int, float, bool, list, dict)) else value
     return value
+
+
+def _pipeline_problem(spec: dict, where: str) -> problems.Problem:
+    """Check and build one ``{name, params}`` problem of the pipeline config."""
+    name, params = spec.get("name"), spec.get("params", {}) or {}
+    if name not in problems.REGISTRY:
+        raise ConfigError(f"{where}.name", f"unknown problem {name!r}",
+                          f"use one of {sorted(problems.REGISTRY)}")  # fmt: skip
+    _check_problem_params(name, params, where)
+    try:
+        return problems.build(name, **params)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{where}.params", str(e), "change the problem's parameters") from e
+
+
+def validate_pipeline(config: dict) -> None:
+    """Checks the pipeline's JSON schema cannot express: registry names, problem
+    parameters, and batch sizes against each problem's n. Raises ConfigError."""
+    for label, spec in config["e3"]["problems"].items():
+        problem = _pipeline_problem(spec, f"e3.problems.{label}")
+        for i, b in enumerate(config["e3"]["bias_batch_sizes"]):
+            if b > problem.n:
+                raise ConfigError(f"e3.bias_batch_sizes.{i}", f"batch size {b} exceeds n = {problem.n} of '{label}'",
+                                  f"use batch sizes up to {problem.n}")  # fmt: skip
+    ns = config["noise_scale"]
+    problem = _pipeline_problem(ns["problem"], "noise_scale.problem")
+    if not ns["b_small"] < ns["b_big"] <= problem.n:
+        raise ConfigError("noise_scale.b_big", f"need b_small < b_big <= n = {problem.n}, got "
+                          f"b_small={ns['b_small']}, b_big={ns['b_big']}", "choose b_small < b_big <= n")  # fmt: skip

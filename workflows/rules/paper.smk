@@ -11,30 +11,28 @@ PAPER_SOURCES = [
 
 
 rule provenance_macros:
-    conda:
-        "../../environment.yml"
     input:
         expand("results/e1/N{n}/provenance.json", n=config["e1"]["sizes"]),
         "results/e3/provenance.json",
         "results/noise_scale/provenance.json",
     output:
         "results/macros/macros-provenance.tex",
-    params:
-        config=config,
     log:
         "results/logs/provenance_macros.log",
     localrule: True
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        config=config,
     script:
         "../scripts/provenance_macros.py"
 
 
 rule paper:
-    conda:
-        "../../environment.yml"
     input:
         sources=PAPER_SOURCES,
         macros=[
@@ -47,20 +45,24 @@ rule paper:
         figures=FIGURES,
     output:
         "paper/sgdbench.pdf",
-    params:
-        paper_dir=lambda w, input: os.path.dirname(input.sources[0]),
-        build_dir="results/paper_build",
     log:
         "results/logs/paper.log",
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        paper_dir=lambda w, input: os.path.dirname(input.sources[0]),
+        build_dir="results/paper_build",
     shell:
         """
-        build=$(realpath -m {params.build_dir}); res=$(realpath results); out=$(realpath -m {output})
+        build=$(realpath -m {params.build_dir})
+        res=$(realpath results)
+        out=$(realpath -m {output})
         mkdir -p "$build"
         (cd {params.paper_dir} && TEXINPUTS=".:$res/macros//:$res/figures//:" \
-            latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir="$build" main.tex) > {log} 2>&1
+            latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir="$build" main.tex) >{log} 2>&1
         cp "$build/main.pdf" "$out.tmp" && mv "$out.tmp" "$out"
         """

@@ -3,8 +3,6 @@
 
 
 rule verify:
-    conda:
-        "../../environment.yml"
     input:
         reference=os.path.join(BASE, "results/reference/reference.json"),
         tables=[
@@ -14,14 +12,16 @@ rule verify:
         ],
     output:
         "results/verify.txt",
-    params:
-        python=PY,
     log:
         "results/logs/verify.log",
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
+    params:
+        python=PY,
     shell:
         "{params.python} -m sgdbench.cli verify results --reference {input.reference}"
         " > {output}.tmp 2> {log} && mv {output}.tmp {output}"

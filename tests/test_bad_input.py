@@ -1,0 +1,140 @@
+"""Bad input all the way through: every malformed config gets one clear message
+naming its field, a non-zero exit, and no output — for `sgdbench run` configs and
+for pipeline configs given to `snakemake`."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sgdbench import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RUN_BASE = {
+    "experiment": "bad",
+    "problem": {"name": "least_squares", "params": {"n": 50, "d": 3}},
+    "samplers": ["wr"],
+    "step_sizes": [0.01],
+    "seeds": {"count": 2},
+    "epochs": 1,
+}
+
+# (label, key, value replacing RUN_BASE[key] (None: delete the key), field named in the message)
+RUN_CASES = [
+    ("unknown problem", "problem", {"name": "bogus"}, "problem.name"),
+    (
+        "unknown problem parameter",
+        "problem",
+        {"name": "least_squares", "params": {"dim": 3}},
+        "problem.params.dim",
+    ),
+    (
+        "parameter of wrong type",
+        "problem",
+        {"name": "least_squares", "params": {"n": "ten"}},
+        "problem.params.n",
+    ),
+    (
+        "impossible problem (d > n)",
+        "problem",
+        {"name": "least_squares", "params": {"n": 5, "d": 10}},
+        "problem.params",
+    ),
+    (
+        "unknown data set",
+        "problem",
+        {"name": "logistic", "params": {"dataset": "mnist"}},
+        "problem.params",
+    ),
+    ("problem without a name", "problem", {"params": {}}, "problem.name"),
+    ("unknown sampler", "samplers", ["wr", "shuffle"], "samplers.1"),
+    ("no samplers", "samplers", [], "samplers"),
+    ("repeated sampler", "samplers", ["wr", "wr"], "samplers"),
+    ("zero step size", "step_sizes", [0], "step_sizes.0"),
+    ("negative step size", "step_sizes", [0.1, -1], "step_sizes.1"),
+    ("step size as text", "step_sizes", ["fast"], "step_sizes.0"),
+    ("no step sizes", "step_sizes", [], "step_sizes"),
+    ("batch larger than n", "batch_sizes", [1, 51], "batch_sizes.1"),
+    ("zero batch", "batch_sizes", [0], "batch_sizes.0"),
+    ("unknown schedule", "schedule", {"name": "cosine"}, "schedule.name"),
+    ("schedule k0 zero", "schedule", {"name": "inv", "k0": 0}, "schedule.k0"),
+    ("schedule per what", "schedule", {"name": "inv", "per": "iteration"}, "schedule.per"),
+    ("misspelt schedule key", "schedule", {"name": "inv", "k_0": 3}, "schedule.k_0"),
+    ("zero seeds", "seeds", {"count": 0}, "seeds.count"),
+    ("unknown seeds key", "seeds", {"count": 2, "begin": 1}, "seeds.begin"),
+    ("negative epochs", "epochs", -1, "epochs"),
+    ("epochs as text", "epochs", "many", "epochs"),
+    ("unknown dtype", "dtype", "float16", "dtype"),
+    ("unknown last-batch rule", "last_batch", "pad", "last_batch"),
+    ("zero log points", "log_points", 0, "log_points"),
+    ("divergence factor below 1", "divergence_factor", 0.5, "divergence_factor"),
+    ("start of the wrong dimension", "x0", [1.0, 2.0], "x0"),
+    ("empty experiment name", "experiment", "", "experiment"),
+    ("missing step sizes", "step_sizes", None, "step_sizes"),
+    ("unknown top-level key", "stepsize", 0.1, "stepsize"),
+]
+
+
+@pytest.mark.parametrize("label,key,value,field", RUN_CASES, ids=[c[0] for c in RUN_CASES])
+def test_bad_run_config(label, key, value, field, tmp_path, capsys):
+    cfg = dict(RUN_BASE)
+    if value is None:
+        cfg.pop(key)
+    else:
+        cfg[key] = value
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "out"
+    assert cli.main(["run", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"'{field}'" in err and "Fix:" in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_unsafe_yaml_is_refused(tmp_path, capsys):
+    path = tmp_path / "cfg.yaml"
+    path.write_text("experiment: !!python/object/apply:os.system ['echo pwned']\n")
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert "malformed YAML" in capsys.readouterr().err
+
+
+def test_missing_config_file(tmp_path, capsys):
+    assert cli.main(["run", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "out")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+# Pipeline configs: (label, YAML merged over the smoke config, text the message must contain)
+PIPELINE_CASES = [
+    ("too few repetitions", {"e1": {"repetitions": 1}}, "repetitions"),
+    ("population of one", {"e1": {"sizes": [1]}}, "sizes"),
+    ("epochs zero", {"e1": {"epochs": 0}}, "epochs"),
+    ("unknown e1 key", {"e1": {"reps": 10}}, "reps"),
+    ("unknown top-level key", {"e9": {}}, "e9"),
+    ("draws as text", {"e3": {"draws": "many"}}, "draws"),
+    ("unknown e3 problem", {"e3": {"problems": {"p": {"name": "bogus"}}}}, "e3.problems.p.name"),
+    ("bad e3 problem parameter", {"e3": {"problems": {"p": {"name": "least_squares", "params": {"dim": 3}}}}},
+     "e3.problems.p.params.dim"),
+    ("bias batch above n", {"e3": {"bias_batch_sizes": [1, 64]}}, "e3.bias_batch_sizes.1"),
+    ("noise-scale batch above n", {"noise_scale": {"b_big": 1000}}, "noise_scale.b_big"),
+    ("noise-scale zero step", {"noise_scale": {"step_size": 0}}, "step_size"),
+    ("paper flag as number", {"paper": {"build": 3}}, "build"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("label,override,field", PIPELINE_CASES, ids=[c[0] for c in PIPELINE_CASES])
+def test_bad_pipeline_config(label, override, field, tmp_path):
+    smoke = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+    for key, value in override.items():
+        smoke[key] = {**smoke.get(key, {}), **value} if isinstance(value, dict) and value else value
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(smoke))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "1",
+                           "--directory", str(tmp_path), "--configfile", str(cfg)],
+                          capture_output=True, text=True)  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert field in out, out[-2000:]
+    assert not (tmp_path / "results").exists()
