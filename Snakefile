@@ -28,11 +28,13 @@ FIGURES = [
     "results/figures/e1_mean_estimation.pdf",
     "results/figures/e3_variance.pdf",
     "results/figures/noise_scale.pdf",
+    "results/figures/e7_step_sizes.pdf",
 ]
 
 
 include: "workflows/rules/e1.smk"
 include: "workflows/rules/e3.smk"
+include: "workflows/rules/e7.smk"
 include: "workflows/rules/paper.smk"
 include: "workflows/rules/verify.smk"
 

@@ -15,6 +15,7 @@ rule provenance_macros:
         expand("results/e1/N{n}/provenance.json", n=config["e1"]["sizes"]),
         "results/e3/provenance.json",
         "results/noise_scale/provenance.json",
+        "results/e7/provenance.json",
     output:
         "results/macros/macros-provenance.tex",
     log:
@@ -39,6 +40,7 @@ rule paper:
             "results/macros/macros-e1.tex",
             "results/macros/macros-e3.tex",
             "results/macros/macros-ns.tex",
+            "results/macros/macros-e7.tex",
             "results/macros/macros-provenance.tex",
             "results/macros/table-e3-bias.tex",
         ],

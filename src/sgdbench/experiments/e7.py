@@ -1,0 +1,85 @@
+"""E7 — step-size sensitivity: final gap after a fixed budget vs γ, per sampler.
+
+Every sampler (b = 1) and full gradient descent (one batch of all n examples per
+step) spend the same number of per-example gradient evaluations. Chains that
+diverge are kept and marked; the divergence boundary of each method is the
+smallest step size at which any of its chains diverged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import engine, problems
+from ..latex import fmt
+
+SAMPLERS = ("wr", "rr", "so", "cyclic")
+
+
+def run(settings: dict) -> tuple[pd.DataFrame, dict]:
+    """Final metrics of every chain (one row per method × γ × seed) and timings."""
+    spec = settings["problem"]
+    problem = problems.build(spec["name"], **spec.get("params", {}))
+    l_max, l_smooth = problem.constants["L_max"], problem.constants["L"]
+    gammas = np.geomspace(settings["gamma_min"], settings["gamma_max"], settings["points"]) / l_max
+    seeds = list(range(settings["seeds"]))
+    rows, compile_s, run_s = [], 0.0, 0.0
+    methods = [(s, 1) for s in SAMPLERS] + [("gd", problem.n)]
+    for method, b in methods:
+        res = engine.run_grid(problem, "cyclic" if method == "gd" else method, b, gammas,
+                              seeds if method != "gd" else [0], settings["epochs"], dtype="float64",
+                              log_points=2, divergence_factor=settings["divergence_factor"])  # fmt: skip
+        compile_s, run_s = compile_s + res.compile_seconds, run_s + res.run_seconds
+        for si, seed in enumerate(seeds if method != "gd" else [0]):
+            for gi, gamma in enumerate(gammas):
+                div = int(res.diverged_at[si, gi])
+                rows.append({"method": method, "batch_size": b, "step_size": gamma,
+                             "step_size_lmax": gamma * l_max, "seed": seed,
+                             "loss_gap": res.metrics["loss_gap"][-1, si, gi],
+                             "diverged": div >= 0, "diverged_at": div if div >= 0 else None,
+                             "grad_evals": int(res.steps[-1]) * b})  # fmt: skip
+    table = pd.DataFrame(rows).assign(L=l_smooth, L_max=l_max, n=problem.n)
+    return table, {"compile_seconds": compile_s, "run_seconds": run_s}
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Median and quartiles of the final gap over converged chains, and the diverged fraction."""
+
+    def one(g):
+        ok = g.loc[~g["diverged"], "loss_gap"]
+        return pd.Series({"median": ok.median() if len(ok) else np.nan,
+                          "q25": ok.quantile(0.25) if len(ok) else np.nan,
+                          "q75": ok.quantile(0.75) if len(ok) else np.nan,
+                          "diverged_fraction": g["diverged"].mean(), "chains": len(g)})  # fmt: skip
+
+    return (
+        table.groupby(["method", "step_size", "step_size_lmax"])
+        .apply(one, include_groups=False)
+        .reset_index()
+    )
+
+
+def boundaries(table: pd.DataFrame) -> dict[str, float]:
+    """Smallest γ at which any chain of each method diverged (nan: none did)."""
+    out = {}
+    for method, g in table.groupby("method"):
+        bad = g.loc[g["diverged"], "step_size"]
+        out[method] = float(bad.min()) if len(bad) else float("nan")
+    return out
+
+
+def macros(table: pd.DataFrame, summary: pd.DataFrame) -> dict[str, str]:
+    lmax, lsm = float(table["L_max"].iloc[0]), float(table["L"].iloc[0])
+    out = {"e7/n": fmt(int(table["n"].iloc[0])), "e7/seeds": fmt(int(table["seed"].nunique())),
+           "e7/epochs": fmt(float(table["grad_evals"].iloc[0] / table["n"].iloc[0])),
+           "e7/lratio": fmt(lmax / lsm), "e7/diverged": fmt(int(table["diverged"].sum())),
+           "e7/chains": fmt(len(table))}  # fmt: skip
+    for method, gamma in boundaries(table).items():
+        out[f"e7/{method}/boundary"] = fmt(gamma * lmax) if np.isfinite(gamma) else "none"
+        best = summary[summary["method"] == method].dropna(subset=["median"])
+        row = best.loc[best["median"].idxmin()]
+        out[f"e7/{method}/best"] = fmt(float(row["median"]))
+        out[f"e7/{method}/bestgamma"] = fmt(float(row["step_size_lmax"]))
+    out["e7/gd/theoryboundary"] = fmt(2.0 / lsm * lmax)
+    return out
