@@ -32,9 +32,9 @@ FIGURES = [
 ]
 
 
-include: "workflows/rules/e1.smk"
-include: "workflows/rules/e3.smk"
-include: "workflows/rules/e7.smk"
+include: "workflows/rules/experiments.smk"
+include: "workflows/rules/aggregation.smk"
+include: "workflows/rules/figures.smk"
 include: "workflows/rules/paper.smk"
 include: "workflows/rules/verify.smk"
 

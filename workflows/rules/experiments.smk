@@ -1,0 +1,102 @@
+# Stage 1, experiments: each job runs one whole vectorised grid or Monte Carlo study.
+
+
+rule e1_config:
+    output:
+        "results/e1/N{n}/config.yaml",
+    log:
+        "results/logs/e1_config_N{n}.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=config["e1"],
+    script:
+        "../scripts/e1_config.py"
+
+
+rule e1_run:
+    input:
+        "results/e1/N{n}/config.yaml",
+    output:
+        parquet="results/e1/N{n}/results.parquet",
+        provenance="results/e1/N{n}/provenance.json",
+    log:
+        "results/logs/e1_run_N{n}.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        python=PY,
+        cache=JAX_CACHE,
+    shell:
+        "{params.python} -m sgdbench.cli run {input} --out $(dirname {output.parquet})"
+        " --cache-dir {params.cache} > {log} 2>&1"
+
+
+rule e3_measure:
+    output:
+        variance="results/e3/variance.parquet",
+        bias="results/e3/bias.parquet",
+        provenance="results/e3/provenance.json",
+        macros="results/macros/macros-e3.tex",
+        table="results/macros/table-e3-bias.tex",
+    log:
+        "results/logs/e3_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        settings=config["e3"],
+    script:
+        "../scripts/e3_measure.py"
+
+
+rule noise_scale_measure:
+    output:
+        trajectory="results/noise_scale/trajectory.parquet",
+        check="results/noise_scale/mean_estimation.parquet",
+        provenance="results/noise_scale/provenance.json",
+        macros="results/macros/macros-ns.tex",
+    log:
+        "results/logs/noise_scale_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        settings=config["noise_scale"],
+    script:
+        "../scripts/noise_scale_measure.py"
+
+
+rule e7_measure:
+    output:
+        table="results/e7/chains.parquet",
+        summary="results/e7/summary.parquet",
+        provenance="results/e7/provenance.json",
+        macros="results/macros/macros-e7.tex",
+    log:
+        "results/logs/e7_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        settings=config["e7"],
+    script:
+        "../scripts/e7_measure.py"

@@ -1,0 +1,93 @@
+# Stage 3, figures: one seaborn figure (PDF + PNG) per experiment, captioned for --report.
+
+
+rule e1_figure:
+    input:
+        summary="results/e1/summary.parquet",
+        half="results/e1/half.parquet",
+        runs="results/e1/example_runs.parquet",
+    output:
+        pdf=report(
+            "results/figures/e1_mean_estimation.pdf",
+            caption="../report/e1.rst",
+            category="E1",
+        ),
+        png="results/figures/e1_mean_estimation.png",
+    log:
+        "results/logs/e1_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/e1_figure.py"
+
+
+rule e3_figure:
+    input:
+        "results/e3/variance.parquet",
+    output:
+        pdf=report(
+            "results/figures/e3_variance.pdf",
+            caption="../report/e3.rst",
+            category="E3",
+        ),
+        png="results/figures/e3_variance.png",
+    log:
+        "results/logs/e3_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/e3_figure.py"
+
+
+rule noise_scale_figure:
+    input:
+        trajectory="results/noise_scale/trajectory.parquet",
+        check="results/noise_scale/mean_estimation.parquet",
+    output:
+        pdf=report(
+            "results/figures/noise_scale.pdf",
+            caption="../report/noise_scale.rst",
+            category="E5a",
+        ),
+        png="results/figures/noise_scale.png",
+    log:
+        "results/logs/noise_scale_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/noise_scale_figure.py"
+
+
+rule e7_figure:
+    input:
+        table="results/e7/chains.parquet",
+        summary="results/e7/summary.parquet",
+    output:
+        pdf=report(
+            "results/figures/e7_step_sizes.pdf",
+            caption="../report/e7.rst",
+            category="E7",
+        ),
+        png="results/figures/e7_step_sizes.png",
+    log:
+        "results/logs/e7_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/e7_figure.py"
