@@ -100,3 +100,26 @@ rule e7_measure:
         settings=config["e7"],
     script:
         "../scripts/e7_measure.py"
+
+
+rule e2_measure:
+    output:
+        trajectories="results/e2/trajectories.parquet",
+        agreement="results/e2/sign_agreement.parquet",
+        spread="results/e2/spread.parquet",
+        rates="results/e2/rates.parquet",
+        provenance="results/e2/provenance.json",
+        macros="results/macros/macros-e2.tex",
+        table="results/macros/table-e2-rates.tex",
+    log:
+        "results/logs/e2_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        settings=config["e2"],
+    script:
+        "../scripts/e2_measure.py"

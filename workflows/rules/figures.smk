@@ -91,3 +91,28 @@ rule e7_figure:
         runtime=10,
     script:
         "../scripts/e7_figure.py"
+
+
+rule e2_figure:
+    input:
+        trajectories="results/e2/trajectories.parquet",
+        agreement="results/e2/sign_agreement.parquet",
+        spread="results/e2/spread.parquet",
+        provenance="results/e2/provenance.json",
+    output:
+        pdf=report(
+            "results/figures/e2_region_of_confusion.pdf",
+            caption="../report/e2.rst",
+            category="E2",
+        ),
+        png="results/figures/e2_region_of_confusion.png",
+    log:
+        "results/logs/e2_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/e2_figure.py"

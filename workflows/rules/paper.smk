@@ -13,6 +13,7 @@ PAPER_SOURCES = [
 rule provenance_macros:
     input:
         expand("results/e1/N{n}/provenance.json", n=config["e1"]["sizes"]),
+        "results/e2/provenance.json",
         "results/e3/provenance.json",
         "results/noise_scale/provenance.json",
         "results/e7/provenance.json",
@@ -38,6 +39,8 @@ rule paper:
         sources=PAPER_SOURCES,
         macros=[
             "results/macros/macros-e1.tex",
+            "results/macros/macros-e2.tex",
+            "results/macros/table-e2-rates.tex",
             "results/macros/macros-e3.tex",
             "results/macros/macros-ns.tex",
             "results/macros/macros-e7.tex",

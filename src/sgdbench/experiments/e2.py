@@ -1,0 +1,104 @@
+"""E2 — good start, bad finish: the region of confusion of 1-D least squares.
+
+On f_i(x) = ½(a_i x − b_i)² every component gradient agrees in sign with ∇f
+outside R = [min b_i/a_i, max b_i/a_i], so constant-step SGD makes steady
+progress there and then fluctuates inside R. The stationary spread E(x − x*)² is
+V = γσ*²/(2h − γm4) for ``wr`` (exact) and O(γ²) for ``rr``/``so`` measured at
+epoch ends (Mishchenko et al. 2020).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import engine, problems, rates
+from ..latex import fmt
+from ..schedules import Schedule
+
+SPREAD_SAMPLERS = ("wr", "rr", "so")
+EXPECTED_SLOPE = {"wr": 1.0, "rr": 2.0, "so": 2.0}
+
+
+def build(settings: dict):
+    return problems.build("roc1d", **settings.get("problem", {}))
+
+
+def sign_agreement(problem, xs) -> pd.DataFrame:
+    """Fraction of components whose gradient has the sign of ∇f, on a grid of x."""
+    a, b = np.asarray(problem.data["a"]).ravel(), np.asarray(problem.data["b"]).ravel()
+    xs = np.asarray(xs, dtype=np.float64)
+    comp = a[None, :] * (a[None, :] * xs[:, None] - b[None, :])
+    full = comp.mean(axis=1, keepdims=True)
+    agree = (np.sign(comp) == np.sign(full)).mean(axis=1)
+    lo, hi = problem.info["region_lo"], problem.info["region_hi"]
+    return pd.DataFrame({"x": xs, "agreement": agree, "inside": (xs >= lo) & (xs <= hi)})
+
+
+def trajectories(problem, settings: dict) -> pd.DataFrame:
+    """Single runs of constant-step ``wr`` SGD from far outside the region."""
+    h = problem.info["h"]
+    gammas = np.asarray(settings["trajectory_steps"]) / h
+    steps = settings["trajectory_epochs"] * problem.n
+    res = engine.run_grid(problem, "wr", 1, gammas, [settings["seed"]], settings["trajectory_epochs"],
+                          Schedule(), "float64", checkpoints=np.arange(steps + 1))  # fmt: skip
+    lo, hi = problem.info["region_lo"], problem.info["region_hi"]
+    rows = []
+    for gi, g in enumerate(gammas):
+        x = res.x[:, 0, gi]
+        inside = np.nonzero((x >= lo) & (x <= hi))[0]
+        rows.append(pd.DataFrame({"gamma_h": g * h, "step": res.steps, "x": x,
+                                  "enters_region": int(inside[0]) if len(inside) else -1}))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)
+
+
+def stationary_spread(problem, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """E(x − x*)² after the transient, per sampler and γ, against theory; fitted slopes in γ."""
+    h, m4, s2 = problem.info["h"], problem.info["m4"], problem.constants["sigma_star_sq"]
+    gammas = np.asarray(settings["spread_steps"]) / h
+    # Long enough for the start to be forgotten: (1 − γh)^steps < 1e-8 at the smallest γ.
+    epochs = math.ceil(np.log(1e8) / (gammas.min() * h * problem.n))
+    seeds = range(settings["seeds"])
+    x_star = float(problem.x_star[0])
+    rows, fits = [], []
+    for sampler in SPREAD_SAMPLERS:
+        total = epochs * problem.n  # an epoch end, the iterate rr/so are measured at
+        res = engine.run_grid(problem, sampler, 1, gammas, seeds, epochs, Schedule(), "float64",
+                              checkpoints=np.array([0, total]))  # fmt: skip
+        sq = (res.x[-1] - x_star) ** 2  # (seeds, gammas)
+        mean, se = sq.mean(0), sq.std(0, ddof=1) / np.sqrt(sq.shape[0])
+        theory = (
+            gammas * s2 / (2 * h - gammas * m4) if sampler == "wr" else np.full_like(gammas, np.nan)
+        )
+        for gi, g in enumerate(gammas):
+            rows.append({"sampler": sampler, "gamma": g, "gamma_h": g * h, "spread": mean[gi], "se": se[gi],
+                         "theory": theory[gi], "z": (mean[gi] - theory[gi]) / se[gi],
+                         "seeds": sq.shape[0], "epochs": epochs})  # fmt: skip
+        fit = rates.fit_power_law(gammas, sq, n_boot=500, seed=settings["seed"])
+        window = (float(gammas.min()), float(gammas.max()))
+        fits.append(rates.rate_row("e2", "roc1d", sampler, "spread vs $\\gamma$", EXPECTED_SLOPE[sampler],
+                                   window, fit))  # fmt: skip
+    return pd.DataFrame(rows), pd.DataFrame(fits)
+
+
+def macros(
+    problem, agree: pd.DataFrame, traj: pd.DataFrame, spread: pd.DataFrame, fits: pd.DataFrame
+):
+    out = {"e2/n": fmt(problem.n), "e2/lo": fmt(problem.info["region_lo"]),
+           "e2/hi": fmt(problem.info["region_hi"]), "e2/xstar": fmt(float(problem.x_star[0])),
+           "e2/x0": fmt(float(problem.x0[0])),
+           "e2/outside/minagree": fmt(float(agree.loc[~agree["inside"], "agreement"].min())),
+           "e2/inside/minagree": fmt(float(agree.loc[agree["inside"], "agreement"].min()))}  # fmt: skip
+    for i, (g, t) in enumerate(traj.groupby("gamma_h")):
+        out[f"e2/traj{i}/gammah"] = fmt(float(g))
+        out[f"e2/traj{i}/enter"] = fmt(int(t["enters_region"].iloc[0]))
+    wr = spread[spread["sampler"] == "wr"]
+    out["e2/wr/maxabsz"] = fmt(float(wr["z"].abs().max()), 2)
+    out["e2/seeds"] = fmt(int(spread["seeds"].iloc[0]))
+    for _, f in fits.iterrows():
+        out[f"e2/{f['sampler']}/slope"] = fmt(float(f["slope"]))
+        out[f"e2/{f['sampler']}/slopelo"] = fmt(float(f["ci_low"]))
+        out[f"e2/{f['sampler']}/slopehi"] = fmt(float(f["ci_high"]))
+    return out
