@@ -234,6 +234,8 @@ def validate_pipeline(config: dict) -> None:
                 raise ConfigError(f"e3.bias_batch_sizes.{i}", f"batch size {b} exceeds n = {problem.n} of '{label}'",
                                   f"use batch sizes up to {problem.n}")  # fmt: skip
     _pipeline_problem({"name": "roc1d", "params": config["e2"]["problem"]}, "e2.problem")
+    for label, spec in config["e4"]["problems"].items():
+        _pipeline_problem(spec, f"e4.problems.{label}")
     _pipeline_problem(config["e7"]["problem"], "e7.problem")
     if config["e7"]["gamma_min"] >= config["e7"]["gamma_max"]:
         raise ConfigError("e7.gamma_max", "must exceed e7.gamma_min", "widen the step-size range")

@@ -60,12 +60,14 @@ def rate_row(experiment: str, problem: str, sampler: str, quantity: str, expecte
             "seeds": fit["seeds"]}  # fmt: skip
 
 
-def latex_table(rows: pd.DataFrame) -> str:
-    """A booktabs table: quantity, sampler, fitted slope [95% interval], expected."""
-    lines = [r"\begin{tabular}{llrrr}", r"\toprule",
-             r"quantity & sampler & slope & 95\% interval & expected \\", r"\midrule"]  # fmt: skip
+def latex_table(rows: pd.DataFrame, by_problem: bool = False) -> str:
+    """A booktabs table: (problem,) quantity, sampler, fitted slope [95% interval], expected."""
+    first = "problem & " if by_problem else ""
+    lines = [r"\begin{tabular}{" + ("l" if by_problem else "") + "llrrr}", r"\toprule",
+             first + r"quantity & sampler & slope & 95\% interval & expected \\", r"\midrule"]  # fmt: skip
     for _, r in rows.iterrows():
-        lines.append(rf"{r['quantity']} & \texttt{{{r['sampler']}}} & {r['slope']:.2f} & "
+        lead = r["problem"].replace("_", " ") + " & " if by_problem else ""
+        lines.append(lead + rf"{r['quantity']} & \texttt{{{r['sampler']}}} & {r['slope']:.2f} & "
                      rf"[{r['ci_low']:.2f}, {r['ci_high']:.2f}] & {r['expected']:g} \\")  # fmt: skip
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"

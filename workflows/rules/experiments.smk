@@ -123,3 +123,24 @@ rule e2_measure:
         settings=config["e2"],
     script:
         "../scripts/e2_measure.py"
+
+
+rule e4_measure:
+    output:
+        floors="results/e4/floors.parquet",
+        rates="results/e4/rates.parquet",
+        provenance="results/e4/provenance.json",
+        macros="results/macros/macros-e4.tex",
+        table="results/macros/table-e4-rates.tex",
+    log:
+        "results/logs/e4_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        settings=config["e4"],
+    script:
+        "../scripts/e4_measure.py"

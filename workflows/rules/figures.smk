@@ -116,3 +116,25 @@ rule e2_figure:
         runtime=10,
     script:
         "../scripts/e2_figure.py"
+
+
+rule e4_figure:
+    input:
+        "results/e4/floors.parquet",
+    output:
+        pdf=report(
+            "results/figures/e4_floors.pdf",
+            caption="../report/e4.rst",
+            category="E4",
+        ),
+        png="results/figures/e4_floors.png",
+    log:
+        "results/logs/e4_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/e4_figure.py"

@@ -15,6 +15,7 @@ rule provenance_macros:
         expand("results/e1/N{n}/provenance.json", n=config["e1"]["sizes"]),
         "results/e2/provenance.json",
         "results/e3/provenance.json",
+        "results/e4/provenance.json",
         "results/noise_scale/provenance.json",
         "results/e7/provenance.json",
     output:
@@ -42,6 +43,8 @@ rule paper:
             "results/macros/macros-e2.tex",
             "results/macros/table-e2-rates.tex",
             "results/macros/macros-e3.tex",
+            "results/macros/macros-e4.tex",
+            "results/macros/table-e4-rates.tex",
             "results/macros/macros-ns.tex",
             "results/macros/macros-e7.tex",
             "results/macros/macros-provenance.tex",
