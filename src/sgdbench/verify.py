@@ -36,6 +36,16 @@ def key_numbers(results: Path) -> dict[str, dict[str, float]]:
     for _, r in e3[e3["predicted"] > 0].iterrows():
         key = f"e3/{r['problem']}/{r['point']}/{r['sampler']}/b={r['batch_size']}"
         out[key] = {"value": float(r["measured"]), "se": float(r["se"])}
+    e2 = pd.read_parquet(results / "e2" / "spread.parquet")
+    for _, r in e2.iterrows():
+        out[f"e2/{r['sampler']}/spread@gh={r['gamma_h']:.4g}"] = {
+            "value": float(r["spread"]),
+            "se": float(r["se"]),
+        }
+    e4 = pd.read_parquet(results / "e4" / "floors.parquet")
+    for _, r in e4[e4["sampler"] != "cyclic"].iterrows():  # cyclic has no randomness over seeds
+        key = f"e4/{r['problem']}/{r['sampler']}/floor@gL={r['gamma_lmax']:.4g}"
+        out[key] = {"value": float(r["floor"]), "se": float(r["se"])}
     ns = pd.read_parquet(results / "noise_scale" / "trajectory.parquet")
     for _, r in ns.iterrows():
         out[f"ns/exact@step={int(r['step'])}"] = {"value": float(r["exact"]), "se": 0.0}

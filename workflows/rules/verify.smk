@@ -7,6 +7,8 @@ rule verify:
         reference=os.path.join(BASE, "results/reference/reference.json"),
         tables=[
             "results/e1/summary.parquet",
+            "results/e2/spread.parquet",
+            "results/e4/floors.parquet",
             "results/e3/variance.parquet",
             "results/noise_scale/trajectory.parquet",
         ],
