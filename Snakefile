@@ -29,6 +29,7 @@ FIGURES = [
     "results/figures/e2_region_of_confusion.pdf",
     "results/figures/e3_variance.pdf",
     "results/figures/e4_floors.pdf",
+    "results/figures/e4bc_rates.pdf",
     "results/figures/noise_scale.pdf",
     "results/figures/e7_step_sizes.pdf",
 ]

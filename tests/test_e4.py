@@ -48,3 +48,25 @@ def test_shuffling_variance_within_its_bounds(label):
             <= s
             <= gamma * c["L_max"] * p.n * c["sigma_star_sq"] / 4
         )
+
+
+WELL = {"name": "least_squares", "params": {"n": 32, "d": 3, "cond": 3.0, "noise": 0.5}}
+
+
+def test_decaying_steps_rates():
+    table, fits, _ = e4.decaying({"problem": WELL, "step": 0.5, "scale": 4.0, "epochs": 300, "seeds": 24,
+                                  "fit_from": 20, "seed": 0})  # fmt: skip
+    f = fits.set_index(["quantity", "sampler"])["slope"]
+    one_over_k = [q for q in f.index.get_level_values(0) if "0.75" not in q][0]
+    assert -1.3 < f[(one_over_k, "wr")] < -0.7  # Θ(1/k) with replacement
+    assert f[(one_over_k, "rr")] < -1.8  # reshuffling: about 1/k² or faster
+    assert set(table["variant"]) == {"inv", "inv_power"} and (table["gap"] > 0).all()
+
+
+def test_horizon_tuned_rates():
+    table, fits, _ = e4.horizon({"problem": WELL, "scale": 2.0, "epochs": [8, 16, 32, 64, 128], "seeds": 24,
+                                 "fit_from": 8, "seed": 0})  # fmt: skip
+    f = fits.set_index("sampler")
+    assert f.loc["wr", "ci_low"] <= -0.7 and f.loc["wr", "ci_high"] >= -1.3
+    assert f.loc["rr", "slope"] < f.loc["wr", "slope"] - 0.5
+    assert len(table) == 4 * 5

@@ -51,6 +51,8 @@ def test_smoke_pipeline_writes_figures_and_macros(smoke_run):
               "figures/e3_variance.pdf", "figures/noise_scale.pdf", "macros/macros-e3.tex",
               "macros/macros-ns.tex", "e3/bias.parquet", "noise_scale/trajectory.parquet",
               "figures/e7_step_sizes.pdf", "macros/macros-e7.tex", "e7/chains.parquet",
+              "figures/e2_region_of_confusion.pdf", "figures/e4_floors.pdf", "figures/e4bc_rates.pdf",
+              "macros/table-e4bc-rates.tex",
               "macros/macros-e1.tex", "e1/summary.parquet", "e1/N20/provenance.json"):  # fmt: skip
         assert (res / f).stat().st_size > 0, f
     macros = (res / "macros/macros-e1.tex").read_text()

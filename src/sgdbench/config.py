@@ -236,6 +236,7 @@ def validate_pipeline(config: dict) -> None:
     _pipeline_problem({"name": "roc1d", "params": config["e2"]["problem"]}, "e2.problem")
     for label, spec in config["e4"]["problems"].items():
         _pipeline_problem(spec, f"e4.problems.{label}")
+    _pipeline_problem(config["e4bc"]["problem"], "e4bc.problem")
     _pipeline_problem(config["e7"]["problem"], "e7.problem")
     if config["e7"]["gamma_min"] >= config["e7"]["gamma_max"]:
         raise ConfigError("e7.gamma_max", "must exceed e7.gamma_min", "widen the step-size range")

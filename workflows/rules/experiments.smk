@@ -144,3 +144,25 @@ rule e4_measure:
         settings=config["e4"],
     script:
         "../scripts/e4_measure.py"
+
+
+rule e4bc_measure:
+    output:
+        decay="results/e4bc/decay.parquet",
+        horizon="results/e4bc/horizon.parquet",
+        rates="results/e4bc/rates.parquet",
+        provenance="results/e4bc/provenance.json",
+        macros="results/macros/macros-e4bc.tex",
+        table="results/macros/table-e4bc-rates.tex",
+    log:
+        "results/logs/e4bc_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        settings=config["e4bc"],
+    script:
+        "../scripts/e4bc_measure.py"

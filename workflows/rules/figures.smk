@@ -138,3 +138,26 @@ rule e4_figure:
         runtime=10,
     script:
         "../scripts/e4_figure.py"
+
+
+rule e4bc_figure:
+    input:
+        decay="results/e4bc/decay.parquet",
+        horizon="results/e4bc/horizon.parquet",
+    output:
+        pdf=report(
+            "results/figures/e4bc_rates.pdf",
+            caption="../report/e4bc.rst",
+            category="E4",
+        ),
+        png="results/figures/e4bc_rates.png",
+    log:
+        "results/logs/e4bc_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/e4bc_figure.py"

@@ -16,6 +16,7 @@ rule provenance_macros:
         "results/e2/provenance.json",
         "results/e3/provenance.json",
         "results/e4/provenance.json",
+        "results/e4bc/provenance.json",
         "results/noise_scale/provenance.json",
         "results/e7/provenance.json",
     output:
@@ -45,6 +46,8 @@ rule paper:
             "results/macros/macros-e3.tex",
             "results/macros/macros-e4.tex",
             "results/macros/table-e4-rates.tex",
+            "results/macros/macros-e4bc.tex",
+            "results/macros/table-e4bc-rates.tex",
             "results/macros/macros-ns.tex",
             "results/macros/macros-e7.tex",
             "results/macros/macros-provenance.tex",

@@ -100,3 +100,114 @@ def macros(table: pd.DataFrame, fits: pd.DataFrame) -> dict[str, str]:
     for sampler, f in fits.groupby("sampler"):
         out[f"e4/{sampler}/medslope"] = fmt(float(f["slope"].median()))
     return out
+
+
+# ---- E4b: decaying steps -------------------------------------------------------------
+
+DECAY_EXPECTED = {
+    ("inv", "wr"): -1.0,
+    ("inv", "rr"): -2.0,
+    ("inv_power", "wr"): -1.0,
+    ("inv_power", "rr"): -1.5,
+}
+
+
+def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Suboptimality vs epochs for γ_k ∝ 1/k per epoch, and γ_k ∝ 1/k^0.75 with averaging.
+
+    γ_k = γ0/(1 + k/k0)^p per epoch with γ0 = step/L_max and k0 = c/(μ n γ0), so
+    that late steps behave like c/(μ n k^p). The averaged variant reports
+    f(x̄_K) − f* with x̄_K the mean of the epoch-end iterates of the second half
+    of the run so far (epoch-level iterate averaging).
+    """
+    from ..schedules import Schedule
+
+    spec = settings["problem"]
+    problem = problems.build(spec["name"], **spec.get("params", {}))
+    c = problem.constants
+    gamma0 = settings["step"] / c["L_max"]
+    k0 = settings["scale"] / (c["mu"] * problem.n * gamma0)
+    epochs = settings["epochs"]
+    ends = samplers.epoch_ends(problem.n, 1, epochs * problem.n)
+    seeds = range(settings["seeds"])
+    rows, fits, timing = [], [], {"compile_seconds": 0.0, "run_seconds": 0.0}
+    for variant, power in (("inv", 1.0), ("inv_power", 0.75)):
+        schedule = Schedule("inv_power", k0, "epoch", power)
+        for sampler in ("wr", "rr"):
+            res = engine.run_grid(problem, sampler, 1, [gamma0], seeds, epochs, schedule, "float64",
+                                  checkpoints=np.concatenate([[0], ends]))  # fmt: skip
+            timing["compile_seconds"] += res.compile_seconds
+            timing["run_seconds"] += res.run_seconds
+            k = np.arange(1, epochs + 1)
+            if variant == "inv":
+                gap = res.metrics["loss_gap"][1:, :, 0].T  # (seeds, epochs)
+            else:  # average the epoch-end iterates of epochs ⌈K/2⌉..K
+                its = res.iterates[1:, :, 0]  # (epochs, seeds, *shape)
+                csum = np.concatenate([np.zeros_like(its[:1]), np.cumsum(its, axis=0)])
+                start = k // 2
+                avg = (csum[k] - csum[start]) / (k - start).reshape((-1,) + (1,) * (its.ndim - 1))
+                gap = np.asarray(
+                    [
+                        [float(problem.loss_gap(avg[e, s])) for e in range(epochs)]
+                        for s in range(len(seeds))
+                    ]
+                )
+            for e in range(epochs):
+                rows.append({"variant": variant, "sampler": sampler, "epoch": int(k[e]),
+                             "gap": gap[:, e].mean(), "se": gap[:, e].std(ddof=1) / np.sqrt(gap.shape[0])})  # fmt: skip
+            window = (settings["fit_from"], epochs)
+            fit = rates.fit_power_law(k, gap, window=window, n_boot=500, seed=settings["seed"])
+            label = (
+                "gap vs epochs, $1/k$" if variant == "inv" else "gap vs epochs, $1/k^{0.75}$ + avg."
+            )
+            fits.append(rates.rate_row("e4b", spec["name"], sampler, label, DECAY_EXPECTED[(variant, sampler)],
+                                       window, fit))  # fmt: skip
+    return pd.DataFrame(rows), pd.DataFrame(fits), timing
+
+
+# ---- E4c: horizon-tuned constant steps -----------------------------------------------
+
+HORIZON_EXPECTED = {"wr": -1.0, "rr": -2.0, "so": -2.0, "cyclic": -2.0}
+
+
+def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Final E‖x_K − x*‖² after K epochs with γ = c·log(nK)/(μnK), for a range of K.
+
+    One run per sampler carries every K as its own step size (one compilation);
+    chain K is read at the end of its epoch K.
+    """
+    spec = settings["problem"]
+    problem = problems.build(spec["name"], **spec.get("params", {}))
+    c, n = problem.constants, problem.n
+    ks = np.asarray(settings["epochs"], dtype=int)
+    gammas = np.minimum(settings["scale"] * np.log(n * ks) / (c["mu"] * n * ks), 1 / c["L_max"])
+    ends = samplers.epoch_ends(n, 1, int(ks.max()) * n)
+    seeds = range(settings["seeds"])
+    rows, fits, timing = [], [], {"compile_seconds": 0.0, "run_seconds": 0.0}
+    for sampler in ("wr", "rr", "so", "cyclic"):
+        res = engine.run_grid(problem, sampler, 1, gammas, seeds, int(ks.max()), dtype="float64",
+                              checkpoints=np.concatenate([[0], ends]))  # fmt: skip
+        timing["compile_seconds"] += res.compile_seconds
+        timing["run_seconds"] += res.run_seconds
+        final = np.stack(
+            [res.metrics["dist_sq"][k, :, i] for i, k in enumerate(ks)], axis=1
+        )  # (seeds, K)
+        for i, k in enumerate(ks):
+            rows.append({"sampler": sampler, "K": int(k), "gamma": gammas[i], "error": final[:, i].mean(),
+                         "se": final[:, i].std(ddof=1) / np.sqrt(final.shape[0])})  # fmt: skip
+        window = (float(settings["fit_from"]), float(ks.max()))
+        fit = rates.fit_power_law(ks, final, window=window, n_boot=500, seed=settings["seed"])
+        fits.append(rates.rate_row("e4c", spec["name"], sampler, "error vs $K$, tuned $\\gamma$",
+                                   HORIZON_EXPECTED[sampler], window, fit))  # fmt: skip
+    return pd.DataFrame(rows), pd.DataFrame(fits), timing
+
+
+def rates_macros(fits: pd.DataFrame, prefix: str) -> dict[str, str]:
+    """Fitted slope and interval of each (quantity, sampler) row as e4b/… or e4c/… macros."""
+    out = {}
+    for i, (_, f) in enumerate(fits.iterrows()):
+        key = f"{prefix}/{f['sampler']}" + (f"/{i // 2}" if prefix == "e4b" else "")
+        out[f"{key}/slope"] = fmt(float(f["slope"]))
+        out[f"{key}/lo"] = fmt(float(f["ci_low"]))
+        out[f"{key}/hi"] = fmt(float(f["ci_high"]))
+    return out

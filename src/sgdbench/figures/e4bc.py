@@ -1,0 +1,36 @@
+"""Figure E4b/E4c: decaying-step rates and horizon-tuned constant steps."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from . import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
+
+
+def plot(decay: pd.DataFrame, horizon: pd.DataFrame, stem) -> None:
+    style()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.6))
+    for (variant, sampler), d in decay.groupby(["variant", "sampler"]):
+        ls = "-" if variant == "inv" else "--"
+        label = f"{sampler}, " + (r"$1/k$" if variant == "inv" else r"$1/k^{0.75}$ + avg.")
+        ax.plot(d["epoch"], d["gap"], ls=ls, color=SAMPLER_COLORS[sampler], lw=1.0, label=label)
+        ax.fill_between(d["epoch"], (d["gap"] - 1.96 * d["se"]).clip(lower=d["gap"] * 0.1),
+                        d["gap"] + 1.96 * d["se"], color=SAMPLER_COLORS[sampler], alpha=0.2, lw=0)  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="epochs k",
+        ylabel=r"$f-f^*$",
+        title="E4b: decaying steps",
+    )
+    ax.legend(fontsize=6, frameon=False)
+    for sampler in [s for s in SAMPLER_ORDER if s in set(horizon["sampler"])]:
+        h = horizon[horizon["sampler"] == sampler]
+        bx.errorbar(h["K"], h["error"], yerr=1.96 * h["se"], fmt="o-", ms=3, lw=0.9,
+                    color=SAMPLER_COLORS[sampler], label=SAMPLER_LABELS[sampler])  # fmt: skip
+    bx.set(xscale="log", yscale="log", xlabel="horizon K (epochs)", ylabel=r"$\mathrm{E}\|x_K-x^*\|^2$",
+           title=r"E4c: $\gamma = c\log(nK)/(\mu n K)$")  # fmt: skip
+    bx.legend(fontsize=6, frameon=False)
+    fig.tight_layout()
+    save(fig, stem)
