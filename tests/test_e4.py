@@ -70,3 +70,11 @@ def test_horizon_tuned_rates():
     assert f.loc["wr", "ci_low"] <= -0.7 and f.loc["wr", "ci_high"] >= -1.3
     assert f.loc["rr", "slope"] < f.loc["wr", "slope"] - 0.5
     assert len(table) == 4 * 5
+
+
+def test_horizon_vs_n_table_and_fits():
+    table, fits, _ = e4.horizon_vs_n({"problem": WELL, "scale": 2.0, "K": 8, "sizes": [16, 32, 64], "seeds": 8,
+                                      "seed": 0})  # fmt: skip
+    assert len(table) == 4 * 3 and set(table["n"]) == {16, 32, 64}
+    assert (table["gamma"] <= 1 / 1e-12).all() and (table["error"] > 0).all()
+    assert set(fits["sampler"]) == {"wr", "rr", "so", "cyclic"} and fits["slope"].notna().all()

@@ -60,6 +60,10 @@ def rate_row(experiment: str, problem: str, sampler: str, quantity: str, expecte
             "seeds": fit["seeds"]}  # fmt: skip
 
 
+def _expected(value: float) -> str:
+    return "--" if not np.isfinite(value) else f"{value:g}"
+
+
 def latex_table(rows: pd.DataFrame, by_problem: bool = False) -> str:
     """A booktabs table: (problem,) quantity, sampler, fitted slope [95% interval], expected."""
     first = "problem & " if by_problem else ""
@@ -68,6 +72,6 @@ def latex_table(rows: pd.DataFrame, by_problem: bool = False) -> str:
     for _, r in rows.iterrows():
         lead = r["problem"].replace("_", " ") + " & " if by_problem else ""
         lines.append(lead + rf"{r['quantity']} & \texttt{{{r['sampler']}}} & {r['slope']:.2f} & "
-                     rf"[{r['ci_low']:.2f}, {r['ci_high']:.2f}] & {r['expected']:g} \\")  # fmt: skip
+                     rf"[{r['ci_low']:.2f}, {r['ci_high']:.2f}] & {_expected(r['expected'])} \\")  # fmt: skip
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"

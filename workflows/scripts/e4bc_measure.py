@@ -6,7 +6,7 @@ import pandas as pd
 
 from sgdbench import rates
 from sgdbench.experiments import e4
-from sgdbench.latex import write_macros
+from sgdbench.latex import fmt, write_macros
 from sgdbench.provenance import logged, record
 from sgdbench.results import write_atomic, write_json, write_parquet
 
@@ -17,15 +17,19 @@ with logged(snakemake.log):
                                          "epochs": s["decay_epochs"], "fit_from": s["decay_fit_from"]})  # fmt: skip
     horizon, horizon_fits, t2 = e4.horizon({**common, "scale": s["horizon_scale"], "epochs": s["horizons"],
                                             "fit_from": s["horizon_fit_from"]})  # fmt: skip
+    by_n, by_n_fits, t3 = e4.horizon_vs_n({**common, "scale": s["horizon_scale"], "K": s["horizon_n_epochs"],
+                                           "sizes": s["horizon_sizes"]})  # fmt: skip
+    horizon = pd.concat([horizon.assign(sweep="K"), by_n.assign(sweep="n")], ignore_index=True)
+    horizon_fits = pd.concat([horizon_fits, by_n_fits], ignore_index=True)
     fits = pd.concat([decay_fits, horizon_fits], ignore_index=True)
     out = snakemake.output
     write_parquet(decay, Path(out.decay))
     write_parquet(horizon, Path(out.horizon))
     write_parquet(fits, Path(out.rates))
-    write_macros(
-        e4.rates_macros(decay_fits, "e4b") | e4.rates_macros(horizon_fits, "e4c"), Path(out.macros)
-    )
+    values = e4.rates_macros(decay_fits, "e4b") | e4.rates_macros(horizon_fits, "e4c")
+    values["e4c/n/K"] = fmt(int(s["horizon_n_epochs"]))
+    write_macros(values, Path(out.macros))
     text = rates.latex_table(fits)
     write_atomic(Path(out.table), lambda tmp: Path(tmp).write_text(text))
-    timing = {k: t1[k] + t2[k] for k in t1}
+    timing = {k: t1[k] + t2[k] + t3[k] for k in t1}
     write_json(record(s, timing["run_seconds"], timing["compile_seconds"]), Path(out.provenance))

@@ -203,11 +203,52 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 
 def rates_macros(fits: pd.DataFrame, prefix: str) -> dict[str, str]:
-    """Fitted slope and interval of each (quantity, sampler) row as e4b/… or e4c/… macros."""
+    """Fitted slope and interval of each row as {prefix}/{sampler}/{i}/… macros, i counting
+    the row's quantity in order of appearance (0: the first quantity, 1: the second, …)."""
     out = {}
-    for i, (_, f) in enumerate(fits.iterrows()):
-        key = f"{prefix}/{f['sampler']}" + (f"/{i // 2}" if prefix == "e4b" else "")
+    quantities = list(dict.fromkeys(fits["quantity"]))
+    for _, f in fits.iterrows():
+        key = f"{prefix}/{f['sampler']}/{quantities.index(f['quantity'])}"
         out[f"{key}/slope"] = fmt(float(f["slope"]))
         out[f"{key}/lo"] = fmt(float(f["ci_low"]))
         out[f"{key}/hi"] = fmt(float(f["ci_high"]))
     return out
+
+
+# rr's 1/(nK)² + 1/(nK³) gives n⁻¹ for n ≪ K and n⁻² for n ≫ K: no single exponent (nan).
+HORIZON_N_EXPECTED = {"wr": -1.0, "rr": float("nan"), "so": -1.0, "cyclic": 0.0}
+
+
+def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Final error after a fixed K epochs with the tuned step, as the number of examples n grows.
+
+    Theory in n at fixed K: ``wr`` 1/(nK) → n⁻¹; ``rr`` 1/(nK)² + 1/(nK³) →
+    between n⁻² and n⁻¹; ``so`` lower bound 1/(nK²) → n⁻¹; ``cyclic`` lower
+    bound 1/K² → no decay in n. The problem is rebuilt for each n with the
+    other parameters unchanged.
+    """
+    spec, k = settings["problem"], int(settings["K"])
+    seeds = range(settings["seeds"])
+    rows, fits, timing = [], [], {"compile_seconds": 0.0, "run_seconds": 0.0}
+    sizes = np.asarray(settings["sizes"], dtype=int)
+    finals = {s: [] for s in HORIZON_N_EXPECTED}
+    for n in sizes:
+        problem = problems.build(spec["name"], **{**spec.get("params", {}), "n": int(n)})
+        c = problem.constants
+        gamma = min(settings["scale"] * np.log(n * k) / (c["mu"] * n * k), 1 / c["L_max"])
+        for sampler in HORIZON_N_EXPECTED:
+            res = engine.run_grid(problem, sampler, 1, [gamma], seeds, k, dtype="float64",
+                                  checkpoints=np.array([0, k * n]))  # fmt: skip
+            timing["compile_seconds"] += res.compile_seconds
+            timing["run_seconds"] += res.run_seconds
+            final = res.metrics["dist_sq"][-1, :, 0]
+            finals[sampler].append(final)
+            rows.append({"sampler": sampler, "n": int(n), "K": k, "gamma": gamma, "error": final.mean(),
+                         "se": final.std(ddof=1) / np.sqrt(len(final))})  # fmt: skip
+    for sampler, expected in HORIZON_N_EXPECTED.items():
+        fit = rates.fit_power_law(
+            sizes, np.stack(finals[sampler], axis=1), n_boot=500, seed=settings["seed"]
+        )
+        fits.append(rates.rate_row("e4c", spec["name"], sampler, f"error vs $n$, $K={k}$", expected,
+                                   (float(sizes.min()), float(sizes.max())), fit))  # fmt: skip
+    return pd.DataFrame(rows), pd.DataFrame(fits), timing

@@ -10,7 +10,9 @@ from . import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, s
 
 def plot(decay: pd.DataFrame, horizon: pd.DataFrame, stem) -> None:
     style()
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.6))
+    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(TEXT_WIDTH, 2.6))
+    by_n = horizon[horizon["sweep"] == "n"]
+    horizon = horizon[horizon["sweep"] == "K"]
     for (variant, sampler), d in decay.groupby(["variant", "sampler"]):
         ls = "-" if variant == "inv" else "--"
         label = f"{sampler}, " + (r"$1/k$" if variant == "inv" else r"$1/k^{0.75}$ + avg.")
@@ -32,5 +34,14 @@ def plot(decay: pd.DataFrame, horizon: pd.DataFrame, stem) -> None:
     bx.set(xscale="log", yscale="log", xlabel="horizon K (epochs)", ylabel=r"$\mathrm{E}\|x_K-x^*\|^2$",
            title=r"E4c: $\gamma = c\log(nK)/(\mu n K)$")  # fmt: skip
     bx.legend(fontsize=6, frameon=False)
+    for sampler in [s for s in SAMPLER_ORDER if s in set(by_n["sampler"])]:
+        h = by_n[by_n["sampler"] == sampler]
+        cx.errorbar(h["n"], h["error"], yerr=1.96 * h["se"], fmt="o-", ms=3, lw=0.9,
+                    color=SAMPLER_COLORS[sampler])  # fmt: skip
+    cx.set(xscale="log", yscale="log", xlabel="examples n", ylabel=r"$\mathrm{E}\|x_K-x^*\|^2$",
+           title=f"E4c: fixed K = {int(by_n['K'].iloc[0])}")  # fmt: skip
+    sizes = sorted(by_n["n"].unique())
+    cx.set_xticks(sizes, [str(n) for n in sizes], fontsize=6)
+    cx.xaxis.set_minor_formatter(plt.NullFormatter())
     fig.tight_layout()
     save(fig, stem)
