@@ -8,6 +8,7 @@ Data: a seeded synthetic set or scikit-learn's bundled breast-cancer data
 import jax.numpy as jnp
 import numpy as np
 
+from . import _data
 from .base import Problem, make_problem
 
 
@@ -16,21 +17,15 @@ def _example_loss(x, row):
     return jnp.logaddexp(0.0, -margin) + 0.5 * row["reg"] * jnp.sum(x**2)
 
 
-def _load(dataset: str, n: int, d: int, seed: int):
-    if dataset == "breast_cancer":
-        from sklearn.datasets import load_breast_cancer
-
-        a, y01 = load_breast_cancer(return_X_y=True)
-    elif dataset == "synthetic":
+def _load(dataset: str, n: int, d: int, seed: int, data_file: str | None):
+    if dataset == "synthetic":
         rng = np.random.default_rng(seed)
         a = rng.standard_normal((n, d))
         w = rng.standard_normal(d)
         y01 = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-a @ w))).astype(int)
-    else:
-        raise ValueError(
-            f"logistic: unknown dataset {dataset!r}; use 'synthetic' or 'breast_cancer'"
-        )
-    return a.astype(np.float64), np.where(y01 > 0, 1.0, -1.0)
+        return a, np.where(y01 > 0, 1.0, -1.0)
+    a, t = _data.load(dataset, data_file)
+    return a, np.where(t > 0, 1.0, -1.0)  # labels > 0 are the positive class
 
 
 def _newton_minimiser(a, y, reg, tol=1e-14, max_iter=100):
@@ -62,16 +57,18 @@ def build(
     reg: float = 1e-2,
     intercept: bool = True,
     seed: int = 0,
+    data_file: str | None = None,
 ) -> Problem:
     """Args:
-    dataset: 'synthetic' (n × d Gaussian features, labels from a logistic model)
-      or 'breast_cancer' (569 × 30; n and d are ignored).
+    dataset: 'synthetic' (n × d Gaussian features, labels from a logistic model),
+      'breast_cancer' (bundled, 569 × 30) or 'svmlight' (a user's LIBSVM file
+      ``data_file``; labels > 0 are positive); n and d apply to 'synthetic' only.
     reg: λ > 0, the L2 weight (also the strong-convexity constant μ).
     intercept: append a constant feature.
     seed: seed of the synthetic data.
     """
-    a, y = _load(dataset, n, d, seed)
-    a = (a - a.mean(axis=0)) / np.where(a.std(axis=0) > 0, a.std(axis=0), 1.0)
+    a, y = _load(dataset, n, d, seed, data_file)
+    a = _data.standardise(a)
     if intercept:
         a = np.hstack([a, np.ones((a.shape[0], 1))])
     x_star, f_star = _newton_minimiser(a, y, reg)
@@ -98,5 +95,6 @@ def build(
             "reg": reg,
             "intercept": intercept,
             "seed": seed,
+            "data_file": data_file,
         },
     )
