@@ -21,9 +21,12 @@ def _progress(msg: str) -> None:
     print(f"[sgdbench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def run_config(cfg: dict, out: Path, progress=_progress) -> pd.DataFrame:
-    """Run a resolved config; write ``out/results.parquet`` and ``out/provenance.json``."""
-    problem = cfgmod.build_problem(cfg)
+def run_config(cfg: dict, out: Path, progress=_progress, problem=None) -> pd.DataFrame:
+    """Run a resolved config; write ``out/results.parquet`` and ``out/provenance.json``.
+
+    ``problem`` is the config's problem when the caller has built it already.
+    """
+    problem = cfgmod.build_problem(cfg) if problem is None else problem
     digest = cfgmod.config_hash(cfg)
     schedule = Schedule(**cfg["schedule"])
     seeds = list(range(cfg["seeds"]["start"], cfg["seeds"]["start"] + cfg["seeds"]["count"]))
@@ -79,13 +82,13 @@ def run_config(cfg: dict, out: Path, progress=_progress) -> pd.DataFrame:
 def _cmd_run(args) -> int:
     try:
         cfg = cfgmod.resolve(cfgmod.load(args.config))
-        cfgmod.build_problem(cfg)  # fail on semantic errors before any output exists
+        problem = cfgmod.build_problem(cfg)  # fail on semantic errors before any output exists
     except cfgmod.ConfigError as e:
         print(f"sgdbench: {e}", file=sys.stderr)
         return EXIT_CONFIG
     if args.cache_dir:
         engine.enable_compilation_cache(args.cache_dir)
-    frame = run_config(cfg, Path(args.out))
+    frame = run_config(cfg, Path(args.out), problem=problem)
     _progress(f"wrote {len(frame)} rows to {Path(args.out) / 'results.parquet'}")
     return 0
 

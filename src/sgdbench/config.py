@@ -219,7 +219,7 @@ def _pipeline_problem(spec: dict, where: str) -> problems.Problem:
                           f"use one of {sorted(problems.REGISTRY)}")  # fmt: skip
     _check_problem_params(name, params, where)
     try:
-        return problems.build(name, **params)
+        return problems.from_spec(spec)
     except (ValueError, TypeError) as e:
         raise ConfigError(f"{where}.params", str(e), "change the problem's parameters") from e
 

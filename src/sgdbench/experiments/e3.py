@@ -34,7 +34,7 @@ def run(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Variance table (predicted vs measured) and bias-test table for every problem."""
     var_rows, bias_rows = [], []
     for k, (label, spec) in enumerate(sorted(settings["problems"].items())):
-        problem = problems.build(spec["name"], **spec.get("params", {}))
+        problem = problems.from_spec(spec)
         for j, (point, x) in enumerate(points(problem).items()):
             m = measure.moments(problem, x)
             seed = settings["seed"] + 1000 * k + 100 * j

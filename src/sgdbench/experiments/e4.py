@@ -20,11 +20,18 @@ from .. import engine, measure, problems, rates, samplers
 from ..latex import fmt
 
 SAMPLERS = ("wr", "rr", "so", "cyclic")
+
+
+def _add_timing(timing: dict, res) -> None:
+    timing["compile_seconds"] += res.compile_seconds
+    timing["run_seconds"] += res.run_seconds
+
+
 EXPECTED_SLOPE = {"wr": 1.0, "rr": 2.0, "so": 2.0, "cyclic": 2.0}
 
 
 def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    problem = problems.build(spec["name"], **spec.get("params", {}))
+    problem = problems.from_spec(spec)
     c = problem.constants
     gammas = np.asarray(settings["steps"], dtype=float) / c["L_max"]
     # Forget the start: (1 − γμ)^(n·K/2) < tolerance at the smallest γ, then as many epochs again.
@@ -41,8 +48,7 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
     for sampler in SAMPLERS:
         res = engine.run_grid(problem, sampler, 1, gammas, seeds, epochs, dtype="float64",
                               checkpoints=np.concatenate([[0], late]))  # fmt: skip
-        timing["compile_seconds"] += res.compile_seconds
-        timing["run_seconds"] += res.run_seconds
+        _add_timing(timing, res)
         per_seed = res.metrics["dist_sq"][1:].mean(axis=0)  # (seeds, gammas): late epoch ends
         gap = res.metrics["loss_gap"][1:].mean(axis=(0, 1))
         for gi, g in enumerate(gammas):
@@ -123,7 +129,7 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     from ..schedules import Schedule
 
     spec = settings["problem"]
-    problem = problems.build(spec["name"], **spec.get("params", {}))
+    problem = problems.from_spec(spec)
     c = problem.constants
     gamma0 = settings["step"] / c["L_max"]
     k0 = settings["scale"] / (c["mu"] * problem.n * gamma0)
@@ -136,8 +142,7 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         for sampler in ("wr", "rr"):
             res = engine.run_grid(problem, sampler, 1, [gamma0], seeds, epochs, schedule, "float64",
                                   checkpoints=np.concatenate([[0], ends]))  # fmt: skip
-            timing["compile_seconds"] += res.compile_seconds
-            timing["run_seconds"] += res.run_seconds
+            _add_timing(timing, res)
             k = np.arange(1, epochs + 1)
             if variant == "inv":
                 gap = res.metrics["loss_gap"][1:, :, 0].T  # (seeds, epochs)
@@ -177,7 +182,7 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     chain K is read at the end of its epoch K.
     """
     spec = settings["problem"]
-    problem = problems.build(spec["name"], **spec.get("params", {}))
+    problem = problems.from_spec(spec)
     c, n = problem.constants, problem.n
     ks = np.asarray(settings["epochs"], dtype=int)
     gammas = np.minimum(settings["scale"] * np.log(n * ks) / (c["mu"] * n * ks), 1 / c["L_max"])
@@ -187,8 +192,7 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     for sampler in ("wr", "rr", "so", "cyclic"):
         res = engine.run_grid(problem, sampler, 1, gammas, seeds, int(ks.max()), dtype="float64",
                               checkpoints=np.concatenate([[0], ends]))  # fmt: skip
-        timing["compile_seconds"] += res.compile_seconds
-        timing["run_seconds"] += res.run_seconds
+        _add_timing(timing, res)
         final = np.stack(
             [res.metrics["dist_sq"][k, :, i] for i, k in enumerate(ks)], axis=1
         )  # (seeds, K)
@@ -233,14 +237,13 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     sizes = np.asarray(settings["sizes"], dtype=int)
     finals = {s: [] for s in HORIZON_N_EXPECTED}
     for n in sizes:
-        problem = problems.build(spec["name"], **{**spec.get("params", {}), "n": int(n)})
+        problem = problems.from_spec(spec, n=int(n))
         c = problem.constants
         gamma = min(settings["scale"] * np.log(n * k) / (c["mu"] * n * k), 1 / c["L_max"])
         for sampler in HORIZON_N_EXPECTED:
             res = engine.run_grid(problem, sampler, 1, [gamma], seeds, k, dtype="float64",
                                   checkpoints=np.array([0, k * n]))  # fmt: skip
-            timing["compile_seconds"] += res.compile_seconds
-            timing["run_seconds"] += res.run_seconds
+            _add_timing(timing, res)
             final = res.metrics["dist_sq"][-1, :, 0]
             finals[sampler].append(final)
             rows.append({"sampler": sampler, "n": int(n), "K": k, "gamma": gamma, "error": final.mean(),

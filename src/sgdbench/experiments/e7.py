@@ -20,7 +20,7 @@ SAMPLERS = ("wr", "rr", "so", "cyclic")
 def run(settings: dict) -> tuple[pd.DataFrame, dict]:
     """Final metrics of every chain (one row per method × γ × seed) and timings."""
     spec = settings["problem"]
-    problem = problems.build(spec["name"], **spec.get("params", {}))
+    problem = problems.from_spec(spec)
     l_max, l_smooth = problem.constants["L_max"], problem.constants["L"]
     gammas = np.geomspace(settings["gamma_min"], settings["gamma_max"], settings["points"]) / l_max
     seeds = list(range(settings["seeds"]))

@@ -19,7 +19,7 @@ from ..schedules import Schedule
 
 def trajectory(settings: dict) -> pd.DataFrame:
     spec = settings["problem"]
-    problem = problems.build(spec["name"], **spec.get("params", {}))
+    problem = problems.from_spec(spec)
     res = engine.run_grid(problem, "wr", 1, [settings["step_size"]], [settings["seed"]],
                           settings["epochs"], Schedule(), "float64", log_points=settings["points"])  # fmt: skip
     rows = []

@@ -37,4 +37,9 @@ def build(name: str, **params) -> Problem:
     return REGISTRY[name](**params)
 
 
-__all__ = ["REGISTRY", "Problem", "build", "make_problem", "parameters", "register"]
+def from_spec(spec: dict, **overrides) -> Problem:
+    """Build from a config's ``{name, params}`` mapping; ``overrides`` replace params."""
+    return build(spec["name"], **{**(spec.get("params") or {}), **overrides})
+
+
+__all__ = ["REGISTRY", "Problem", "build", "from_spec", "make_problem", "parameters", "register"]
