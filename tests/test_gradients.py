@@ -15,6 +15,8 @@ SMALL = {
     "logistic": {"n": 40, "d": 3},
     "ridge": {},
     "nonconvex_logistic": {"dataset": "synthetic", "n": 40, "d": 3, "descent_steps": 2000},
+    # tanh is smooth everywhere, so central differences apply; ReLU would have kinks.
+    "mlp": {"hidden": [3], "activation": "tanh", "reference_iterations": 5},
 }
 
 

@@ -69,3 +69,113 @@ def test_missing_or_malformed_data_file_is_one_clear_error(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "'problem.params'" in err and phrase in err and err.count("\n") == 1
         assert not (tmp_path / "out").exists()
+
+
+def test_split_is_seeded_disjoint_and_standardised_on_train_only():
+    from sgdbench.problems import _data
+
+    rng = np.random.default_rng(0)
+    a, y = rng.normal(3.0, 2.0, size=(200, 4)), np.arange(200.0)
+    parts = _data.split(a, y, 0.25, 0.1, seed=5)
+    assert {k: len(v[1]) for k, v in parts.items()} == {"train": 130, "valid": 20, "test": 50}
+    ids = np.concatenate([v[1] for v in parts.values()])
+    assert sorted(ids) == list(range(200))  # every row in exactly one part
+    train_rows = parts["train"][1].astype(int)
+    np.testing.assert_allclose(parts["train"][0].mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(parts["train"][0].std(0), 1.0, rtol=1e-12)
+    test_rows = parts["test"][1].astype(int)
+    ref = (a[test_rows] - a[train_rows].mean(0)) / a[train_rows].std(0)  # train statistics only
+    np.testing.assert_allclose(parts["test"][0], ref, rtol=1e-12)
+    again = _data.split(a, y, 0.25, 0.1, seed=5)
+    assert all(np.array_equal(again[k][1], parts[k][1]) for k in parts)
+    with pytest.raises(ValueError, match="leave no training rows"):
+        _data.split(a, y, 0.6, 0.4, seed=0)
+
+
+def _numpy_mlp(x, net, a):
+    """The network in plain NumPy, independently of sgdbench's flattening."""
+    h, start = a, 0
+    for k, (fan_in, fan_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:], strict=False)):
+        w = x[start : start + fan_in * fan_out].reshape(fan_in, fan_out)
+        bias = x[start + fan_in * fan_out : start + fan_in * fan_out + fan_out]
+        start += fan_in * fan_out + fan_out
+        h = h @ w + bias
+        if k < len(net.sizes) - 2:
+            h = np.tanh(h) if net.activation == "tanh" else np.maximum(h, 0)
+    return h
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_mlp_loss_and_held_out_metrics_match_numpy(activation):
+    p = problems.build("mlp", hidden=[16, 8], activation=activation, reg=1e-3,
+                       reference_iterations=20)  # fmt: skip
+    net = p.example_loss
+    assert p.dim == 64 * 16 + 16 + 16 * 8 + 8 + 8 * 10 + 10
+    x = np.asarray(p.x0) + np.random.default_rng(1).normal(scale=0.1, size=p.dim)
+    weights = sum(
+        np.sum(w**2) for w, _ in net.unflatten(np.asarray(x))
+    )  # the decay excludes biases
+    for split, data in [("train", p.data), *p.held_out.items()]:
+        a, onehot = np.asarray(data["a"]), np.asarray(data["y"])
+        z = _numpy_mlp(x, net, a)
+        z_max = z.max(1, keepdims=True)
+        logp = z - z_max - np.log(np.exp(z - z_max).sum(1, keepdims=True))
+        loss = -np.mean(np.sum(logp * onehot, 1)) + 0.5 * 1e-3 * weights
+        acc = np.mean(z.argmax(1) == onehot.argmax(1))
+        if split == "train":
+            assert float(p.loss(x)) == pytest.approx(loss, rel=1e-12)
+        else:
+            got_loss, got_acc = p.held_out_metrics(x, split, block_elements=100 * p.dim)
+            assert float(got_loss) == pytest.approx(loss, rel=1e-12)
+            assert float(got_acc) == acc
+
+
+def test_mlp_digits_split_sizes_and_reference_point():
+    p = problems.build("mlp")
+    assert p.n + sum(len(d["y"]) for d in p.held_out.values()) == 1797  # every digit used once
+    assert set(p.held_out) == {"test", "valid"}
+    assert p.info["f_star_estimated"] and "L-BFGS" in p.info["x_star_from"]
+    assert float(np.sum(np.asarray(p.grad(p.x_star)) ** 2)) == pytest.approx(
+        p.info["x_star_grad_norm_sq"], rel=1e-6
+    )
+    assert float(p.loss(p.x_star)) < float(p.loss(p.x0)) / 100
+
+
+def test_mlp_reads_a_multiclass_svmlight_file(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((90, 5))
+    labels = np.argmax(x[:, :3], axis=1) + 1  # classes 1, 2, 3
+    path = tmp_path / "three.svm"
+    dump_svmlight_file(x, labels, str(path))
+    p = problems.build("mlp", dataset="svmlight", data_file=str(path), hidden=[4],
+                       test_fraction=0.2, valid_fraction=0.0, reference_iterations=10)  # fmt: skip
+    assert p.info["classes"] == 3 and p.n == 72 and set(p.held_out) == {"test"}
+    assert np.asarray(p.held_out["test"]["y"]).shape == (18, 3)
+
+
+def test_engine_reports_held_out_metrics_at_every_checkpoint():
+    from sgdbench import engine
+    from sgdbench.results import tidy_rows
+
+    p = problems.build("mlp", hidden=[8], reference_iterations=20)
+    res = engine.run_grid(p, "rr", 32, [0.05, 0.2], [0, 1], epochs=2, dtype="float64",
+                          log_points=4)  # fmt: skip
+    for c in (0, len(res.steps) - 1):
+        for s in range(2):
+            for g in range(2):
+                x = res.iterates[c, s, g]
+                for split in ("test", "valid"):
+                    loss, acc = p.held_out_metrics(x, split)
+                    assert res.metrics[f"{split}_loss"][c, s, g] == pytest.approx(float(loss), rel=1e-10)
+                    assert res.metrics[f"{split}_acc"][c, s, g] == pytest.approx(float(acc))
+    rows = tidy_rows(res, run_id="r", experiment="e", problem="mlp", n=p.n, sampler="rr",
+                     batch_size=32, schedule="constant", step_sizes=[0.05, 0.2], seeds=[0, 1],
+                     dtype="float64", last_batch="carry")  # fmt: skip
+    assert rows["test_acc"].notna().all() and rows["valid_loss"].notna().all()
+    assert rows["test_acc"].iloc[-1] == res.metrics["test_acc"][-1, 1, 1]
+    # A problem without a held-out split leaves the columns null.
+    plain = engine.run_grid(problems.build("ridge"), "wr", 1, [0.01], [0], epochs=1)
+    rows = tidy_rows(plain, run_id="r", experiment="e", problem="ridge", n=442, sampler="wr",
+                     batch_size=1, schedule="constant", step_sizes=[0.01], seeds=[0],
+                     dtype="float32", last_batch="carry")  # fmt: skip
+    assert rows["test_acc"].isna().all()

@@ -33,6 +33,11 @@ from .problems import Problem
 from .schedules import Schedule
 
 METRICS = ("loss_gap", "dist_sq", "grad_norm_sq")
+
+
+def metric_names(problem: Problem) -> tuple[str, ...]:
+    """The checkpoint metrics of a problem: METRICS, then loss and accuracy per held-out split."""
+    return METRICS + tuple(f"{s}_{m}" for s in sorted(problem.held_out) for m in ("loss", "acc"))
 CONSTANT = Schedule()
 
 
@@ -40,7 +45,9 @@ CONSTANT = Schedule()
 class GridResult:
     """Metrics of every chain at every checkpoint.
 
-    ``metrics[name]`` has shape (checkpoints, seeds, step_sizes); ``iterates``
+    ``metrics[name]`` has shape (checkpoints, seeds, step_sizes), for every name
+    in :func:`metric_names` (e.g. ``test_loss``, ``test_acc`` where the problem
+    has a test split; accuracy is NaN without ``example_correct``); ``iterates``
     (checkpoints, seeds, step_sizes, *x.shape) holds the iterates there and ``x``
     is the iterate of a 1-D problem (same shape as a metric) or None;
     ``diverged_at`` (seeds, step_sizes) is the step at which a chain diverged,
@@ -83,7 +90,7 @@ def _device_view(problem: Problem, dtype) -> Problem:
     problems of the same shape share one compilation.
     """
     p = problem.astype(dtype)
-    return replace(p, name="", constants={}, info={}, params={}, test_data=None)
+    return replace(p, name="", constants={}, info={}, params={})
 
 
 BLOCK = 16  # steps between divergence checks on the fast path
@@ -113,15 +120,17 @@ def _simulate(
     sq_dist = lambda xi: jnp.sum((xi - p.x_star) ** 2)  # noqa: E731
     as_chain_mask = lambda m: m.reshape(m.shape + (1,) * p.x0.ndim)  # noqa: E731
 
+    names = metric_names(p)
+
     def metrics(x):
         if not with_metrics:  # timing runs: no full passes over the data
-            zeros = jnp.zeros(x.shape[:2], dtype)
-            return zeros, zeros, zeros
+            return tuple(jnp.zeros(x.shape[:2], dtype) for _ in names)
 
         def one(xi):
             value, g = p.value_and_grad_blocked(xi, _METRIC_BLOCK)
             gap = p.loss_gap(xi) if p.exact_gap is not None else value - p.f_star
-            return gap, sq_dist(xi), jnp.sum(g**2)
+            held = [m for s in sorted(p.held_out) for m in p.held_out_metrics(xi, s, _METRIC_BLOCK)]
+            return (gap, sq_dist(xi), jnp.sum(g**2), *held)
 
         # A full pass over the data per chain, in blocks of examples, a few
         # chains at a time: memory stays bounded however large n and R are.
@@ -288,15 +297,15 @@ def run_grid(
             ([np.asarray(m)[keep] for m in mets], np.asarray(xs)[keep], np.asarray(div)[keep])
         )
 
-    gap, dist, gnorm = (np.concatenate([o[0][k] for o in outputs]) for k in range(3))
+    names = metric_names(problem)
+    metrics = {
+        name: np.concatenate([o[0][k] for o in outputs]).astype(np.float64)
+        for k, name in enumerate(names)
+    }
     xs = np.concatenate([o[1] for o in outputs])
     return GridResult(
         steps=steps,
-        metrics={
-            "loss_gap": gap.astype(np.float64),
-            "dist_sq": dist.astype(np.float64),
-            "grad_norm_sq": gnorm.astype(np.float64),
-        },
+        metrics=metrics,
         x=xs.reshape(xs.shape[:3]).astype(np.float64) if problem.dim == 1 else None,
         iterates=xs.astype(np.float64),
         diverged_at=np.asarray(state[1]),

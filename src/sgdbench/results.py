@@ -16,8 +16,9 @@ from .engine import GridResult
 COLUMNS = [
     "run_id", "experiment", "problem", "sampler", "batch_size", "schedule", "step_size",
     "seed", "step", "epoch", "grad_evals", "loss_gap", "dist_sq", "grad_norm_sq", "x",
-    "test_loss", "test_acc", "diverged", "diverged_at", "dtype",
+    "test_loss", "test_acc", "valid_loss", "valid_acc", "diverged", "diverged_at", "dtype",
 ]  # fmt: skip
+HELD_OUT = ("test_loss", "test_acc", "valid_loss", "valid_acc")  # null where a problem has no such split
 
 
 def tidy_rows(
@@ -55,10 +56,14 @@ def tidy_rows(
             "step": step_col.astype(np.int64),
             "epoch": samplers.epoch_of_step(step_col, n, batch_size, last_batch),
             "grad_evals": (step_col * batch_size).astype(np.int64),
-            **{k: v.reshape(-1) for k, v in result.metrics.items()},
+            **{k: v.reshape(-1) for k, v in result.metrics.items() if k not in HELD_OUT},
             "x": x if result.x is not None else pd.array([None] * (c * s * g), dtype="Float64"),
-            "test_loss": pd.array([None] * (c * s * g), dtype="Float64"),
-            "test_acc": pd.array([None] * (c * s * g), dtype="Float64"),
+            **{
+                k: pd.array(result.metrics[k].reshape(-1), dtype="Float64")
+                if k in result.metrics
+                else pd.array([None] * (c * s * g), dtype="Float64")
+                for k in HELD_OUT
+            },
             "diverged": diverged,
             "diverged_at": pd.array(np.where(div_at >= 0, div_at, -1), dtype="Int64"),
             "dtype": dtype,

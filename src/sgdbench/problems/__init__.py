@@ -9,7 +9,7 @@ as keyword arguments to ``build``; the CLI validates them against its signature.
 import inspect
 from collections.abc import Callable
 
-from . import least_squares, logistic, mean_estimation, nonconvex_logistic, ridge, roc1d
+from . import least_squares, logistic, mean_estimation, mlp, nonconvex_logistic, ridge, roc1d
 from .base import Problem, make_problem
 
 REGISTRY: dict[str, Callable[..., Problem]] = {
@@ -19,6 +19,7 @@ REGISTRY: dict[str, Callable[..., Problem]] = {
     "logistic": logistic.build,
     "ridge": ridge.build,
     "nonconvex_logistic": nonconvex_logistic.build,
+    "mlp": mlp.build,
 }
 
 

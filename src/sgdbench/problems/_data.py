@@ -32,7 +32,8 @@ def load(dataset: str, data_file: str | None = None) -> tuple[np.ndarray, np.nda
         return np.asarray(x.todense(), dtype=np.float64), np.asarray(y, dtype=np.float64)
     from sklearn import datasets
 
-    loaders = {"breast_cancer": datasets.load_breast_cancer, "diabetes": datasets.load_diabetes}
+    loaders = {"breast_cancer": datasets.load_breast_cancer, "diabetes": datasets.load_diabetes,
+               "digits": datasets.load_digits}  # fmt: skip
     if dataset not in loaders:
         raise ValueError(
             f"unknown dataset {dataset!r}; use one of {sorted(loaders) + ['svmlight']}"
@@ -41,7 +42,36 @@ def load(dataset: str, data_file: str | None = None) -> tuple[np.ndarray, np.nda
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
-def standardise(a: np.ndarray) -> np.ndarray:
-    """Zero mean, unit variance per feature (constant features left at zero)."""
-    std = a.std(axis=0)
-    return (a - a.mean(axis=0)) / np.where(std > 0, std, 1.0)
+def standardise(a: np.ndarray, fit_on: np.ndarray | None = None) -> np.ndarray:
+    """Zero mean, unit variance per feature, with the statistics of ``fit_on`` (default ``a``).
+
+    Constant features are left at zero. Pass the training rows as ``fit_on`` so
+    nothing about held-out rows leaks into the transformation.
+    """
+    ref = a if fit_on is None else fit_on
+    std = ref.std(axis=0)
+    return (a - ref.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def split(
+    a: np.ndarray, y: np.ndarray, test_fraction: float, valid_fraction: float, seed: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A seeded shuffle of the rows into 'train', 'valid' and 'test' parts.
+
+    Features are standardised with the training part's statistics. A part
+    with fraction 0 is left out; 'train' always keeps at least one row.
+    """
+    for name, frac in (("test_fraction", test_fraction), ("valid_fraction", valid_fraction)):
+        if not 0 <= frac < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {frac}")
+    n = a.shape[0]
+    n_test, n_valid = int(round(test_fraction * n)), int(round(valid_fraction * n))
+    if n_test + n_valid >= n:
+        raise ValueError(
+            f"test_fraction + valid_fraction leave no training rows of {n}; make them smaller"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    parts = {"test": order[:n_test], "valid": order[n_test : n_test + n_valid],
+             "train": np.sort(order[n_test + n_valid :])}  # fmt: skip
+    train = a[parts["train"]]
+    return {k: (standardise(a[i], fit_on=train), y[i]) for k, i in parts.items() if len(i)}

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 ExampleLoss = Callable[[jax.Array, Mapping[str, jax.Array]], jax.Array]
+Data = Mapping[str, jax.Array]
 GapFn = Callable[["Problem", jax.Array], jax.Array]
 
 
@@ -28,6 +29,11 @@ class Problem:
     ``constants`` holds L, L_max, mu, sigma_star_sq where they are defined
     (float64, host side); ``info`` holds other host-side facts (e.g. a region of
     confusion) and ``params`` the constructor arguments.
+
+    ``held_out`` maps split names ('test', 'valid') to data mappings like
+    ``data`` that SGD never samples; the engine reports the mean f_i over each
+    and, where ``example_correct(x, row)`` (1.0 if the model classifies ``row``
+    right) is given, the accuracy.
     """
 
     name: str
@@ -40,7 +46,8 @@ class Problem:
     constants: Mapping[str, float] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
-    test_data: Mapping[str, jax.Array] | None = None
+    held_out: Mapping[str, Data] = field(default_factory=dict)
+    example_correct: ExampleLoss | None = None
 
     # ---- sizes -------------------------------------------------------------
     @property
@@ -85,24 +92,28 @@ class Problem:
         A plain ``jax.grad`` of the mean may hold per-example intermediates of
         size n × dim; here each block holds at most ``block_elements`` of them.
         """
-        n = self.n
-        rows = max(1, min(n, block_elements // max(1, self.x0.size)))
-        full, rem = divmod(n, rows)
         value_and_grad = jax.value_and_grad(lambda x, d: jnp.sum(self.example_losses(x, d)))
+        rows = max(1, block_elements // max(1, self.x0.size))
+        zero = (jnp.zeros((), x.dtype), jnp.zeros_like(x))
+        v, g = _blocked_sum(lambda d: value_and_grad(x, d), self.data, rows, zero)
+        return v / self.n, g / self.n
 
-        def block(i, acc):
-            part = jax.tree_util.tree_map(
-                lambda a: jax.lax.dynamic_slice_in_dim(a, i * rows, rows), self.data
-            )
-            v, g = value_and_grad(x, part)
-            return acc[0] + v, acc[1] + g
+    def held_out_metrics(self, x: jax.Array, split: str, block_elements: int = 1 << 22):
+        """Mean f_i and accuracy (NaN without ``example_correct``) over a held-out split."""
+        data = self.held_out[split]
+        n = next(iter(data.values())).shape[0]
 
-        acc = (jnp.zeros((), x.dtype), jnp.zeros_like(x))
-        acc = jax.lax.fori_loop(0, full, block, acc)
-        if rem:
-            v, g = value_and_grad(x, jax.tree_util.tree_map(lambda a: a[full * rows :], self.data))
-            acc = (acc[0] + v, acc[1] + g)
-        return acc[0] / n, acc[1] / n
+        def sums(d):
+            loss = jnp.sum(self.example_losses(x, d))
+            if self.example_correct is None:
+                return loss, jnp.zeros((), x.dtype)
+            return loss, jnp.sum(jax.vmap(self.example_correct, in_axes=(None, 0))(x, d))
+
+        rows = max(1, block_elements // max(1, self.x0.size))
+        zero = (jnp.zeros((), x.dtype), jnp.zeros((), x.dtype))
+        loss, correct = _blocked_sum(sums, data, rows, zero)
+        acc = correct / n if self.example_correct is not None else jnp.asarray(jnp.nan, x.dtype)
+        return loss / n, acc
 
     def loss_gap(self, x: jax.Array) -> jax.Array:
         """f(x) − f*, cancellation-free where the problem provides a formula."""
@@ -126,17 +137,35 @@ class Problem:
             x0=cast(self.x0),
             x_star=cast(self.x_star),
             f_star=cast(self.f_star),
-            test_data=None
-            if self.test_data is None
-            else {k: cast(v) for k, v in self.test_data.items()},
+            held_out={k: {c: cast(v) for c, v in d.items()} for k, d in self.held_out.items()},
         )
 
 
+def _blocked_sum(fn, data: Data, rows: int, zero):
+    """Σ over consecutive blocks of ``rows`` examples of ``fn(block)`` (a tuple of arrays)."""
+    n = int(next(iter(data.values())).shape[0])
+    rows = min(rows, n)
+    full, rem = divmod(n, rows)
+
+    def block(i, acc):
+        part = jax.tree_util.tree_map(
+            lambda a: jax.lax.dynamic_slice_in_dim(a, i * rows, rows), data
+        )
+        return tuple(a + b for a, b in zip(acc, fn(part), strict=True))
+
+    acc = jax.lax.fori_loop(0, full, block, zero)
+    if rem:
+        tail = fn(jax.tree_util.tree_map(lambda a: a[full * rows :], data))
+        acc = tuple(a + b for a, b in zip(acc, tail, strict=True))
+    return acc
+
+
 def _flatten(p: Problem):
-    children = (dict(p.data), p.x0, p.x_star, p.f_star, p.test_data)
+    children = (dict(p.data), p.x0, p.x_star, p.f_star, {k: dict(v) for k, v in p.held_out.items()})
     aux = (
         p.name,
         p.example_loss,
+        p.example_correct,
         p.exact_gap,
         tuple(sorted(p.constants.items())),
         _freeze(p.info),
@@ -146,8 +175,8 @@ def _flatten(p: Problem):
 
 
 def _unflatten(aux, children):
-    name, example_loss, exact_gap, constants, info, params = aux
-    data, x0, x_star, f_star, test_data = children
+    name, example_loss, example_correct, exact_gap, constants, info, params = aux
+    data, x0, x_star, f_star, held_out = children
     return Problem(
         name=name,
         example_loss=example_loss,
@@ -159,7 +188,8 @@ def _unflatten(aux, children):
         constants=dict(constants),
         info=dict(info),
         params=dict(params),
-        test_data=test_data,
+        held_out=held_out,
+        example_correct=example_correct,
     )
 
 
@@ -182,7 +212,7 @@ def make_problem(
 ) -> Problem:
     """Build a float64 :class:`Problem` from host arrays."""
     f64 = lambda a: jnp.asarray(np.asarray(a, dtype=np.float64))  # noqa: E731
-    test = kwargs.pop("test_data", None)
+    held_out = kwargs.pop("held_out", None) or {}
     return Problem(
         name=name,
         example_loss=example_loss,
@@ -190,6 +220,6 @@ def make_problem(
         x0=f64(x0),
         x_star=f64(x_star),
         f_star=f64(f_star),
-        test_data=None if test is None else {k: f64(v) for k, v in test.items()},
+        held_out={k: {c: f64(v) for c, v in d.items()} for k, d in held_out.items()},
         **kwargs,
     )
