@@ -166,7 +166,9 @@ def test_engine_reports_held_out_metrics_at_every_checkpoint():
                 x = res.iterates[c, s, g]
                 for split in ("test", "valid"):
                     loss, acc = p.held_out_metrics(x, split)
-                    assert res.metrics[f"{split}_loss"][c, s, g] == pytest.approx(float(loss), rel=1e-10)
+                    assert res.metrics[f"{split}_loss"][c, s, g] == pytest.approx(
+                        float(loss), rel=1e-10
+                    )
                     assert res.metrics[f"{split}_acc"][c, s, g] == pytest.approx(float(acc))
     rows = tidy_rows(res, run_id="r", experiment="e", problem="mlp", n=p.n, sampler="rr",
                      batch_size=32, schedule="constant", step_sizes=[0.05, 0.2], seeds=[0, 1],

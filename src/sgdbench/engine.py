@@ -38,6 +38,8 @@ METRICS = ("loss_gap", "dist_sq", "grad_norm_sq")
 def metric_names(problem: Problem) -> tuple[str, ...]:
     """The checkpoint metrics of a problem: METRICS, then loss and accuracy per held-out split."""
     return METRICS + tuple(f"{s}_{m}" for s in sorted(problem.held_out) for m in ("loss", "acc"))
+
+
 CONSTANT = Schedule()
 
 

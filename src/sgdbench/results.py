@@ -18,7 +18,12 @@ COLUMNS = [
     "seed", "step", "epoch", "grad_evals", "loss_gap", "dist_sq", "grad_norm_sq", "x",
     "test_loss", "test_acc", "valid_loss", "valid_acc", "diverged", "diverged_at", "dtype",
 ]  # fmt: skip
-HELD_OUT = ("test_loss", "test_acc", "valid_loss", "valid_acc")  # null where a problem has no such split
+HELD_OUT = (
+    "test_loss",
+    "test_acc",
+    "valid_loss",
+    "valid_acc",
+)  # null where a problem has no such split
 
 
 def tidy_rows(

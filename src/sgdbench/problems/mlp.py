@@ -113,10 +113,14 @@ def build(
     reference_iterations: L-BFGS iterations of the full-batch run that defines the reference point.
     """
     if activation not in ACTIVATIONS:
-        raise ValueError(f"mlp: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        raise ValueError(
+            f"mlp: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+        )
     hidden = tuple(int(h) for h in hidden)
     if not hidden or min(hidden) < 1:
-        raise ValueError(f"mlp: hidden must list positive layer widths, e.g. [32]; got {list(hidden)}")
+        raise ValueError(
+            f"mlp: hidden must list positive layer widths, e.g. [32]; got {list(hidden)}"
+        )
     if reg < 0:
         raise ValueError(f"mlp: reg must be >= 0, got {reg}")
     a, labels = _data.load(dataset, data_file)
