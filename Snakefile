@@ -31,6 +31,9 @@ FIGURES = [
     "results/figures/e4_floors.pdf",
     "results/figures/e4bc_rates.pdf",
     "results/figures/noise_scale.pdf",
+    "results/figures/e5b_batch_speed.pdf",
+    "results/figures/e6_training.pdf",
+    "results/figures/e6_summary.pdf",
     "results/figures/e7_step_sizes.pdf",
 ]
 

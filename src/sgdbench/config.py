@@ -115,10 +115,11 @@ def _check_problem_params(name: str, params: dict, prefix: str = "problem") -> N
         )
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             continue
+        if expected in (list, tuple):
+            expected = (list, tuple)  # YAML has lists only; a tuple default reads as a list
         if expected is not None and not isinstance(value, expected):
-            raise ConfigError(
-                where, f"expected {expected.__name__}, got {value!r}", f"give a {expected.__name__}"
-            )
+            kind = "list" if expected == (list, tuple) else expected.__name__
+            raise ConfigError(where, f"expected {kind}, got {value!r}", f"give a {kind}")
 
 
 def resolve(raw: dict) -> dict:
@@ -240,6 +241,28 @@ def validate_pipeline(config: dict) -> None:
     _pipeline_problem(config["e7"]["problem"], "e7.problem")
     if config["e7"]["gamma_min"] >= config["e7"]["gamma_max"]:
         raise ConfigError("e7.gamma_max", "must exceed e7.gamma_min", "widen the step-size range")
+    for label, spec in config["e5b"]["problems"].items():
+        where = f"e5b.problems.{label}"
+        problem = _pipeline_problem({"name": spec["name"], "params": spec.get("params", {})}, where)
+        if not {"L", "L_max"} <= set(problem.constants):
+            raise ConfigError(f"{where}.name", f"problem {spec['name']!r} has no constants L and L_max, "
+                              "which set E5b's step sizes", "choose a problem that defines them")  # fmt: skip
+    e6 = config["e6"]
+    problem = _pipeline_problem(e6["problem"], "e6.problem")
+    if not {"valid", "test"} <= set(problem.held_out) or problem.example_correct is None:
+        raise ConfigError("e6.problem", f"problem {e6['problem']['name']!r} is not a classifier with "
+                          "validation and test splits", "use mlp (valid_fraction and test_fraction > 0)")  # fmt: skip
+    for i, b in enumerate(e6["batch_sizes"]):
+        if b != "full" and b > problem.n:
+            raise ConfigError(f"e6.batch_sizes.{i}", f"batch size {b} exceeds the {problem.n} training "
+                              "examples", f"use batch sizes up to {problem.n} or 'full'")  # fmt: skip
+    if e6["figure_sampler"] not in e6["samplers"]:
+        raise ConfigError("e6.figure_sampler", f"{e6['figure_sampler']!r} is not in e6.samplers",
+                          f"choose one of {e6['samplers']}")  # fmt: skip
+    bound = _pipeline_problem(e6["bound"]["problem"], "e6.bound.problem")
+    if "L" not in bound.constants:
+        raise ConfigError("e6.bound.problem", f"problem {e6['bound']['problem']['name']!r} has no "
+                          "smoothness constant L", "use a smooth problem such as nonconvex_logistic")  # fmt: skip
     ns = config["noise_scale"]
     problem = _pipeline_problem(ns["problem"], "noise_scale.problem")
     if not ns["b_small"] < ns["b_big"] <= problem.n:

@@ -43,3 +43,41 @@ def running_mean_mse_half_wor(n: int, k) -> np.ndarray:
     k = np.asarray(k, dtype=np.float64)
     j = np.mod(k, n)
     return j * (n - j) / (12.0 * n * k**2) + 1.0 / (12.0 * n)
+
+
+def expected_smoothness(n: int, b, lip: float, lip_max: float) -> np.ndarray:
+    """𝓛(b) of b-nice (``wor``) sampling (Gower et al. 2019): n(b−1)/(b(n−1))·L + (n−b)/(b(n−1))·L_max."""
+    b = np.asarray(b, dtype=np.float64)
+    return (n * (b - 1) * lip + (n - b) * lip_max) / (b * (n - 1))
+
+
+def nice_noise(n: int, b, sigma_star_sq: float) -> np.ndarray:
+    """σ²(b) = (n−b)/(b(n−1)) · σ*², the b-nice gradient noise at the optimum."""
+    b = np.asarray(b, dtype=np.float64)
+    return (n - b) * sigma_star_sq / (b * (n - 1))
+
+
+def gower_complexity(n, b, lip, lip_max, mu, sigma_star_sq, eps, r0) -> np.ndarray:
+    """Per-example gradients the bound needs for E‖x_k − x*‖² ≤ ε from ‖x0 − x*‖² = r0.
+
+    From E‖x_k − x*‖² ≤ (1−γμ)^k r0 + 2γσ²(b)/μ with γ = min(1/(2𝓛(b)), εμ/(4σ²(b))):
+    k ≥ max(2𝓛(b)/μ, 4σ²(b)/(εμ²)) · log(2 r0/ε) steps of b examples each.
+    """
+    b = np.asarray(b, dtype=np.float64)
+    steps = np.maximum(2 * expected_smoothness(n, b, lip, lip_max) / mu,
+                       4 * nice_noise(n, b, sigma_star_sq) / (eps * mu**2))  # fmt: skip
+    return b * steps * np.log(2 * r0 / eps)
+
+
+def gower_optimal_batch(n, lip, lip_max, mu, sigma_star_sq, eps) -> float:
+    """b* = n(2σ*² + με(L − L_max)) / (2σ*² + με(nL − L_max)), where the two terms balance.
+
+    Below b* the noise term of :func:`gower_complexity` dominates and b·σ²(b) falls
+    with b; above it b·𝓛(b) grows, so b* minimises the total gradient count.
+    """
+    me = mu * eps
+    return (
+        n
+        * (2 * sigma_star_sq + me * (lip - lip_max))
+        / (2 * sigma_star_sq + me * (n * lip - lip_max))
+    )

@@ -166,3 +166,47 @@ rule e4bc_measure:
         settings=config["e4bc"],
     script:
         "../scripts/e4bc_measure.py"
+
+
+rule e5b_measure:
+    output:
+        chains="results/e5b/chains.parquet",
+        info="results/e5b/critical_batch.parquet",
+        provenance="results/e5b/provenance.json",
+        macros="results/macros/macros-e5b.tex",
+    log:
+        "results/logs/e5b_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        settings=config["e5b"],
+        cache=JAX_CACHE,
+    script:
+        "../scripts/e5b_measure.py"
+
+
+rule e6_measure:
+    output:
+        curves="results/e6/curves.parquet",
+        summary="results/e6/summary.parquet",
+        tuned="results/e6/tuned.parquet",
+        bound="results/e6/ghadimi_lan.parquet",
+        provenance="results/e6/provenance.json",
+        macros="results/macros/macros-e6.tex",
+    log:
+        "results/logs/e6_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=40,
+    params:
+        settings=config["e6"],
+        cache=JAX_CACHE,
+    script:
+        "../scripts/e6_measure.py"

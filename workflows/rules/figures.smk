@@ -161,3 +161,59 @@ rule e4bc_figure:
         runtime=10,
     script:
         "../scripts/e4bc_figure.py"
+
+
+rule e5b_figure:
+    input:
+        chains="results/e5b/chains.parquet",
+        info="results/e5b/critical_batch.parquet",
+    output:
+        pdf=report(
+            "results/figures/e5b_batch_speed.pdf",
+            caption="../report/e5b.rst",
+            category="E5",
+        ),
+        png="results/figures/e5b_batch_speed.png",
+    log:
+        "results/logs/e5b_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/e5b_figure.py"
+
+
+rule e6_figure:
+    input:
+        curves="results/e6/curves.parquet",
+        summary="results/e6/summary.parquet",
+        tuned="results/e6/tuned.parquet",
+        bound="results/e6/ghadimi_lan.parquet",
+    output:
+        training=report(
+            "results/figures/e6_training.pdf",
+            caption="../report/e6_training.rst",
+            category="E6",
+        ),
+        summary=report(
+            "results/figures/e6_summary.pdf",
+            caption="../report/e6_summary.rst",
+            category="E6",
+        ),
+        training_png="results/figures/e6_training.png",
+        summary_png="results/figures/e6_summary.png",
+    log:
+        "results/logs/e6_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        sampler=config["e6"]["figure_sampler"],
+    script:
+        "../scripts/e6_figure.py"

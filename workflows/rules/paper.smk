@@ -18,6 +18,8 @@ rule provenance_macros:
         "results/e4/provenance.json",
         "results/e4bc/provenance.json",
         "results/noise_scale/provenance.json",
+        "results/e5b/provenance.json",
+        "results/e6/provenance.json",
         "results/e7/provenance.json",
     output:
         "results/macros/macros-provenance.tex",
@@ -49,6 +51,8 @@ rule paper:
             "results/macros/macros-e4bc.tex",
             "results/macros/table-e4bc-rates.tex",
             "results/macros/macros-ns.tex",
+            "results/macros/macros-e5b.tex",
+            "results/macros/macros-e6.tex",
             "results/macros/macros-e7.tex",
             "results/macros/macros-provenance.tex",
             "results/macros/table-e3-bias.tex",

@@ -1,0 +1,71 @@
+"""Figures E6: MLP training curves per batch size, and test accuracy vs b beside the nonconvex bound."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from . import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
+
+PANELS = [("train_loss", "training loss", "log"), ("grad_norm_sq", r"$\|\nabla f\|^2$", "log"),
+          ("test_loss", "test loss", "linear"), ("test_acc", "test accuracy", "linear")]  # fmt: skip
+
+
+def plot_training(curves: pd.DataFrame, choice: pd.DataFrame, sampler: str, stem) -> None:
+    """Per-epoch metrics of ``sampler`` at each b's tuned step size; bands: ±1.96 s.e. over seeds."""
+    style()
+    picked = curves.merge(choice[["sampler", "batch_size", "step_size"]])
+    picked = picked[picked["sampler"] == sampler]
+    sizes = sorted(picked["batch_size"].unique())
+    colors = dict(zip(sizes, sns.color_palette("viridis", len(sizes)), strict=True))
+    fig, axes = plt.subplots(2, 2, figsize=(TEXT_WIDTH, 4.6), sharex=True)
+    for ax, (col, label, scale) in zip(axes.flat, PANELS, strict=True):
+        for b in sizes:
+            d = picked[picked["batch_size"] == b].groupby("epoch")[col].agg(["mean", "sem"])
+            d = d.reset_index()
+            gamma = float(
+                choice.query("sampler == @sampler and batch_size == @b")["step_size"].iloc[0]
+            )
+            ax.plot(d["epoch"], d["mean"], color=colors[b], lw=1.0, label=f"b={b}, γ={gamma:g}")
+            lo, hi = d["mean"] - 1.96 * d["sem"].fillna(0), d["mean"] + 1.96 * d["sem"].fillna(0)
+            if scale == "log":
+                lo = lo.clip(lower=d["mean"] * 0.1)
+            ax.fill_between(d["epoch"], lo, hi, color=colors[b], alpha=0.2, lw=0)
+        ax.set(yscale=scale, ylabel=label)
+    for ax in axes[1]:
+        ax.set_xlabel("epochs")
+    axes[1, 1].set_ylim(max(0.5, axes[1, 1].get_ylim()[0]), 1.0)
+    axes[0, 0].legend(fontsize=6, frameon=False, ncols=2)
+    fig.suptitle(f"E6: MLP on digits, {SAMPLER_LABELS[sampler]}, step size tuned per b", fontsize=9)
+    fig.tight_layout()
+    save(fig, stem)
+
+
+def plot_summary(summary: pd.DataFrame, bound: pd.DataFrame, stem) -> None:
+    """(a) test accuracy vs b at tuned γ, final and early-stopped; (b) Ghadimi–Lan vs T."""
+    style()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.7))
+    for sampler in [s for s in SAMPLER_ORDER if s in set(summary["sampler"])]:
+        g = summary[summary["sampler"] == sampler].sort_values("batch_size")
+        color = SAMPLER_COLORS[sampler]
+        ax.errorbar(g["batch_size"], 100 * g["final_test_acc"], yerr=196 * g["final_test_acc_se"],
+                    fmt="o-", ms=3, lw=1.0, color=color, label=f"{sampler}, final")  # fmt: skip
+        ax.errorbar(g["batch_size"], 100 * g["stopped_test_acc"], yerr=196 * g["stopped_test_acc_se"],
+                    fmt="s--", ms=3, lw=0.8, mfc="none", color=color, alpha=0.7,
+                    label=f"{sampler}, early-stopped")  # fmt: skip
+    ax.set(xscale="log", xlabel="batch size b", ylabel="test accuracy (%)",
+           title="E6: same epochs, γ tuned per b")  # fmt: skip
+    ax.legend(fontsize=6, frameon=False, ncols=2)
+    t = bound["T"].to_numpy()
+    bx.errorbar(t, bound["avg_grad_norm_sq"], yerr=1.96 * bound["se"], fmt="o-", ms=3, lw=1.0,
+                color=SAMPLER_COLORS["wr"], label=r"measured $\frac{1}{T}\sum_t \|\nabla f(x_t)\|^2$")  # fmt: skip
+    bx.plot(t, bound["bound"], "k--", lw=1.0, label="Ghadimi–Lan bound")
+    ref = bound["avg_grad_norm_sq"].iloc[0] * np.sqrt(t[0] / t)
+    bx.plot(t, ref, ":", color="0.4", lw=1.0, label=r"$\propto T^{-1/2}$")
+    bx.set(xscale="log", yscale="log", xlabel="horizon T (steps)", ylabel=r"$\|\nabla f\|^2$",
+           title=r"E6: nonconvex logistic, $\gamma\propto 1/\sqrt{T}$")  # fmt: skip
+    bx.legend(fontsize=6, frameon=False)
+    fig.tight_layout()
+    save(fig, stem)
