@@ -121,6 +121,19 @@ PIPELINE_CASES = [
     ("noise-scale batch above n", {"noise_scale": {"b_big": 1000}}, "noise_scale.b_big"),
     ("noise-scale zero step", {"noise_scale": {"step_size": 0}}, "step_size"),
     ("paper flag as number", {"paper": {"build": 3}}, "build"),
+    ("e6 batch above n", {"e6": {"batch_sizes": [16, 5000]}}, "e6.batch_sizes.1"),
+    ("e6 batch as word", {"e6": {"batch_sizes": ["half"]}}, "batch_sizes"),
+    ("e6 figure sampler not run", {"e6": {"figure_sampler": "so"}}, "e6.figure_sampler"),
+    ("e6 problem not a classifier", {"e6": {"problem": {"name": "least_squares"}}}, "e6.problem"),
+    ("mlp hidden as number", {"e6": {"problem": {"name": "mlp", "params": {"hidden": 4}}}},
+     "e6.problem.params.hidden"),
+    ("mlp unknown activation", {"e6": {"problem": {"name": "mlp", "params": {"activation": "sigmoid"}}}},
+     "e6.problem.params"),
+    ("e6 bound without L", {"e6": {"bound": {"problem": {"name": "mlp"}}}}, "e6.bound.problem"),
+    ("e5b problem without L", {"e5b": {"problems": {"m": {"name": "mlp", "tolerances": [0.1]}}}},
+     "e5b.problems.m.name"),
+    ("e5b tolerance of one", {"e5b": {"problems": {"q": {"name": "least_squares", "tolerances": [1]}}}},
+     "tolerances"),
 ]  # fmt: skip
 
 

@@ -181,3 +181,31 @@ def test_engine_reports_held_out_metrics_at_every_checkpoint():
                      batch_size=1, schedule="constant", step_sizes=[0.01], seeds=[0],
                      dtype="float32", last_batch="carry")  # fmt: skip
     assert rows["test_acc"].isna().all()
+
+
+def test_logistic_test_split_accuracy_matches_scikit_learn():
+    from sklearn.linear_model import LogisticRegression
+
+    reg = 0.01
+    p = problems.build(
+        "logistic", dataset="breast_cancer", reg=reg, test_fraction=0.3, split_seed=3
+    )
+    a, y = np.asarray(p.data["a"]), np.asarray(p.data["y"])
+    test = p.held_out["test"]
+    assert p.n + len(test["y"]) == 569 and p.n == 569 - round(0.3 * 569)
+    model = LogisticRegression(C=1 / (reg * p.n), fit_intercept=False, tol=1e-12, max_iter=10000)
+    model.fit(a, y)  # the intercept is the appended constant column, regularised like the rest
+    np.testing.assert_allclose(p.x_star, model.coef_[0], rtol=1e-5, atol=1e-6)
+    _, acc = p.held_out_metrics(p.x_star, "test")
+    assert float(acc) == model.score(np.asarray(test["a"]), np.asarray(test["y"]))
+
+
+def test_zero_test_fraction_keeps_every_row_in_file_order():
+    plain = problems.build("ridge")
+    from sgdbench.problems import _data
+
+    a, _ = _data.load("diabetes")
+    np.testing.assert_allclose(np.asarray(plain.data["a"]), _data.standardise(a), rtol=1e-12)
+    assert plain.held_out == {}
+    split = problems.build("ridge", test_fraction=0.2)
+    assert split.n == 442 - round(0.2 * 442) and set(split.held_out) == {"test"}

@@ -143,7 +143,8 @@ def run(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 
 def _bcrit(value: float, b_max: int) -> str:
-    return fmt(value) if np.isfinite(value) else rf"$>{b_max}$ (beyond the grid)"
+    """A fitted B_crit; inf (the fit's search edge, 100× the largest b) reads as a lower limit."""
+    return fmt(value) if np.isfinite(value) else rf"$>{100 * b_max}$"
 
 
 def macros(chains: pd.DataFrame, info: pd.DataFrame) -> dict[str, str]:

@@ -17,6 +17,10 @@ def _example_loss(x, row):
     return jnp.logaddexp(0.0, -margin) + 0.5 * row["reg"] * jnp.sum(x**2)
 
 
+def _correct(x, row):
+    return (row["y"] * jnp.dot(row["a"], x) > 0).astype(x.dtype)
+
+
 def _load(dataset: str, n: int, d: int, seed: int, data_file: str | None):
     if dataset == "synthetic":
         rng = np.random.default_rng(seed)
@@ -58,6 +62,8 @@ def build(
     intercept: bool = True,
     seed: int = 0,
     data_file: str | None = None,
+    test_fraction: float = 0.0,
+    split_seed: int = 0,
 ) -> Problem:
     """Args:
     dataset: 'synthetic' (n × d Gaussian features, labels from a logistic model),
@@ -66,11 +72,14 @@ def build(
     reg: λ > 0, the L2 weight (also the strong-convexity constant μ).
     intercept: append a constant feature.
     seed: seed of the synthetic data.
+    test_fraction, split_seed: hold out a seeded test split (accuracy and loss
+      reported at every checkpoint); features are standardised on the rest.
     """
     a, y = _load(dataset, n, d, seed, data_file)
-    a = _data.standardise(a)
+    parts = _data.split(a, y, test_fraction, 0.0, split_seed)
     if intercept:
-        a = np.hstack([a, np.ones((a.shape[0], 1))])
+        parts = {k: (np.hstack([v[0], np.ones((len(v[0]), 1))]), v[1]) for k, v in parts.items()}
+    a, y = parts["train"]
     x_star, f_star = _newton_minimiser(a, y, reg)
     margins = y * (a @ x_star)
     s = 1.0 / (1.0 + np.exp(margins))
@@ -82,6 +91,12 @@ def build(
         x0=np.zeros(a.shape[1]),
         x_star=x_star,
         f_star=f_star,
+        held_out={
+            k: {"a": v[0], "y": v[1], "reg": np.full(len(v[1]), reg)}
+            for k, v in parts.items()
+            if k != "train"
+        },  # fmt: skip
+        example_correct=_correct,
         constants={
             "L": float(np.linalg.eigvalsh(a.T @ a / a.shape[0]).max() / 4 + reg),
             "L_max": float(np.max(np.sum(a**2, axis=1)) / 4 + reg),
@@ -96,5 +111,7 @@ def build(
             "intercept": intercept,
             "seed": seed,
             "data_file": data_file,
+            "test_fraction": test_fraction,
+            "split_seed": split_seed,
         },
     )

@@ -20,6 +20,10 @@ def _example_loss(x, row):
     return jnp.logaddexp(0.0, -margin) + row["reg"] * jnp.sum(x**2 / (1.0 + x**2))
 
 
+def _correct(x, row):
+    return (row["y"] * jnp.dot(row["a"], x) > 0).astype(x.dtype)
+
+
 def _full_batch_descent(a, y, reg, steps, lipschitz):
     """Gradient descent with step 1/L in float64 from 0: the documented f_inf reference."""
     data = {"a": jnp.asarray(a), "y": jnp.asarray(y), "reg": jnp.full(a.shape[0], reg)}
@@ -32,12 +36,14 @@ def _full_batch_descent(a, y, reg, steps, lipschitz):
 
 def build(
     dataset: str = "breast_cancer", reg: float = 0.1, n: int = 1000, d: int = 10, seed: int = 0,
-    data_file: str | None = None, descent_steps: int = 20000,
+    data_file: str | None = None, descent_steps: int = 20000, test_fraction: float = 0.0,
+    split_seed: int = 0,
 ) -> Problem:  # fmt: skip
     """Args:
     dataset: 'breast_cancer' (bundled), 'synthetic' (n × d, seeded) or 'svmlight' (``data_file``).
     reg: λ ≥ 0 of the nonconvex regulariser.
     descent_steps: length of the full-batch run that defines the reference point.
+    test_fraction, split_seed: hold out a seeded test split; features are standardised on the rest.
     """
     if dataset == "synthetic":
         rng = np.random.default_rng(seed)
@@ -50,16 +56,19 @@ def build(
             1.0,
             -1.0,
         )
-    a = _data.standardise(a)
+    parts = _data.split(a, y, test_fraction, 0.0, split_seed)
+    a, y = parts["train"]
     lip = float(np.linalg.eigvalsh(a.T @ a / a.shape[0]).max() / 4 + 2 * reg)
     x_ref, f_ref, g_ref = _full_batch_descent(a, y, reg, descent_steps, lip)
     return make_problem(
         "nonconvex_logistic", _example_loss,
         data={"a": a, "y": y, "reg": np.full(a.shape[0], reg)},
-        x0=np.zeros(a.shape[1]), x_star=x_ref, f_star=f_ref,
+        x0=np.zeros(a.shape[1]), x_star=x_ref, f_star=f_ref, example_correct=_correct,
+        held_out={k: {"a": v[0], "y": v[1], "reg": np.full(len(v[1]), reg)}
+                  for k, v in parts.items() if k != "train"},
         constants={"L": lip, "L_max": float(np.max(np.sum(a**2, 1)) / 4 + 2 * reg)},
         info={"x_star_from": f"full-batch gradient descent, {descent_steps} steps of 1/L from 0",
               "x_star_grad_norm_sq": g_ref, "f_star_estimated": True},
         params={"dataset": dataset, "reg": reg, "n": n, "d": d, "seed": seed, "data_file": data_file,
-                "descent_steps": descent_steps},
+                "descent_steps": descent_steps, "test_fraction": test_fraction, "split_seed": split_seed},
     )  # fmt: skip

@@ -22,17 +22,26 @@ def _gap(p: Problem, x):
     return 0.5 * jnp.mean((p.data["a"] @ e) ** 2) + 0.5 * p.data["reg"][0] * jnp.sum(e**2)
 
 
-def build(dataset: str = "diabetes", reg: float = 1e-2, data_file: str | None = None) -> Problem:
+def build(
+    dataset: str = "diabetes", reg: float = 1e-2, data_file: str | None = None,
+    test_fraction: float = 0.0, split_seed: int = 0,
+) -> Problem:  # fmt: skip
     """Args:
     dataset: 'diabetes' (bundled) or 'svmlight' (then ``data_file``).
     reg: λ > 0.
     data_file: path of a LIBSVM file, for dataset='svmlight'.
+    test_fraction, split_seed: hold out a seeded test split (its loss is reported at
+      every checkpoint); features and targets are standardised with the rest.
     """
     if not reg > 0:
         raise ValueError(f"ridge: reg must be > 0, got {reg}")
     a, b = _data.load(dataset, data_file)
-    a = _data.standardise(a)
-    b = (b - b.mean()) / (b.std() or 1.0)
+    parts = _data.split(a, b, test_fraction, 0.0, split_seed)
+    a, b = parts["train"]
+    centre, scale = b.mean(), b.std() or 1.0  # targets too, with training statistics
+    held_out = {k: {"a": v[0], "b": (v[1] - centre) / scale, "reg": np.full(len(v[1]), reg)}
+                for k, v in parts.items() if k != "train"}  # fmt: skip
+    b = (b - centre) / scale
     n, d = a.shape
     hess = a.T @ a / n + reg * np.eye(d)
     x_star = np.linalg.solve(hess, a.T @ b / n)
@@ -45,8 +54,9 @@ def build(dataset: str = "diabetes", reg: float = 1e-2, data_file: str | None = 
         data={"a": a, "b": b, "reg": np.full(n, reg)},
         x0=np.zeros(d), x_star=x_star,
         f_star=float(0.5 * np.mean(resid**2) + 0.5 * reg * x_star @ x_star),
-        exact_gap=_gap,
+        exact_gap=_gap, held_out=held_out,
         constants={"L": float(eig.max()), "L_max": float(np.max(np.sum(a**2, 1)) + reg), "mu": float(eig.min()),
                    "sigma_star_sq": float(np.mean(np.sum(grads**2, 1)))},
-        params={"dataset": dataset, "reg": reg, "data_file": data_file},
+        params={"dataset": dataset, "reg": reg, "data_file": data_file, "test_fraction": test_fraction,
+                "split_seed": split_seed},
     )  # fmt: skip

@@ -1,0 +1,83 @@
+"""E6: step-size tuning on validation data, early stopping, the Ghadimi–Lan check, and
+the default MLP's test accuracy."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sgdbench import problems
+from sgdbench.experiments import e6
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _curves():
+    """Two step sizes × two seeds × three epochs, with hand-picked validation numbers."""
+    rows = []
+    valid = {0.1: [[0.5, 0.9, 0.8], [0.5, 0.7, 0.9]], 0.2: [[0.5, 0.95, 0.95], [0.5, 0.9, 0.95]]}
+    for gamma, per_seed in valid.items():
+        for seed, accs in enumerate(per_seed):
+            for epoch, acc in enumerate(accs):
+                rows.append({"sampler": "rr", "batch_size": 8, "step_size": gamma, "seed": seed,
+                             "step": epoch * 10, "epoch": float(epoch), "valid_acc": acc,
+                             "valid_loss": 1 - acc, "test_acc": acc - 0.01 * (epoch + 1),
+                             "test_loss": 1.0, "train_loss": 1.0 / (epoch + 1),
+                             "grad_norm_sq": 1.0, "diverged": False})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_tuning_picks_the_best_final_validation_accuracy_and_skips_diverged_steps():
+    curves = _curves()
+    assert e6.tuned(curves)["step_size"].tolist() == [0.2]  # final means 0.95 vs 0.85
+    curves.loc[
+        (curves["step_size"] == 0.2) & (curves["seed"] == 1) & (curves["epoch"] == 2), "diverged"
+    ] = True
+    assert e6.tuned(curves)["step_size"].tolist() == [0.1]
+
+
+def test_early_stopping_reads_test_accuracy_at_the_first_best_validation_epoch():
+    stops = e6.early_stopping(_curves()).set_index(["step_size", "seed"])
+    assert stops.loc[(0.1, 0), "stop_epoch"] == 1 and stops.loc[
+        (0.1, 0), "stopped_test_acc"
+    ] == pytest.approx(0.88)
+    assert stops.loc[(0.2, 0), "stop_epoch"] == 1  # a tie keeps the earlier epoch
+    assert stops.loc[(0.1, 1), "final_test_acc"] == pytest.approx(0.87)
+
+
+def test_full_batch_is_n_and_oversized_batches_are_refused():
+    assert e6.batch_sizes([1, "full", 8], 100) == [1, 8, 100]
+    with pytest.raises(ValueError, match="e6.batch_sizes"):
+        e6.batch_sizes([200], 100)
+
+
+def test_ghadimi_lan_bound_is_computed_as_stated_and_holds():
+    spec = {"name": "nonconvex_logistic",
+            "params": {"dataset": "synthetic", "n": 50, "d": 3, "reg": 0.2, "descent_steps": 3000}}  # fmt: skip
+    table, fit, _ = e6.bound({"problem": spec, "horizons": [32, 128, 512], "scale": 1.0, "seeds": 6,
+                              "seed": 0})  # fmt: skip
+    p = problems.from_spec(spec)
+    f_gap0 = float(p.loss(p.x0)) - float(p.f_star)
+    lip = p.constants["L"]
+    for _, row in table.iterrows():
+        assert row["step_size"] == pytest.approx(np.sqrt(32 / row["T"]) / lip)  # γ_T ≤ 1/L
+        expected = (
+            2 * f_gap0 / (row["step_size"] * row["T"]) + lip * row["step_size"] * row["sigma_sq"]
+        )
+        assert row["bound"] == pytest.approx(expected, rel=1e-12)
+        # Ghadimi–Lan must hold for the seed average, up to its sampling error.
+        assert row["avg_grad_norm_sq"] - 3 * row["se"] <= row["bound"]
+    assert fit["slope"] < 0 and table["diverged"].sum() == 0
+
+
+def test_default_mlp_reaches_90_percent_test_accuracy():
+    """Acceptance: the default problem and step-size grid of the default config, one batch size."""
+    schema = yaml.safe_load((ROOT / "workflows/schemas/config.schema.yaml").read_text())
+    defaults = {k: v.get("default") for k, v in schema["properties"]["e6"]["properties"].items()}
+    settings = {**defaults, "samplers": ["rr"], "batch_sizes": [32], "seeds": 2}
+    curves, _ = e6.training(settings)
+    summary = e6.summary(curves)
+    assert summary["final_test_acc"].iloc[0] >= 0.90
+    assert (curves["test_acc"].notna()).all() and (curves["valid_acc"].notna()).all()
