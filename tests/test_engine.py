@@ -183,3 +183,42 @@ def test_windowed_run_equals_one_shot(sampler):
     assert (one.diverged_at[:, 1] > 0).all() and (one.diverged_at[:, 0] == -1).all()
     for k in engine.METRICS:
         np.testing.assert_allclose(one.metrics[k], windowed.metrics[k], rtol=1e-13, atol=1e-300)
+
+
+SHARDED = r"""
+import os, sys
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+import jax, numpy as np
+from sgdbench import engine, problems
+assert len(jax.devices()) == 4
+checks = []
+for name, kw, dtype in [("least_squares", {"n": 120, "d": 4}, "float64"),
+                        ("mlp", {"hidden": [6], "reference_iterations": 10}, "float32")]:
+    p = problems.build(name, **kw)
+    for sampler, b in [("wr", 1), ("rr", 8)]:
+        args = (p, sampler, b, [0.01, 0.05, 50.0], range(8), 2)
+        split = engine.run_grid(*args, dtype=dtype)
+        one = engine.run_grid(*args, dtype=dtype, shard=False)
+        assert split.devices == 4 and one.devices == 1
+        assert (split.diverged_at >= 0).any() and (split.diverged_at < 0).any()
+        np.testing.assert_array_equal(split.iterates, one.iterates)  # every step is per chain
+        np.testing.assert_array_equal(split.diverged_at, one.diverged_at)
+        eps = np.finfo(dtype).eps
+        for k, ref in one.metrics.items():
+            # Full passes may sum the n examples in another order: at most n·eps·scale apart.
+            scale = np.nanmax(np.abs(ref)) + 1
+            np.testing.assert_allclose(split.metrics[k], ref, rtol=0, atol=p.n * eps * scale)
+        checks.append(name + sampler)
+# 6 seeds on 4 devices: split over gcd(6, 4) = 2 of them.
+assert engine.run_grid(problems.build("least_squares", n=30, d=2), "wr", 1, [0.1], range(6), 1).devices == 2
+print("ok", len(checks))
+"""
+
+
+@pytest.mark.slow
+def test_chains_split_over_forced_host_devices_match_one_device():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True)
+    assert proc.returncode == 0 and "ok 4" in proc.stdout, proc.stderr[-3000:]

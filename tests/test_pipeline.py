@@ -11,29 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2"]
-SMOKE = ["--configfile", str(ROOT / "workflows/config/smoke.yaml")]
-
-
-def _snakemake(workdir, *args, **kw):
-    return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *SMOKE, *args],
-                          capture_output=True, text=True, **kw)  # fmt: skip
-
-
-def _tables(workdir: Path) -> dict[str, pd.DataFrame]:
-    return {
-        str(p.relative_to(workdir)): pd.read_parquet(p)
-        for p in sorted(workdir.glob("results/**/*.parquet"))
-    }
-
-
-def _assert_same_tables(a: Path, b: Path):
-    ta, tb = _tables(a), _tables(b)
-    assert ta.keys() == tb.keys() and len(ta) >= 8
-    for name in ta:
-        pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)
+from pipeline_helpers import ROOT, SMOKE, SNAKEMAKE, _assert_same_tables, _snakemake
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ becoming non-finite, is not flagged.)
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, replace
@@ -27,6 +28,8 @@ from functools import cache, partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from . import samplers
 from .problems import Problem
@@ -64,6 +67,7 @@ class GridResult:
     compile_seconds: float
     run_seconds: float
     index_seconds: float = 0.0
+    devices: int = 1  # devices the seed axis was split over
 
 
 def enable_compilation_cache(path: str | os.PathLike) -> None:
@@ -93,6 +97,17 @@ def _device_view(problem: Problem, dtype) -> Problem:
     """
     p = problem.astype(dtype)
     return replace(p, name="", constants={}, info={}, params={})
+
+
+def chain_mesh(seeds: int, devices=None) -> Mesh | None:
+    """A mesh that splits the seed axis over as many visible devices as divide it.
+
+    Chains are independent, so each device runs its seeds' chains on its own;
+    the problem data are replicated. None when only one device would be used.
+    """
+    devices = jax.devices() if devices is None else list(devices)
+    k = math.gcd(seeds, len(devices))
+    return Mesh(np.asarray(devices[:k]), ("seeds",)) if k > 1 else None
 
 
 BLOCK = 16  # steps between divergence checks on the fast path
@@ -230,6 +245,7 @@ def run_grid(
     checkpoints: np.ndarray | None = None,
     max_stream_bytes: int = MAX_STREAM_BYTES,
     with_metrics: bool = True,
+    shard: bool = True,
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler and batch size.
 
@@ -239,7 +255,9 @@ def run_grid(
     When the whole run's index stream would exceed ``max_stream_bytes`` it is
     generated and consumed in windows; the results are the same either way.
     ``with_metrics=False`` skips the checkpoint metrics (zeros are returned), for
-    benchmarks that time the step loop alone.
+    benchmarks that time the step loop alone. With several devices visible (GPUs,
+    or forced host devices) the seed axis is split over them (``shard=False``
+    keeps everything on the default device); results are the same either way.
     """
     n, b = problem.n, batch_size
     seeds = [int(s) for s in seeds]
@@ -272,6 +290,11 @@ def run_grid(
         jnp.broadcast_to(p.x0, (len(seeds), len(gammas)) + p.x0.shape),
         jnp.full((len(seeds), len(gammas)), -1, dtype=jnp.int32),
     )
+    mesh = chain_mesh(len(seeds)) if shard else None
+    if mesh is not None:  # seeds split over devices; everything else replicated
+        by_seed, replicated = NamedSharding(mesh, P("seeds")), NamedSharding(mesh, P())
+        state = tuple(jax.device_put(a, by_seed) for a in state)
+        p, gammas, limit = jax.device_put((p, gammas, limit), replicated)
     chunk_steps = max(BLOCK, max_stream_bytes // (4 * b * len(seeds)))
     chunk_steps = min(chunk_steps, max(total, 1))
 
@@ -284,7 +307,9 @@ def run_grid(
             window[: t1 - t0, i] = (
                 index_stream[i, t0:t1] if index_stream is not None else gens[i].take(t1 - t0)
             )
-        args = (p, jnp.asarray(window), jnp.int32(t0), gammas, jnp.asarray(seg_start),
+        window = (jnp.asarray(window) if mesh is None
+                  else jax.device_put(window, NamedSharding(mesh, P(None, "seeds"))))  # fmt: skip
+        args = (p, window, jnp.int32(t0), gammas, jnp.asarray(seg_start),
                 jnp.asarray(seg_end), limit, *state)  # fmt: skip
         del window
         index_s += time.perf_counter() - tic
@@ -314,4 +339,5 @@ def run_grid(
         compile_seconds=compile_s,
         run_seconds=run_s,
         index_seconds=index_s,
+        devices=1 if mesh is None else mesh.size,
     )
