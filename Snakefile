@@ -35,6 +35,7 @@ FIGURES = [
     "results/figures/e6_training.pdf",
     "results/figures/e6_summary.pdf",
     "results/figures/e7_step_sizes.pdf",
+    "results/figures/e8_systems.pdf",
 ]
 
 

@@ -151,3 +151,22 @@ def test_bad_pipeline_config(label, override, field, tmp_path):
     assert proc.returncode != 0
     assert field in out, out[-2000:]
     assert not (tmp_path / "results").exists()
+
+
+def test_data_too_large_for_the_device_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    """A data set beyond the device's memory fails before allocation, naming size and limit."""
+    from sgdbench import engine, problems
+    from sgdbench.device_memory import DeviceMemoryError
+
+    small = problems.build("least_squares", n=20000, d=10)  # 1.6 MB in float64
+    monkeypatch.setenv("SGDBENCH_DEVICE_MEMORY_LIMIT", "2e6")  # 80% of it is usable: 1.6 MB
+    with pytest.raises(DeviceMemoryError, match=r"needs 2\.\d MB .* has 1\.9 MB available"):
+        engine.run_grid(small, "wr", 1, [0.1], [0], epochs=1)  # plus a float32 copy: too much
+    cfg = {"experiment": "x", "samplers": ["wr"], "step_sizes": [0.1],
+           "problem": {"name": "least_squares", "params": {"n": 40000, "d": 10}}}  # fmt: skip
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'problem.params'" in err and "3.4 MB" in err and "available" in err
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()

@@ -31,7 +31,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from . import samplers
+from . import device_memory, samplers
 from .problems import Problem
 from .schedules import Schedule
 
@@ -211,6 +211,18 @@ def _simulate(
     return mets, xs, div, x, diverged_at
 
 
+def _check_memory(problem: Problem, dtype, chains: int, window: int, checkpoints: int) -> None:
+    """Refuse, with sizes named, a run whose device working set would not fit."""
+    item = np.dtype(dtype).itemsize
+    leaves = jax.tree_util.tree_leaves((problem.data, problem.held_out))
+    data = sum(a.size for a in leaves)
+    resident = 8 * data  # the float64 problem is on the device already
+    cast = item * data if item != 8 else 0
+    need = resident + cast + 4 * window + item * chains * problem.dim * (checkpoints + 2)
+    device_memory.check(need, f"running {chains} chains on {problem.n} examples of dimension "
+                        f"{problem.dim} in {dtype} (data, index window, iterates)")  # fmt: skip
+
+
 def _chunks(checkpoints: np.ndarray, total: int, chunk_steps: int):
     """Split the run into windows of at most ``chunk_steps`` steps.
 
@@ -274,6 +286,10 @@ def run_grid(
     if steps[0] < 0 or steps[-1] > total or np.any(np.diff(steps) <= 0):
         raise ValueError(f"checkpoints must increase strictly within [0, {total}]")
 
+    chunk_steps = min(max(BLOCK, max_stream_bytes // (4 * b * len(seeds))), max(total, 1))
+    _check_memory(
+        problem, dtype, len(seeds) * len(step_sizes), chunk_steps * len(seeds) * b, len(steps)
+    )
     p = _device_view(problem, dtype)
     x0_dist = float(np.sum((np.asarray(problem.x0) - np.asarray(problem.x_star)) ** 2))
     if schedule.per == "step":
@@ -295,8 +311,6 @@ def run_grid(
         by_seed, replicated = NamedSharding(mesh, P("seeds")), NamedSharding(mesh, P())
         state = tuple(jax.device_put(a, by_seed) for a in state)
         p, gammas, limit = jax.device_put((p, gammas, limit), replicated)
-    chunk_steps = max(BLOCK, max_stream_bytes // (4 * b * len(seeds)))
-    chunk_steps = min(chunk_steps, max(total, 1))
 
     compiled, outputs = {}, []  # one program per number of segments in a window
     compile_s = run_s = index_s = 0.0

@@ -210,3 +210,24 @@ rule e6_measure:
         cache=JAX_CACHE,
     script:
         "../scripts/e6_measure.py"
+
+
+# Timings: the job asks for the whole node, so nothing else runs beside it.
+rule e8_measure:
+    output:
+        table="results/e8/timings.parquet",
+        parts="results/e8/parts.parquet",
+        provenance="results/e8/provenance.json",
+        macros="results/macros/macros-e8.tex",
+    log:
+        "results/logs/e8_measure.log",
+    conda:
+        "../../environment.yml"
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        settings=config["e8"],
+    script:
+        "../scripts/e8_measure.py"

@@ -217,3 +217,26 @@ rule e6_figure:
         sampler=config["e6"]["figure_sampler"],
     script:
         "../scripts/e6_figure.py"
+
+
+rule e8_figure:
+    input:
+        table="results/e8/timings.parquet",
+        parts="results/e8/parts.parquet",
+    output:
+        pdf=report(
+            "results/figures/e8_systems.pdf",
+            caption="../report/e8.rst",
+            category="E8",
+        ),
+        png="results/figures/e8_systems.png",
+    log:
+        "results/logs/e8_figure.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/e8_figure.py"

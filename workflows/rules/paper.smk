@@ -21,6 +21,7 @@ rule provenance_macros:
         "results/e5b/provenance.json",
         "results/e6/provenance.json",
         "results/e7/provenance.json",
+        "results/e8/provenance.json",
     output:
         "results/macros/macros-provenance.tex",
     log:
@@ -54,6 +55,7 @@ rule paper:
             "results/macros/macros-e5b.tex",
             "results/macros/macros-e6.tex",
             "results/macros/macros-e7.tex",
+            "results/macros/macros-e8.tex",
             "results/macros/macros-provenance.tex",
             "results/macros/table-e3-bias.tex",
         ],

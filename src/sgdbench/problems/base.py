@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import device_memory
+
 ExampleLoss = Callable[[jax.Array, Mapping[str, jax.Array]], jax.Array]
 Data = Mapping[str, jax.Array]
 GapFn = Callable[["Problem", jax.Array], jax.Array]
@@ -210,9 +212,13 @@ def make_problem(
     f_star: float,
     **kwargs: Any,
 ) -> Problem:
-    """Build a float64 :class:`Problem` from host arrays."""
+    """Build a float64 :class:`Problem` from host arrays (refused if they cannot fit on the device)."""
     f64 = lambda a: jnp.asarray(np.asarray(a, dtype=np.float64))  # noqa: E731
     held_out = kwargs.pop("held_out", None) or {}
+    arrays = [*data.values(), *(v for d in held_out.values() for v in d.values())]
+    rows = len(next(iter(data.values())))
+    device_memory.check(sum(8 * np.size(a) for a in arrays),
+                        f"problem {name!r} ({rows} examples in float64)")  # fmt: skip
     return Problem(
         name=name,
         example_loss=example_loss,

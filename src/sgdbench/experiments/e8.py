@@ -1,0 +1,163 @@
+"""E8 — what sampling costs in wall-clock: index generation, random gathers, streaming.
+
+The lecture says toolkits shuffle and stream because random access "kills GPU
+performance". Here one epoch of SGD on least squares (n × d, float32, on the
+default JAX device) is timed in parts, for each sampler, n and b:
+
+* ``index``  host generation of the epoch's index stream (the sampler's own
+  generator, :mod:`sgdbench.samplers`);
+* ``gather`` the compiled epoch reading each batch's rows by index (what the
+  engine does);
+* ``copy``   materialising the permuted copy ``a[perm]`` of the data on the device;
+* ``stream`` the compiled epoch reading consecutive slices of that copy.
+
+Strategies per epoch (:func:`breakdown`): *gather* = index + gather; *stream* =
+index + copy + stream for ``rr`` (a new order every epoch), with ``so``'s one
+order amortised over ``epochs`` and no copy for ``cyclic`` (it streams the data
+as stored); ``wr`` has no stream form. Epochs longer than ``max_steps`` steps are timed on
+their first ``max_steps`` steps and scaled to the epoch (``timed_steps`` says
+so). Each time is the median of ``repeats`` runs after a warm-up run that
+includes compilation.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from .. import samplers
+from ..latex import fmt
+
+SAMPLERS = ("wr", "rr", "so", "cyclic")
+
+
+def _loss(x, rows):
+    return 0.5 * jnp.mean((rows["a"] @ x - rows["y"]) ** 2)
+
+
+@jax.jit
+def _gather_epoch(x, data, idx, gamma):
+    def step(t, x):
+        rows = jax.tree_util.tree_map(lambda v: v[idx[t]], data)
+        return x - gamma * jax.grad(_loss)(x, rows)
+
+    return jax.lax.fori_loop(0, idx.shape[0], step, x)
+
+
+@jax.jit(static_argnames=("steps", "b"))
+def _stream_epoch(x, data, gamma, *, steps, b):
+    def step(t, x):
+        rows = jax.tree_util.tree_map(lambda v: jax.lax.dynamic_slice_in_dim(v, t * b, b), data)
+        return x - gamma * jax.grad(_loss)(x, rows)
+
+    return jax.lax.fori_loop(0, steps, step, x)
+
+
+@jax.jit
+def _permuted_copy(data, perm):
+    return jax.tree_util.tree_map(lambda v: v[perm], data)
+
+
+def _median_seconds(fn, repeats: int) -> float:
+    jax.block_until_ready(fn())  # warm-up: compilation and first touch
+    times = []
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        jax.block_until_ready(fn())
+        times.append(time.perf_counter() - tic)
+    return float(np.median(times))
+
+
+def _host_seconds(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - tic)
+    return float(np.median(times))
+
+
+def _time_parts(data, n: int, b: int, sampler: str, settings: dict) -> dict:
+    """Seconds per epoch of each part for one (n, b, sampler)."""
+    repeats, d = settings["repeats"], data["a"].shape[1]
+    x0, gamma = jnp.zeros(d, jnp.float32), jnp.float32(1e-3)
+    per_epoch = n // b  # whole batches (last_batch 'drop'), so streams never wrap
+    timed = min(per_epoch, settings["max_steps"])
+    scale = per_epoch / timed
+    gen = samplers.StreamGenerator(sampler, n, b, settings["seed"], "drop")
+    row = {"n": n, "b": b, "sampler": sampler, "d": d, "timed_steps": timed,
+           "steps_per_epoch": per_epoch, "copy": np.nan, "stream": np.nan,
+           "index": _host_seconds(lambda: gen.take(per_epoch), repeats)}  # fmt: skip
+    idx = jnp.asarray(gen.take(timed))
+    row["gather"] = scale * _median_seconds(lambda: _gather_epoch(x0, data, idx, gamma), repeats)
+    if sampler != "wr":
+        perm = jnp.asarray(np.random.default_rng(settings["seed"]).permutation(n))
+        row["copy"] = _median_seconds(lambda: _permuted_copy(data, perm), repeats)
+        shuffled = _permuted_copy(data, perm)
+        row["stream"] = scale * _median_seconds(
+            lambda: _stream_epoch(x0, shuffled, gamma, steps=timed, b=b), repeats
+        )
+    return row
+
+
+def measure(settings: dict) -> pd.DataFrame:
+    """One row per (n, b, sampler): seconds per epoch of each part and each strategy."""
+    rng, rows = np.random.default_rng(settings["seed"]), []
+    for n in sorted(int(v) for v in settings["sizes"]):
+        shape = (n, settings["d"])
+        data = {"a": jnp.asarray(rng.standard_normal(shape, dtype=np.float32)),
+                "y": jnp.asarray(rng.standard_normal(n, dtype=np.float32))}  # fmt: skip
+        for b in sorted(int(v) for v in settings["batch_sizes"] if int(v) <= n):
+            rows += [_time_parts(data, n, b, s, settings) for s in settings["samplers"]]
+    return totals(pd.DataFrame(rows), settings["epochs"]).assign(
+        device=str(jax.devices()[0].device_kind), platform=jax.default_backend()
+    )
+
+
+def breakdown(table: pd.DataFrame, epochs: float) -> pd.DataFrame:
+    """Seconds per epoch of each part of each strategy (long form; see the module docstring).
+
+    Work done once per run (``so``'s shuffle and copy) is divided by ``epochs``;
+    ``cyclic`` streams the data in its stored order, so it needs no copy.
+    """
+    rows = []
+    for _, r in table.iterrows():
+        once = 1.0 / epochs if r["sampler"] == "so" else 1.0
+        plans = {"gather": {"index": r["index"] * once, "copy": 0.0, "steps": r["gather"]}}
+        if r["sampler"] != "wr":
+            copy = 0.0 if r["sampler"] == "cyclic" else r["copy"] * once
+            plans["stream"] = {"index": r["index"] * once, "copy": copy, "steps": r["stream"]}
+        for strategy, parts in plans.items():
+            for part, seconds in parts.items():
+                rows.append({"n": r["n"], "b": r["b"], "sampler": r["sampler"], "strategy": strategy,
+                             "part": part, "seconds": seconds})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def totals(table: pd.DataFrame, epochs: float) -> pd.DataFrame:
+    """``table`` with the per-epoch totals of both strategies (NaN: no stream form)."""
+    parts = breakdown(table, epochs)
+    sums = parts.groupby(["n", "b", "sampler", "strategy"])["seconds"].sum().unstack("strategy")
+    sums = sums.rename(columns=lambda c: f"{c}_total").reset_index()
+    return table.merge(sums, on=["n", "b", "sampler"], how="left")
+
+
+def macros(table: pd.DataFrame) -> dict[str, str]:
+    big = table[table["n"] == table["n"].max()]
+    out = {"e8/device": table["device"].iloc[0].replace("_", r"\_"),
+           "e8/platform": table["platform"].iloc[0], "e8/nmax": fmt(int(table["n"].max())),
+           "e8/nmin": fmt(int(table["n"].min())), "e8/d": fmt(int(table["d"].iloc[0]))}  # fmt: skip
+    for b, g in big.groupby("b"):
+        rr = g[g["sampler"] == "rr"].iloc[0]
+        wr = g[g["sampler"] == "wr"].iloc[0]
+        out |= {f"e8/b{b}/gatheroverstream": fmt(float(rr["gather"] / rr["stream"])),
+                f"e8/b{b}/rrstreamoverwr": fmt(float(rr["stream_total"] / wr["gather_total"])),
+                f"e8/b{b}/rrindexshare": fmt(float(100 * rr["index"] / rr["gather_total"])),
+                f"e8/b{b}/copyshare": fmt(float(100 * rr["copy"] / rr["stream_total"])),
+                f"e8/b{b}/wrepoch": fmt(float(wr["gather_total"]))}  # fmt: skip
+    return out
