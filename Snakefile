@@ -15,7 +15,10 @@ configfile: os.path.join(workflow.basedir, "workflows/config/default.yaml")
 
 config.update(coerce_cli_scalars(dict(config)))
 validate(config, os.path.join(workflow.basedir, "workflows/schemas/config.schema.yaml"))
-validate_pipeline(config)
+if (
+    workflow.is_main_process
+):  # jobs on a cluster re-read this file; checked once is enough
+    validate_pipeline(config)
 
 # Rules call the library with the interpreter that runs Snakemake.
 PY = sys.executable

@@ -36,7 +36,8 @@ def test_smoke_config_through_slurm_equals_a_local_run(tmp_path):
              "--profile", str(ROOT / "workflows/profiles/slurm"), *SMOKE,
              # The local cluster has no accounting database and one node of nproc CPUs.
              "--slurm-no-account", "--slurm-status-command", "squeue",
-             "--slurm-init-seconds-before-status-checks", "2", "--cores", str(os.cpu_count())],
+             "--slurm-init-seconds-before-status-checks", "2", "--cores", str(os.cpu_count()),
+             "--slurm-keep-successful-logs"],
             capture_output=True, text=True, timeout=1800,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr[-4000:]
