@@ -15,9 +15,8 @@ configfile: os.path.join(workflow.basedir, "workflows/config/default.yaml")
 
 config.update(coerce_cli_scalars(dict(config)))
 validate(config, os.path.join(workflow.basedir, "workflows/schemas/config.schema.yaml"))
-if (
-    workflow.is_main_process
-):  # jobs on a cluster re-read this file; checked once is enough
+# Jobs on a cluster re-read this file; the main process has checked it already.
+if workflow.is_main_process:
     validate_pipeline(config)
 
 # Rules call the library with the interpreter that runs Snakemake.
