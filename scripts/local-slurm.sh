@@ -43,7 +43,7 @@ write_config() {
     $SUDO tee "$CONF" >/dev/null <<EOF
 $MARK
 ClusterName=sgdbench-local
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -63,7 +63,7 @@ MpiDefault=none
 ReturnToService=2
 MinJobAge=3600
 SchedulerType=sched/backfill
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 }
