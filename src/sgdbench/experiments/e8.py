@@ -22,6 +22,7 @@ includes compilation.
 
 from __future__ import annotations
 
+import os
 import time
 
 import jax
@@ -115,8 +116,24 @@ def measure(settings: dict) -> pd.DataFrame:
         for b in sorted(int(v) for v in settings["batch_sizes"] if int(v) <= n):
             rows += [_time_parts(data, n, b, s, settings) for s in settings["samplers"]]
     return totals(pd.DataFrame(rows), settings["epochs"]).assign(
-        device=str(jax.devices()[0].device_kind), platform=jax.default_backend()
+        device=device_name(), platform=jax.default_backend()
     )
+
+
+def device_name() -> str:
+    """The device the timings ran on: the accelerator's kind, or the CPU model and core count."""
+    device = jax.devices()[0]
+    if device.platform != "cpu":
+        return f"{device.platform} {device.device_kind}"
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(
+                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    return f"cpu {model}, {os.cpu_count()} cores"
 
 
 def breakdown(table: pd.DataFrame, epochs: float) -> pd.DataFrame:
@@ -149,7 +166,8 @@ def totals(table: pd.DataFrame, epochs: float) -> pd.DataFrame:
 
 def macros(table: pd.DataFrame) -> dict[str, str]:
     big = table[table["n"] == table["n"].max()]
-    out = {"e8/device": table["device"].iloc[0].replace("_", r"\_"),
+    device = table["device"].iloc[0]
+    out = {"e8/device": "".join(rf"\{c}" if c in "_&%$#{}" else c for c in device),
            "e8/platform": table["platform"].iloc[0], "e8/nmax": fmt(int(table["n"].max())),
            "e8/nmin": fmt(int(table["n"].min())), "e8/d": fmt(int(table["d"].iloc[0]))}  # fmt: skip
     for b, g in big.groupby("b"):

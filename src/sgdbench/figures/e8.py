@@ -52,16 +52,17 @@ def plot(table: pd.DataFrame, parts: pd.DataFrame, stem) -> None:
                        label=PART_LABELS[part] if x == 0 or part == "copy" else None)  # fmt: skip
                 bottom += value
         bx.set_xticks(range(len(bars)), [f"{s}\n{k[0]}" for s, k in bars], fontsize=6)
-        bx.set_title(f"parts at n = {int(big['n'].max()):,} (g: gather, s: stream)", fontsize=7)
+        bx.set_title(f"parts at n = {int(big['n'].max()):,}", fontsize=7)
     axes[0, 0].set_ylabel("seconds per epoch")
     axes[1, 0].set_ylabel("seconds per epoch")
     axes[0, 0].legend(fontsize=5.5, frameon=False, ncols=2)
     handles, names = axes[1, 0].get_legend_handles_labels()
     uniq = dict(zip(names, handles, strict=True))
-    axes[1, 0].legend(uniq.values(), uniq.keys(), fontsize=5.5, frameon=False)
-    device = f"{table['platform'].iloc[0]} ({table['device'].iloc[0]})"
+    fig.legend(list(uniq.values()) + [plt.Line2D([], [], lw=0)], [*uniq, "bars: g gather, s stream"],
+               loc="lower center", ncols=4, fontsize=6, frameon=False)  # fmt: skip
+    device = table["device"].iloc[0]
     fig.suptitle(
         f"E8: wall-clock cost of sampling on {device}, d = {int(table['d'].iloc[0])}", fontsize=9
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     save(fig, stem)
