@@ -123,7 +123,7 @@ PIPELINE_CASES = [
     ("paper flag as number", {"paper": {"build": 3}}, "build"),
     ("e6 batch above n", {"e6": {"batch_sizes": [16, 5000]}}, "e6.batch_sizes.1"),
     ("e6 batch as word", {"e6": {"batch_sizes": ["half"]}}, "batch_sizes"),
-    ("e6 figure sampler not run", {"e6": {"figure_sampler": "so"}}, "e6.figure_sampler"),
+    ("e6 figure sampler not run", {"e6": {"figure_sampler": "cyclic"}}, "e6.figure_sampler"),
     ("e6 problem not a classifier", {"e6": {"problem": {"name": "least_squares"}}}, "e6.problem"),
     ("mlp hidden as number", {"e6": {"problem": {"name": "mlp", "params": {"hidden": 4}}}},
      "e6.problem.params.hidden"),
