@@ -64,21 +64,12 @@ def _permuted_copy(data, perm):
 
 
 def _median_seconds(fn, repeats: int) -> float:
+    """Median wall-clock of ``fn()`` (device work awaited; host results pass through)."""
     jax.block_until_ready(fn())  # warm-up: compilation and first touch
     times = []
     for _ in range(repeats):
         tic = time.perf_counter()
         jax.block_until_ready(fn())
-        times.append(time.perf_counter() - tic)
-    return float(np.median(times))
-
-
-def _host_seconds(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        fn()
         times.append(time.perf_counter() - tic)
     return float(np.median(times))
 
@@ -93,7 +84,7 @@ def _time_parts(data, n: int, b: int, sampler: str, settings: dict) -> dict:
     gen = samplers.StreamGenerator(sampler, n, b, settings["seed"], "drop")
     row = {"n": n, "b": b, "sampler": sampler, "d": d, "timed_steps": timed,
            "steps_per_epoch": per_epoch, "copy": np.nan, "stream": np.nan,
-           "index": _host_seconds(lambda: gen.take(per_epoch), repeats)}  # fmt: skip
+           "index": _median_seconds(lambda: gen.take(per_epoch), repeats)}  # fmt: skip
     idx = jnp.asarray(gen.take(timed))
     row["gather"] = scale * _median_seconds(lambda: _gather_epoch(x0, data, idx, gamma), repeats)
     if sampler != "wr":
