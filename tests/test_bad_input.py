@@ -75,6 +75,12 @@ RUN_CASES = [
     ("empty experiment name", "experiment", "", "experiment"),
     ("missing step sizes", "step_sizes", None, "step_sizes"),
     ("unknown top-level key", "stepsize", 0.1, "stepsize"),
+    ("unknown update rule", "update", {"name": "lion"}, "update.name"),
+    ("unknown update parameter", "update", {"name": "momentum", "beta": 0.9}, "update.beta"),
+    ("update parameter as text", "update", {"name": "adam", "b1": "high"}, "update.b1"),
+    ("negative clip", "update", {"name": "sgd", "clip": -1}, "update.clip"),
+    ("plugins not a list", "plugins", "my_plugin", "plugins"),
+    ("missing plugin module", "plugins", ["no_such_plugin_module"], "plugins"),
 ]
 
 
@@ -92,6 +98,17 @@ def test_bad_run_config(label, key, value, field, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"'{field}'" in err and "Fix:" in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_importance_on_a_problem_without_per_example_constants(tmp_path, capsys):
+    cfg = dict(RUN_BASE, samplers=["wr", "importance"],
+               problem={"name": "mlp", "params": {"hidden": [2], "reference_iterations": 2}})  # fmt: skip
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'samplers.1'" in err and "per-example smoothness" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_unsafe_yaml_is_refused(tmp_path, capsys):

@@ -27,7 +27,7 @@ def build_toy(n: int = 10, scale: float = 1.0):
 def toy_registered():
     problems.register("toy", build_toy)
     yield
-    problems.REGISTRY.pop("toy")
+    problems.REGISTRY.unregister("toy")
 
 
 def test_registered_toy_problem_runs_through_the_cli(toy_registered, tmp_path, capsys):

@@ -5,78 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
 from . import config as cfgmod
-from . import engine, problems, provenance, results
-from .schedules import Schedule
+from . import engine, plugins, problems, runner, samplers, updates
+
+run_config = runner.run_config  # kept for callers of the earlier location
 
 EXIT_CONFIG = 2
-
-
-def _progress(msg: str) -> None:
-    print(f"[sgdbench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def run_config(cfg: dict, out: Path, progress=_progress, problem=None) -> pd.DataFrame:
-    """Run a resolved config; write ``out/results.parquet`` and ``out/provenance.json``.
-
-    ``problem`` is the config's problem when the caller has built it already.
-    """
-    problem = cfgmod.build_problem(cfg) if problem is None else problem
-    digest = cfgmod.config_hash(cfg)
-    schedule = Schedule(**cfg["schedule"])
-    seeds = list(range(cfg["seeds"]["start"], cfg["seeds"]["start"] + cfg["seeds"]["count"]))
-    jobs = [(s, b) for s in cfg["samplers"] for b in cfg["batch_sizes"]]
-    frames, timings = [], []
-    for i, (sampler, b) in enumerate(jobs, 1):
-        res = engine.run_grid(
-            problem, sampler, b, cfg["step_sizes"], seeds, cfg["epochs"], schedule,
-            cfg["dtype"], cfg["last_batch"], cfg["log_points"], cfg["divergence_factor"],
-        )  # fmt: skip
-        chains = len(seeds) * len(cfg["step_sizes"])
-        n_div = int((res.diverged_at >= 0).sum())
-        progress(
-            f"[{i}/{len(jobs)}] {sampler} b={b}: {chains} chains × {res.steps[-1]} steps, "
-            f"compile {res.compile_seconds:.2f}s, run {res.run_seconds:.2f}s, {n_div} diverged"
-        )
-        timings.append(
-            {
-                "sampler": sampler,
-                "batch_size": b,
-                "compile_seconds": res.compile_seconds,
-                "run_seconds": res.run_seconds,
-                "steps": int(res.steps[-1]),
-                "chains": chains,
-                "diverged": n_div,
-            }
-        )
-        frames.append(results.tidy_rows(
-            res, run_id=digest[:16], experiment=cfg["experiment"], problem=problem.name,
-            n=problem.n, sampler=sampler, batch_size=b, schedule=schedule.name,
-            step_sizes=cfg["step_sizes"], seeds=seeds, dtype=cfg["dtype"],
-            last_batch=cfg["last_batch"],
-        ))  # fmt: skip
-    frame = pd.concat(frames, ignore_index=True)
-    prov = {
-        "run_id": digest[:16],
-        "config_hash": digest,
-        "config": cfg,
-        "problem": {"name": problem.name, "n": problem.n, "dim": problem.dim,
-                    "params": dict(problem.params), "constants": dict(problem.constants),
-                    "info": dict(problem.info), "f_star": float(problem.f_star)},
-        **provenance.environment(),
-        "compile_seconds": sum(t["compile_seconds"] for t in timings),
-        "run_seconds": sum(t["run_seconds"] for t in timings),
-        "jobs": timings,
-    }  # fmt: skip
-    # Parquet last: its presence marks a complete run.
-    results.write_json(prov, out / "provenance.json")
-    results.write_parquet(frame, out / "results.parquet")
-    return frame
 
 
 def _cmd_run(args) -> int:
@@ -88,8 +26,33 @@ def _cmd_run(args) -> int:
         return EXIT_CONFIG
     if args.cache_dir:
         engine.enable_compilation_cache(args.cache_dir)
-    frame = run_config(cfg, Path(args.out), problem=problem)
-    _progress(f"wrote {len(frame)} rows to {Path(args.out) / 'results.parquet'}")
+    frame = runner.run_config(cfg, Path(args.out), problem=problem)
+    runner.progress(f"wrote {len(frame)} rows to {Path(args.out) / 'results.parquet'}")
+    return 0
+
+
+def _load_cli_plugins(args) -> int | None:
+    try:
+        plugins.load_all(args.plugin)
+    except plugins.PluginError as e:
+        print(f"sgdbench: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    return None
+
+
+def _cmd_samplers(args) -> int:
+    facts = ("with_replacement", "epoch_based", "uniform_marginal", "weighted", "needs_gradients")
+    for name, s in samplers.REGISTRY.items():
+        on = [f for f in facts if getattr(s, f)]
+        print(f"{name:12s} {s.kind:9s} {s.label}\n    {', '.join(on) or '-'}"
+              f"  [{samplers.REGISTRY.origin(name)}]")  # fmt: skip
+    return 0
+
+
+def _cmd_updates(args) -> int:
+    for name, rule in updates.REGISTRY.items():
+        params = ", ".join(f"{k}={v!r}" for k, v in {**rule.params, "clip": None}.items())
+        print(f"{name}({params})\n    {rule.description}")
     return 0
 
 
@@ -131,6 +94,13 @@ def main(argv=None) -> int:
     p_run.set_defaults(func=_cmd_run)
     p_prob = sub.add_parser("problems", help="list registered problems and their parameters")
     p_prob.set_defaults(func=_cmd_problems)
+    p_samp = sub.add_parser("samplers", help="list registered samplers and their facts")
+    p_samp.set_defaults(func=_cmd_samplers)
+    p_upd = sub.add_parser("updates", help="list registered update rules and their parameters")
+    p_upd.set_defaults(func=_cmd_updates)
+    for p in (p_prob, p_samp, p_upd):
+        p.add_argument("--plugin", action="append", default=[],
+                       help="module or .py file to load first (repeatable)")  # fmt: skip
     p_ver = sub.add_parser(
         "verify", help="compare a run's key numbers with the committed reference"
     )
@@ -143,6 +113,10 @@ def main(argv=None) -> int:
     )
     p_ver.set_defaults(func=_cmd_verify)
     args = parser.parse_args(argv)
+    if getattr(args, "plugin", None) is not None:
+        failed = _load_cli_plugins(args)
+        if failed is not None:
+            return failed
     return args.func(args)
 
 

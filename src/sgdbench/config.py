@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import problems
+from . import plugins, problems, samplers, updates
 
 
 class _Loader(yaml.SafeLoader):
@@ -48,12 +48,48 @@ class ConfigError(ValueError):
 
 
 @cache
-def run_schema() -> dict:
+def _run_schema_file() -> dict:
     return parse_yaml(resources.files("sgdbench").joinpath("run_schema.yaml").read_text())
 
 
+def registry_defs() -> dict:
+    """JSON Schema ``$defs`` enums filled from the registries, as they stand now."""
+    return {
+        "sampler": {"enum": samplers.REGISTRY.names()},
+        "update_name": {"enum": updates.REGISTRY.names()},
+        "problem_name": {"enum": problems.REGISTRY.names()},
+    }
+
+
+def with_registry_enums(schema: dict) -> dict:
+    """``schema`` with each registry-backed ``$defs`` entry restricted to registered names."""
+    schema = copy.deepcopy(schema)
+    defs = schema.setdefault("$defs", {})
+    for key, enum in registry_defs().items():
+        if key in defs:
+            defs[key] = {**defs[key], **enum}
+    return schema
+
+
+def run_schema() -> dict:
+    """The run-config schema with the registered samplers, update rules and problems as enums."""
+    return with_registry_enums(_run_schema_file())
+
+
+def load_plugins(raw: dict, base: Path | None = None) -> None:
+    """Import the config's ``plugins`` (and installed entry points) before anything is validated."""
+    specs = raw.get("plugins", [])
+    if not isinstance(specs, list) or not all(isinstance(s, str) and s for s in specs):
+        raise ConfigError("plugins", f"expected a list of module names or .py paths, got {specs!r}",
+                          "write plugins: [my_module, path/to/plugin.py]")  # fmt: skip
+    try:
+        plugins.load_all(specs, base=base)
+    except plugins.PluginError as e:
+        raise ConfigError("plugins", f"plugin '{e.plugin}': {e.message}", e.fix) from e
+
+
 def load(path: str | Path) -> dict:
-    """Read a YAML config file into a dict (no validation)."""
+    """Read a YAML config file into a dict (no validation; plugin paths are made absolute)."""
     try:
         text = Path(path).read_text()
     except OSError as e:
@@ -66,6 +102,10 @@ def load(path: str | Path) -> dict:
         raise ConfigError("<file>", f"malformed YAML in {path}: {e}", "fix the YAML syntax") from e
     if not isinstance(cfg, dict):
         raise ConfigError("<file>", "the top level must be a mapping", "write key: value pairs")
+    if isinstance(cfg.get("plugins"), list):  # a .py path is relative to the config file
+        base = Path(path).resolve().parent
+        cfg["plugins"] = [str(base / p) if isinstance(p, str) and p.endswith(".py")
+                          and not Path(p).is_absolute() else p for p in cfg["plugins"]]  # fmt: skip
     return cfg
 
 
@@ -123,7 +163,8 @@ def _check_problem_params(name: str, params: dict, prefix: str = "problem") -> N
 
 
 def resolve(raw: dict) -> dict:
-    """Validate ``raw`` and return it with every default filled in."""
+    """Load ``raw``'s plugins, validate it, and return it with every default filled in."""
+    load_plugins(raw)
     cfg = copy.deepcopy(raw)
     errors = sorted(
         jsonschema.Draft202012Validator(run_schema()).iter_errors(cfg),
@@ -141,6 +182,7 @@ def resolve(raw: dict) -> dict:
             raise ConfigError(_field([*err.path, missing[0]]), "missing", _schema_fix(err))
         raise ConfigError(field, err.message, _schema_fix(err))
     _fill_defaults(cfg, run_schema())
+    cfg["update"] = _resolve_update(cfg.get("update"), "update")
 
     name = cfg["problem"]["name"]
     if name not in problems.REGISTRY:
@@ -152,6 +194,23 @@ def resolve(raw: dict) -> dict:
     cfg["problem"].setdefault("params", {})
     _check_problem_params(name, cfg["problem"]["params"])
     return cfg
+
+
+def _resolve_update(spec: dict | None, where: str) -> dict:
+    """The update rule with its defaults filled in; unknown hyper-parameters name the field."""
+    spec = {"name": "sgd"} if spec is None else spec
+    rule = updates.REGISTRY.get(spec["name"])
+    for key, value in spec.items():
+        if key in ("name", "clip"):
+            continue
+        if key not in rule.params:
+            raise ConfigError(f"{where}.{key}", f"unknown parameter of update rule '{rule.name}'",
+                              f"use some of {sorted(rule.params) + ['clip']}")  # fmt: skip
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ConfigError(
+                f"{where}.{key}", f"expected a number, got {value!r}", "give a number"
+            )
+    return {**rule.params, "clip": None, **spec}
 
 
 def build_problem(cfg: dict) -> problems.Problem:
@@ -168,6 +227,12 @@ def build_problem(cfg: dict) -> problems.Problem:
                 f"batch size {b} exceeds n = {problem.n}",
                 f"use a batch size between 1 and {problem.n}",
             )
+        for j, name in enumerate(cfg["samplers"]):
+            try:
+                samplers.get(name).check(problem, b, cfg["last_batch"])
+            except ValueError as e:
+                raise ConfigError(f"samplers.{j}", str(e), "choose another sampler, batch size "
+                                  "or problem") from e  # fmt: skip
     if cfg.get("x0") is not None:
         problem = _with_start(problem, cfg["x0"])
     return problem

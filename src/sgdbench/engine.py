@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache, partial
 
 import jax
@@ -33,7 +33,9 @@ from jax.sharding import PartitionSpec as P
 
 from . import device_memory, samplers
 from .problems import Problem
+from .samplers import Sampler
 from .schedules import Schedule
+from .updates import SGD, Update
 
 METRICS = ("loss_gap", "dist_sq", "grad_norm_sq")
 
@@ -48,7 +50,7 @@ CONSTANT = Schedule()
 
 @dataclass(frozen=True)
 class GridResult:
-    """Metrics of every chain at every checkpoint.
+    """Metrics of every chain at every checkpoint, with the coordinates that name them.
 
     ``metrics[name]`` has shape (checkpoints, seeds, step_sizes), for every name
     in :func:`metric_names` (e.g. ``test_loss``, ``test_acc`` where the problem
@@ -56,7 +58,9 @@ class GridResult:
     (checkpoints, seeds, step_sizes, *x.shape) holds the iterates there and ``x``
     is the iterate of a 1-D problem (same shape as a metric) or None;
     ``diverged_at`` (seeds, step_sizes) is the step at which a chain diverged,
-    −1 if it did not.
+    −1 if it did not. ``coords`` names the run: problem, n, sampler, update,
+    batch_size, schedule, dtype, last_batch, and the ``seeds`` and
+    ``step_sizes`` axes; :meth:`to_frame` turns it into the tidy table.
     """
 
     steps: np.ndarray
@@ -68,6 +72,13 @@ class GridResult:
     run_seconds: float
     index_seconds: float = 0.0
     devices: int = 1  # devices the seed axis was split over
+    coords: dict = field(default_factory=dict)
+
+    def to_frame(self, *, run_id: str = "", experiment: str = ""):
+        """One row per chain × checkpoint with DESIGN.md's columns (see :mod:`sgdbench.results`)."""
+        from .results import grid_frame
+
+        return grid_frame(self, run_id=run_id, experiment=experiment)
 
 
 def enable_compilation_cache(path: str | os.PathLike) -> None:
@@ -96,7 +107,7 @@ def _device_view(problem: Problem, dtype) -> Problem:
     problems of the same shape share one compilation.
     """
     p = problem.astype(dtype)
-    return replace(p, name="", constants={}, info={}, params={})
+    return replace(p, name="", constants={}, info={}, params={}, example_smoothness=None)
 
 
 def chain_mesh(seeds: int, devices=None) -> Mesh | None:
@@ -123,19 +134,24 @@ def _simulator(**static):
 
 
 def _simulate(
-    p, idx, t_offset, gammas, seg_start, seg_end, limit, x, diverged_at, *, schedule, epoch_num,
-    epoch_den, block, with_metrics=True,
+    p, idx, t_offset, gammas, seg_start, seg_end, limit, sparams, x, opt_state, samp_state, diverged_at,
+    *, sampler, update, schedule, epoch_num, epoch_den, block, with_metrics=True,
 ):  # fmt: skip
-    """Advance every chain from state (x, diverged_at) through the given segments.
+    """Advance every chain from its state through the given segments.
 
-    ``idx`` (steps, seeds, b) holds the index rows of steps t_offset, t_offset + 1, …
-    (step-major, so each step reads one contiguous slice); segment bounds are
-    absolute step numbers within that window.
+    State per chain: the iterate ``x``, the update rule's ``opt_state``, the
+    sampler's ``samp_state`` (adaptive samplers) and ``diverged_at``; every
+    leaf has leading axes (seeds, step sizes). ``idx`` (steps, seeds, b) holds
+    the host index rows of steps t_offset, t_offset + 1, … (step-major, so each
+    step reads one contiguous slice; unused by adaptive samplers); segment
+    bounds are absolute step numbers within that window.
     """
     dtype = p.x0.dtype
+    n, b = p.n, idx.shape[2]
     over_chains = lambda f: jax.vmap(jax.vmap(f))  # noqa: E731  (seeds, step sizes)
     sq_dist = lambda xi: jnp.sum((xi - p.x_star) ** 2)  # noqa: E731
-    as_chain_mask = lambda m: m.reshape(m.shape + (1,) * p.x0.ndim)  # noqa: E731
+    tx = update.transformation()
+    plain = update.is_plain and sampler.kind == "stream" and not sampler.weighted
 
     names = metric_names(p)
 
@@ -156,42 +172,76 @@ def _simulate(
         out = jax.lax.map(one, flat, batch_size=batch)
         return tuple(o.reshape(x.shape[:2]) for o in out)
 
-    def sgd_step(t, x):
+    def step_sizes_at(t):
         if schedule.name == "constant":  # skip per-step schedule arithmetic
-            gamma_t = gammas.astype(dtype)
-        else:
-            k = t if epoch_num == 0 else (t * epoch_num) // epoch_den
-            gamma_t = (gammas * schedule.factor(k)).astype(dtype)
+            return gammas.astype(dtype)
+        k = t if epoch_num == 0 else (t * epoch_num) // epoch_den
+        return (gammas * schedule.factor(k)).astype(dtype)
 
-        def update(xs, ib):  # one seed: all its step sizes share the batch
+    def plain_step(t, state):
+        # Plain SGD on a host stream: every step size of a seed shares its batch.
+        x, opt, samp = state
+        gamma_t = step_sizes_at(t)
+
+        def move(xs, ib):  # one seed, all its step sizes
             grads = jax.vmap(p.batch_grad, in_axes=(0, None))(xs, ib)
             return xs - gamma_t.reshape((-1,) + (1,) * (xs.ndim - 1)) * grads
 
-        return jax.vmap(update)(x, idx[t - t_offset])
+        return jax.vmap(move)(x, idx[t - t_offset]), opt, samp
+
+    def general_step(t, state):
+        x, opt, samp = state
+        gamma_t = step_sizes_at(t)
+        rows = idx[t - t_offset]  # (seeds, b); adaptive samplers ignore it
+
+        def chain(xc, oc, sc, row, gamma):
+            ib = sampler.select(sparams, sc, t, row, n, b)
+            w = sampler.weights(sparams, ib)
+            if sampler.needs_gradients:
+                per_example = p.batch_example_grads(xc, ib)
+                scale = jnp.ones((b,), dtype) if w is None else w
+                g = jnp.tensordot(scale, per_example, axes=1) / b
+                sc = sampler.observe(sparams, sc, t, ib, per_example, n, b)
+            elif w is not None:
+                g = p.weighted_batch_grad(xc, ib, w)
+            else:
+                g = p.batch_grad(xc, ib)
+            u, oc = tx.update(g, oc, xc)
+            return xc - gamma * u, oc, sc
+
+        per_seed = jax.vmap(chain, in_axes=(0, 0, 0, None, 0))
+        return jax.vmap(per_seed, in_axes=(0, 0, 0, 0, None))(x, opt, samp, rows, gamma_t)
+
+    sgd_step = plain_step if plain else general_step
+
+    def freeze(mask, old, new):
+        """Keep ``old`` for the chains in ``mask`` (seeds, step sizes), leaf by leaf."""
+        return jax.tree_util.tree_map(
+            lambda o, v: jnp.where(mask.reshape(mask.shape + (1,) * (v.ndim - 2)), o, v), old, new
+        )
 
     def is_bad(x):
         dist = over_chains(sq_dist)(x)
         return ~jnp.isfinite(dist) | (dist > limit)
 
     def checked_step(t, carry):
-        x, diverged_at = carry
-        x_new = sgd_step(t, x)
-        diverged_at = jnp.where(is_bad(x_new) & (diverged_at < 0), t + 1, diverged_at)
-        return jnp.where(as_chain_mask(diverged_at >= 0), x, x_new), diverged_at
+        state, diverged_at = carry
+        new = sgd_step(t, state)
+        diverged_at = jnp.where(is_bad(new[0]) & (diverged_at < 0), t + 1, diverged_at)
+        return freeze(diverged_at >= 0, state, new), diverged_at
 
     def run_block(t0, t1, carry):
         # Fast path: no per-step checks. Non-finite values are absorbing, so a
         # check at the block end catches every chain that went non-finite; a
         # block in which some chain newly diverged is replayed step by step so
         # the flag carries the exact step and the chain freezes at its last good iterate.
-        x, diverged_at = carry
-        x_fast = jax.lax.fori_loop(t0, t1, sgd_step, x)
-        newly = is_bad(x_fast) & (diverged_at < 0)
-        frozen = as_chain_mask(diverged_at >= 0)
+        state, diverged_at = carry
+        fast = jax.lax.fori_loop(t0, t1, sgd_step, state)
+        newly = is_bad(fast[0]) & (diverged_at < 0)
         return jax.lax.cond(
             jnp.any(newly),
             lambda: jax.lax.fori_loop(t0, t1, checked_step, carry),
-            lambda: (jnp.where(frozen, x, x_fast), diverged_at),
+            lambda: (freeze(diverged_at >= 0, state, fast), diverged_at),
         )
 
     def segment(carry, bounds):
@@ -203,12 +253,28 @@ def _simulate(
             return run_block(t0, jnp.minimum(t0 + block, end), carry)
 
         carry = jax.lax.fori_loop(0, n_blocks, one_block, carry)
-        return carry, (metrics(carry[0]), carry[0], carry[1])
+        return carry, (metrics(carry[0][0]), carry[0][0], carry[1])
 
-    (x, diverged_at), (mets, xs, div) = jax.lax.scan(
-        segment, (x, diverged_at), (seg_start, seg_end)
+    carry = ((x, opt_state, samp_state), diverged_at)
+    ((x, opt_state, samp_state), diverged_at), (mets, xs, div) = jax.lax.scan(
+        segment, carry, (seg_start, seg_end)
     )
-    return mets, xs, div, x, diverged_at
+    return mets, xs, div, x, opt_state, samp_state, diverged_at
+
+
+def initial_state(
+    p: Problem, sampler: Sampler, update: Update, sparams, seeds, step_sizes: int, b: int
+):
+    """(x, opt_state, samp_state, diverged_at) of every chain at step 0, leading axes (seeds, step sizes)."""
+    shape = (len(seeds), step_sizes)
+    x = jnp.broadcast_to(p.x0, shape + p.x0.shape)
+    opt = jax.vmap(jax.vmap(update.transformation().init))(x)
+    seed_ids = jnp.asarray(seeds, dtype=jnp.int32)
+    one = jax.vmap(lambda s: sampler.init(sparams, p.n, b, s))(seed_ids)
+    samp = jax.tree_util.tree_map(
+        lambda a: jnp.broadcast_to(a[:, None], (len(seeds), step_sizes) + a.shape[1:]), one
+    )
+    return x, opt, samp, jnp.full(shape, -1, dtype=jnp.int32)
 
 
 def _check_memory(problem: Problem, dtype, chains: int, window: int, checkpoints: int) -> None:
@@ -241,9 +307,15 @@ def _chunks(checkpoints: np.ndarray, total: int, chunk_steps: int):
         yield t0, t1, starts[sel].astype(np.int32), ends[sel].astype(np.int32), real[sel]
 
 
+def _cast_floats(tree, dtype):
+    return jax.tree_util.tree_map(
+        lambda a: a.astype(dtype) if jnp.issubdtype(jnp.asarray(a).dtype, jnp.floating) else a, tree
+    )
+
+
 def run_grid(
     problem: Problem,
-    sampler: str,
+    sampler: str | Sampler,
     batch_size: int,
     step_sizes,
     seeds,
@@ -258,11 +330,14 @@ def run_grid(
     max_stream_bytes: int = MAX_STREAM_BYTES,
     with_metrics: bool = True,
     shard: bool = True,
+    update: Update = SGD,
 ) -> GridResult:
-    """Run every (seed, step size) chain of one sampler and batch size.
+    """Run every (seed, step size) chain of one sampler, update rule and batch size.
 
-    ``index_stream`` (seeds, steps, b) overrides the sampler, for tests that
-    replay a given stream; ``checkpoints`` (increasing steps, 0 … total)
+    ``sampler`` is a registered name or a :class:`~sgdbench.samplers.Sampler`;
+    ``update`` an :class:`~sgdbench.updates.Update` (plain SGD by default).
+    ``index_stream`` (seeds, steps, b) overrides a stream sampler's indices, for
+    tests that replay a given stream; ``checkpoints`` (increasing steps, 0 … total)
     overrides the log-spaced grid, e.g. ``np.arange(total + 1)`` for every step.
     When the whole run's index stream would exceed ``max_stream_bytes`` it is
     generated and consumed in windows; the results are the same either way.
@@ -272,14 +347,19 @@ def run_grid(
     keeps everything on the default device); results are the same either way.
     """
     n, b = problem.n, batch_size
+    sampler = samplers.get(sampler)
     seeds = [int(s) for s in seeds]
+    sampler.check(problem, b, last_batch)
+    gens = None
     if index_stream is not None:
         total = index_stream.shape[1]
         if index_stream.shape[0] != len(seeds) or index_stream.shape[2] != b:
             raise ValueError("index_stream must have shape (len(seeds), steps, batch_size)")
     else:
         total = samplers.num_steps(n, b, epochs, last_batch)
-        gens = [samplers.StreamGenerator(sampler, n, b, s, last_batch) for s in seeds]
+        if sampler.kind == "stream":
+            gens = [sampler.stream(problem, b, s, last_batch) for s in seeds]
+    host_rows = index_stream is not None or gens is not None
     ends = samplers.epoch_ends(n, b, total, last_batch)
     steps = checkpoint_steps(total, ends, log_points) if checkpoints is None else checkpoints
     steps = np.asarray(steps, dtype=np.int64)
@@ -287,10 +367,12 @@ def run_grid(
         raise ValueError(f"checkpoints must increase strictly within [0, {total}]")
 
     chunk_steps = min(max(BLOCK, max_stream_bytes // (4 * b * len(seeds))), max(total, 1))
+    window_steps = chunk_steps if host_rows else 1  # adaptive samplers read no host rows
     _check_memory(
-        problem, dtype, len(seeds) * len(step_sizes), chunk_steps * len(seeds) * b, len(steps)
+        problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b, len(steps)
     )
     p = _device_view(problem, dtype)
+    sparams = _cast_floats(sampler.device_params(problem), dtype)
     x0_dist = float(np.sum((np.asarray(problem.x0) - np.asarray(problem.x_star)) ** 2))
     if schedule.per == "step":
         epoch_num, epoch_den = 0, 1
@@ -298,33 +380,30 @@ def run_grid(
         epoch_num, epoch_den = b, n
     else:
         epoch_num, epoch_den = 1, n // b
-    static = dict(schedule=schedule, epoch_num=epoch_num, epoch_den=epoch_den, block=BLOCK,
-                  with_metrics=with_metrics)  # fmt: skip
+    static = dict(sampler=sampler, update=update, schedule=schedule, epoch_num=epoch_num,
+                  epoch_den=epoch_den, block=BLOCK, with_metrics=with_metrics)  # fmt: skip
     gammas = jnp.asarray(step_sizes, dtype=jnp.float64)
     limit = jnp.asarray(divergence_factor * (1.0 + x0_dist), dtype=dtype)
-    state = (
-        jnp.broadcast_to(p.x0, (len(seeds), len(gammas)) + p.x0.shape),
-        jnp.full((len(seeds), len(gammas)), -1, dtype=jnp.int32),
-    )
+    state = initial_state(p, sampler, update, sparams, seeds, len(gammas), b)
     mesh = chain_mesh(len(seeds)) if shard else None
     if mesh is not None:  # seeds split over devices; everything else replicated
         by_seed, replicated = NamedSharding(mesh, P("seeds")), NamedSharding(mesh, P())
-        state = tuple(jax.device_put(a, by_seed) for a in state)
-        p, gammas, limit = jax.device_put((p, gammas, limit), replicated)
+        state = jax.device_put(state, by_seed)
+        p, gammas, limit, sparams = jax.device_put((p, gammas, limit, sparams), replicated)
 
     compiled, outputs = {}, []  # one program per number of segments in a window
     compile_s = run_s = index_s = 0.0
     for t0, t1, seg_start, seg_end, keep in _chunks(steps, total, chunk_steps):
         tic = time.perf_counter()
-        window = np.zeros((chunk_steps, len(seeds), b), dtype=np.int32)  # step-major
-        for i in range(len(seeds)):
+        window = np.zeros((window_steps, len(seeds), b), dtype=np.int32)  # step-major
+        for i in range(len(seeds) if host_rows else 0):
             window[: t1 - t0, i] = (
                 index_stream[i, t0:t1] if index_stream is not None else gens[i].take(t1 - t0)
             )
         window = (jnp.asarray(window) if mesh is None
                   else jax.device_put(window, NamedSharding(mesh, P(None, "seeds"))))  # fmt: skip
         args = (p, window, jnp.int32(t0), gammas, jnp.asarray(seg_start),
-                jnp.asarray(seg_end), limit, *state)  # fmt: skip
+                jnp.asarray(seg_end), limit, sparams, *state)  # fmt: skip
         del window
         index_s += time.perf_counter() - tic
         if len(seg_start) not in compiled:
@@ -344,14 +423,19 @@ def run_grid(
         for k, name in enumerate(names)
     }
     xs = np.concatenate([o[1] for o in outputs])
+    coords = {"problem": problem.name, "n": n, "sampler": sampler.name, "update": update.name,
+              "batch_size": b, "schedule": schedule.name, "dtype": dtype, "last_batch": last_batch,
+              "seeds": np.asarray(seeds, dtype=np.int64),
+              "step_sizes": np.asarray(step_sizes, dtype=np.float64)}  # fmt: skip
     return GridResult(
         steps=steps,
         metrics=metrics,
         x=xs.reshape(xs.shape[:3]).astype(np.float64) if problem.dim == 1 else None,
         iterates=xs.astype(np.float64),
-        diverged_at=np.asarray(state[1]),
+        diverged_at=np.asarray(state[-1]),
         compile_seconds=compile_s,
         run_seconds=run_s,
         index_seconds=index_s,
         devices=1 if mesh is None else mesh.size,
+        coords=coords,
     )

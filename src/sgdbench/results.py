@@ -14,7 +14,7 @@ from . import samplers
 from .engine import GridResult
 
 COLUMNS = [
-    "run_id", "experiment", "problem", "sampler", "batch_size", "schedule", "step_size",
+    "run_id", "experiment", "problem", "sampler", "update", "batch_size", "schedule", "step_size",
     "seed", "step", "epoch", "grad_evals", "loss_gap", "dist_sq", "grad_norm_sq", "x",
     "test_loss", "test_acc", "valid_loss", "valid_acc", "diverged", "diverged_at", "dtype",
 ]  # fmt: skip
@@ -26,23 +26,11 @@ HELD_OUT = (
 )  # null where a problem has no such split
 
 
-def tidy_rows(
-    result: GridResult,
-    *,
-    run_id: str,
-    experiment: str,
-    problem: str,
-    n: int,
-    sampler: str,
-    batch_size: int,
-    schedule: str,
-    step_sizes,
-    seeds,
-    dtype: str,
-    last_batch: str,
-) -> pd.DataFrame:
-    """Flatten a GridResult (checkpoints × seeds × step sizes) into long format."""
-    steps, seeds, gammas = result.steps, np.asarray(seeds), np.asarray(step_sizes, dtype=float)
+def grid_frame(result: GridResult, *, run_id: str = "", experiment: str = "") -> pd.DataFrame:
+    """Flatten a GridResult (checkpoints × seeds × step sizes) into the tidy long table."""
+    co = result.coords
+    steps, seeds, gammas = result.steps, co["seeds"], co["step_sizes"]
+    n, batch_size = co["n"], co["batch_size"]
     c, s, g = len(steps), len(seeds), len(gammas)
     step_col = np.repeat(steps, s * g)
     div_at = np.broadcast_to(result.diverged_at, (c, s, g)).reshape(-1)
@@ -52,14 +40,15 @@ def tidy_rows(
         {
             "run_id": run_id,
             "experiment": experiment,
-            "problem": problem,
-            "sampler": sampler,
+            "problem": co["problem"],
+            "sampler": co["sampler"],
+            "update": co["update"],
             "batch_size": np.int64(batch_size),
-            "schedule": schedule,
+            "schedule": co["schedule"],
             "step_size": np.tile(np.repeat(gammas[None, :], s, axis=0).reshape(-1), c),
             "seed": np.tile(np.repeat(seeds, g), c).astype(np.int64),
             "step": step_col.astype(np.int64),
-            "epoch": samplers.epoch_of_step(step_col, n, batch_size, last_batch),
+            "epoch": samplers.epoch_of_step(step_col, n, batch_size, co["last_batch"]),
             "grad_evals": (step_col * batch_size).astype(np.int64),
             **{k: v.reshape(-1) for k, v in result.metrics.items() if k not in HELD_OUT},
             "x": x if result.x is not None else pd.array([None] * (c * s * g), dtype="Float64"),
@@ -71,7 +60,7 @@ def tidy_rows(
             },
             "diverged": diverged,
             "diverged_at": pd.array(np.where(div_at >= 0, div_at, -1), dtype="Int64"),
-            "dtype": dtype,
+            "dtype": co["dtype"],
         }
     )
     frame.loc[frame["diverged_at"] < 0, "diverged_at"] = pd.NA

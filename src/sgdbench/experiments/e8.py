@@ -81,7 +81,7 @@ def _time_parts(data, n: int, b: int, sampler: str, settings: dict) -> dict:
     per_epoch = n // b  # whole batches (last_batch 'drop'), so streams never wrap
     timed = min(per_epoch, settings["max_steps"])
     scale = per_epoch / timed
-    gen = samplers.StreamGenerator(sampler, n, b, settings["seed"], "drop")
+    gen = samplers.stream_generator(sampler, n, b, settings["seed"], "drop")
     row = {"n": n, "b": b, "sampler": sampler, "d": d, "timed_steps": timed,
            "steps_per_epoch": per_epoch, "copy": np.nan, "stream": np.nan,
            "index": _median_seconds(lambda: gen.take(per_epoch), repeats)}  # fmt: skip

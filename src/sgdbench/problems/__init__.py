@@ -2,30 +2,30 @@
 
 Adding a problem: write ``problems/<name>.py`` with a ``build(**params) ->
 Problem`` function (see :mod:`.mean_estimation` for the smallest example), then
-add one line to ``REGISTRY`` below. Configs name the problem and pass ``params``
-as keyword arguments to ``build``; the CLI validates them against its signature.
+one :func:`register` call (below, or in a plugin). Configs name the problem and
+pass ``params`` as keyword arguments to ``build``; the CLI validates them
+against its signature.
 """
 
 import inspect
 from collections.abc import Callable
 
+from ..registry import Registry
 from . import least_squares, logistic, mean_estimation, mlp, nonconvex_logistic, ridge, roc1d
 from .base import Problem, make_problem
 
-REGISTRY: dict[str, Callable[..., Problem]] = {
-    "mean_estimation": mean_estimation.build,
-    "roc1d": roc1d.build,
-    "least_squares": least_squares.build,
-    "logistic": logistic.build,
-    "ridge": ridge.build,
-    "nonconvex_logistic": nonconvex_logistic.build,
-    "mlp": mlp.build,
-}
+REGISTRY: Registry[Callable[..., Problem]] = Registry("problem")
 
 
-def register(name: str, build: Callable[..., Problem]) -> None:
-    """Add a problem constructor at run time (used by plug-ins and tests)."""
-    REGISTRY[name] = build
+def register(name: str, build: Callable[..., Problem], *, origin: str = "sgdbench") -> None:
+    """Add a problem constructor (built in, from a plugin, or in a test)."""
+    if not callable(build):
+        raise TypeError(f"problem {name!r}: register() takes a constructor, got {build!r}")
+    REGISTRY.register(name, build, origin=origin)
+
+
+for _module in (mean_estimation, roc1d, least_squares, logistic, ridge, nonconvex_logistic, mlp):
+    register(_module.__name__.rsplit(".", 1)[1], _module.build)
 
 
 def parameters(name: str) -> dict[str, object]:

@@ -36,6 +36,10 @@ class Problem:
     ``data`` that SGD never samples; the engine reports the mean f_i over each
     and, where ``example_correct(x, row)`` (1.0 if the model classifies ``row``
     right) is given, the accuracy.
+
+    ``example_smoothness`` (float64, shape (n,)) holds the per-example
+    smoothness constants L_i where they are known (importance sampling draws
+    p_i ∝ L_i); it is an array leaf, never part of a compiled program's key.
     """
 
     name: str
@@ -50,6 +54,7 @@ class Problem:
     params: Mapping[str, Any] = field(default_factory=dict)
     held_out: Mapping[str, Data] = field(default_factory=dict)
     example_correct: ExampleLoss | None = None
+    example_smoothness: np.ndarray | None = None
 
     # ---- sizes -------------------------------------------------------------
     @property
@@ -83,6 +88,16 @@ class Problem:
     def batch_grad(self, x: jax.Array, idx: jax.Array) -> jax.Array:
         """Mean of ∇f_i(x) over the indices ``idx`` (repeats count twice)."""
         return jax.grad(self.batch_loss)(x, idx)
+
+    def weighted_batch_grad(self, x: jax.Array, idx: jax.Array, w: jax.Array) -> jax.Array:
+        """(1/b) Σ_j w_j ∇f_{idx_j}(x): the step of a weighted (importance) sampler."""
+        rows = jax.tree_util.tree_map(lambda a: a[idx], self.data)
+        return jax.grad(lambda x: jnp.mean(w * self.example_losses(x, rows)))(x)
+
+    def batch_example_grads(self, x: jax.Array, idx: jax.Array) -> jax.Array:
+        """Per-example gradients of the batch ``idx``, shape (b, *x.shape)."""
+        rows = jax.tree_util.tree_map(lambda a: a[idx], self.data)
+        return jax.vmap(jax.grad(self.example_loss), in_axes=(None, 0))(x, rows)
 
     def example_grads(self, x: jax.Array) -> jax.Array:
         """All per-example gradients, shape (n, *x.shape)."""
@@ -163,7 +178,8 @@ def _blocked_sum(fn, data: Data, rows: int, zero):
 
 
 def _flatten(p: Problem):
-    children = (dict(p.data), p.x0, p.x_star, p.f_star, {k: dict(v) for k, v in p.held_out.items()})
+    children = (dict(p.data), p.x0, p.x_star, p.f_star, {k: dict(v) for k, v in p.held_out.items()},
+                p.example_smoothness)  # fmt: skip
     aux = (
         p.name,
         p.example_loss,
@@ -178,7 +194,7 @@ def _flatten(p: Problem):
 
 def _unflatten(aux, children):
     name, example_loss, example_correct, exact_gap, constants, info, params = aux
-    data, x0, x_star, f_star, held_out = children
+    data, x0, x_star, f_star, held_out, example_smoothness = children
     return Problem(
         name=name,
         example_loss=example_loss,
@@ -192,6 +208,7 @@ def _unflatten(aux, children):
         params=dict(params),
         held_out=held_out,
         example_correct=example_correct,
+        example_smoothness=example_smoothness,
     )
 
 
@@ -215,6 +232,8 @@ def make_problem(
     """Build a float64 :class:`Problem` from host arrays (refused if they cannot fit on the device)."""
     f64 = lambda a: jnp.asarray(np.asarray(a, dtype=np.float64))  # noqa: E731
     held_out = kwargs.pop("held_out", None) or {}
+    if kwargs.get("example_smoothness") is not None:
+        kwargs["example_smoothness"] = np.asarray(kwargs["example_smoothness"], dtype=np.float64)
     arrays = [*data.values(), *(v for d in held_out.values() for v in d.values())]
     rows = len(next(iter(data.values())))
     device_memory.check(sum(8 * np.size(a) for a in arrays),

@@ -47,6 +47,7 @@ def build(
         x_star=x_star,
         f_star=0.5 * float(np.mean(resid**2)),
         exact_gap=_gap,
+        example_smoothness=np.sum(a**2, axis=1),  # L_i of each f_i
         constants={
             "L": float(eig.max()),
             "L_max": float(np.max(np.sum(a**2, axis=1))),

@@ -97,6 +97,7 @@ def build(
             if k != "train"
         },  # fmt: skip
         example_correct=_correct,
+        example_smoothness=np.sum(a**2, axis=1) / 4 + reg,  # L_i of each f_i
         constants={
             "L": float(np.linalg.eigvalsh(a.T @ a / a.shape[0]).max() / 4 + reg),
             "L_max": float(np.max(np.sum(a**2, axis=1)) / 4 + reg),

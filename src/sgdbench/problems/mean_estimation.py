@@ -37,6 +37,7 @@ def build(n: int = 100, seed: int = 0, x0: float = 0.0) -> Problem:
         x_star=np.array([mean]),
         f_star=0.5 * var,
         exact_gap=_gap,
+        example_smoothness=np.ones(n),  # L_i of each f_i
         constants={"L": 1.0, "L_max": 1.0, "mu": 1.0, "sigma_star_sq": float(var)},
         info={"population_variance": float(var), "population_mean": float(mean)},
         params={"n": n, "seed": seed, "x0": x0},

@@ -66,6 +66,7 @@ def build(
         x0=np.zeros(a.shape[1]), x_star=x_ref, f_star=f_ref, example_correct=_correct,
         held_out={k: {"a": v[0], "y": v[1], "reg": np.full(len(v[1]), reg)}
                   for k, v in parts.items() if k != "train"},
+        example_smoothness=np.sum(a**2, 1) / 4 + 2 * reg,  # L_i of each f_i
         constants={"L": lip, "L_max": float(np.max(np.sum(a**2, 1)) / 4 + 2 * reg)},
         info={"x_star_from": f"full-batch gradient descent, {descent_steps} steps of 1/L from 0",
               "x_star_grad_norm_sq": g_ref, "f_star_estimated": True},

@@ -55,6 +55,7 @@ def build(
         x0=np.zeros(d), x_star=x_star,
         f_star=float(0.5 * np.mean(resid**2) + 0.5 * reg * x_star @ x_star),
         exact_gap=_gap, held_out=held_out,
+        example_smoothness=np.sum(a**2, 1) + reg,  # L_i of each f_i
         constants={"L": float(eig.max()), "L_max": float(np.max(np.sum(a**2, 1)) + reg), "mu": float(eig.min()),
                    "sigma_star_sq": float(np.mean(np.sum(grads**2, 1)))},
         params={"dataset": dataset, "reg": reg, "data_file": data_file, "test_fraction": test_fraction,

@@ -47,6 +47,7 @@ def build(n: int = 20, seed: int = 0, x0: float | None = None) -> Problem:
         x_star=np.array([x_star]),
         f_star=f_star,
         exact_gap=_gap,
+        example_smoothness=a**2,  # L_i of each f_i
         constants={"L": h, "L_max": float(np.max(a**2)), "mu": h, "sigma_star_sq": sigma_star_sq},
         info={"region_lo": lo, "region_hi": hi, "h": h, "m4": m4},
         params={"n": n, "seed": seed, "x0": x0},

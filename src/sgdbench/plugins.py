@@ -1,0 +1,109 @@
+"""Plugins: problems, samplers, update rules and experiments from outside the package.
+
+A plugin is an importable module name (``my_lab.samplers``) or a path to a
+``.py`` file, listed under ``plugins:`` in a run config or the pipeline config,
+or an installed distribution's entry point in the ``sgdbench.plugins`` group.
+Importing it runs its registrations (``sgdbench.samplers.register(...)``,
+``sgdbench.problems.register(...)``, ``sgdbench.updates.register(...)``).
+Each plugin is loaded once per process; a failure is one :class:`PluginError`
+that names the plugin and the fix (the CLI exits 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+import traceback
+from importlib import metadata
+from pathlib import Path
+
+from .registry import RegistryError
+
+ENTRY_POINT_GROUP = "sgdbench.plugins"
+_loaded: dict[str, str] = {}  # plugin spec -> module name
+
+
+class PluginError(ValueError):
+    def __init__(self, plugin: str, message: str, fix: str):
+        self.plugin, self.message, self.fix = plugin, message, fix
+        super().__init__(f"plugin '{plugin}': {message}. Fix: {fix}")
+
+
+def _module_name_for(path: Path) -> str:
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    return f"sgdbench_plugin_{path.stem}_{digest}"
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+
+
+def load(spec: str, *, base: Path | None = None) -> str:
+    """Import one plugin (module name or ``.py`` path, relative to ``base``); return its module name."""
+    if spec in _loaded:
+        return _loaded[spec]
+    is_path = spec.endswith(".py") or "/" in spec or "\\" in spec
+    try:
+        if is_path:
+            path = Path(spec)
+            if not path.is_absolute() and base is not None:
+                path = base / path
+            path = path.resolve()
+            if not path.is_file():
+                raise PluginError(
+                    spec, f"no such file {path}", "give an existing .py file or a module name"
+                )
+            name = _module_name_for(path)
+            module_spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            try:
+                module_spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(name, None)
+                raise
+        else:
+            name = spec
+            importlib.import_module(spec)
+    except PluginError:
+        raise
+    except RegistryError as e:
+        raise PluginError(spec, str(e), "rename what the plugin registers") from e
+    except ModuleNotFoundError as e:
+        if not is_path and e.name == spec.split(".")[0]:
+            raise PluginError(spec, f"no module named {spec!r}",
+                              "install it, put it on PYTHONPATH, or give a .py path") from e  # fmt: skip
+        raise PluginError(spec, f"import failed: {e}{_where(e)}", "fix the plugin's imports") from e
+    except Exception as e:  # noqa: BLE001 — any error in user code becomes one clear message
+        raise PluginError(spec, f"import failed: {type(e).__name__}: {e}{_where(e)}",
+                          "fix the error in the plugin") from e  # fmt: skip
+    _loaded[spec] = name
+    return name
+
+
+def load_all(specs, *, base: Path | None = None) -> list[str]:
+    """Load the installed entry points, then each listed plugin, in order."""
+    names = load_entry_points()
+    return names + [load(str(s), base=base) for s in (specs or [])]
+
+
+def load_entry_points() -> list[str]:
+    names = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        key = f"entry-point:{ep.name}"
+        if key in _loaded:
+            names.append(_loaded[key])
+            continue
+        try:
+            ep.load()
+        except RegistryError as e:
+            raise PluginError(ep.value, str(e), "rename what the plugin registers") from e
+        except Exception as e:  # noqa: BLE001
+            raise PluginError(ep.value, f"entry point {ep.name!r} failed: {type(e).__name__}: {e}",
+                              "fix or uninstall the plugin's distribution") from e  # fmt: skip
+        _loaded[key] = ep.value
+        names.append(ep.value)
+    return names

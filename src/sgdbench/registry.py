@@ -1,0 +1,77 @@
+"""One small registry type for problems, samplers, update rules and experiments.
+
+Every list of names a config, schema, figure or experiment offers comes from a
+registry, so a new entry (built in, or from a plugin) is known everywhere at
+once. Registering a name that is already taken is refused: a plugin cannot
+silently replace a built-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RegistryError(ValueError):
+    """A name registered twice, or looked up but never registered."""
+
+
+class Registry(Generic[T]):
+    """An ordered name → entry mapping; order of registration is the display order."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, T] = {}
+        self._origin: dict[str, str] = {}
+
+    def register(self, name: str, entry: T, *, origin: str = "sgdbench") -> T:
+        """Add ``entry`` under ``name``; ``origin`` (a module or plugin) is named in errors."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise RegistryError(f"{self.kind} name {name!r} must be a Python identifier")
+        if name in self._entries:
+            raise RegistryError(
+                f"{self.kind} {name!r} is already registered (by {self._origin[name]}); "
+                "choose another name"
+            )
+        self._entries[name] = entry
+        self._origin[name] = origin
+        return entry
+
+    def unregister(self, name: str) -> None:
+        """Remove an entry (for tests that register temporary ones)."""
+        self._entries.pop(name, None)
+        self._origin.pop(name, None)
+
+    def get(self, name: str) -> T:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise RegistryError(
+                f"unknown {self.kind} {name!r}; choose one of {self.names()}"
+            ) from None
+
+    def origin(self, name: str) -> str:
+        return self._origin[name]
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def items(self):
+        return self._entries.items()
+
+    def values(self):
+        return self._entries.values()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __getitem__(self, name: str) -> T:
+        return self.get(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
