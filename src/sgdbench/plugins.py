@@ -19,7 +19,7 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
-from .registry import RegistryError
+from .registry import RegistryError, forget, registering_as
 
 ENTRY_POINT_GROUP = "sgdbench.plugins"
 _loaded: dict[str, str] = {}  # plugin spec -> module name
@@ -42,9 +42,20 @@ def _where(exc: BaseException) -> str:
 
 
 def load(spec: str, *, base: Path | None = None) -> str:
-    """Import one plugin (module name or ``.py`` path, relative to ``base``); return its module name."""
+    """Import one plugin (module name or ``.py`` path, relative to ``base``); return its module name.
+
+    A plugin that fails leaves nothing registered behind.
+    """
     if spec in _loaded:
         return _loaded[spec]
+    try:
+        return _import(spec, base)
+    except PluginError:
+        forget(f"plugin {spec}")
+        raise
+
+
+def _import(spec: str, base: Path | None) -> str:
     is_path = spec.endswith(".py") or "/" in spec or "\\" in spec
     try:
         if is_path:
@@ -61,13 +72,15 @@ def load(spec: str, *, base: Path | None = None) -> str:
             module = importlib.util.module_from_spec(module_spec)
             sys.modules[name] = module
             try:
-                module_spec.loader.exec_module(module)
+                with registering_as(f"plugin {spec}"):
+                    module_spec.loader.exec_module(module)
             except BaseException:
                 sys.modules.pop(name, None)
                 raise
         else:
             name = spec
-            importlib.import_module(spec)
+            with registering_as(f"plugin {spec}"):
+                importlib.import_module(spec)
     except PluginError:
         raise
     except RegistryError as e:
@@ -98,7 +111,8 @@ def load_entry_points() -> list[str]:
             names.append(_loaded[key])
             continue
         try:
-            ep.load()
+            with registering_as(f"plugin {ep.value}"):
+                ep.load()
         except RegistryError as e:
             raise PluginError(ep.value, str(e), "rename what the plugin registers") from e
         except Exception as e:  # noqa: BLE001

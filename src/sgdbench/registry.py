@@ -13,6 +13,33 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+# Who is registering right now: the package, or the plugin being imported
+# (set by sgdbench.plugins while it imports one), named in clash errors and listings.
+_current_origin = ["sgdbench"]
+
+
+class registering_as:  # noqa: N801 — used as a context manager, reads like a phrase
+    """Attribute registrations made inside the block to ``origin``."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+
+    def __enter__(self):
+        _current_origin.append(self.origin)
+
+    def __exit__(self, *exc):
+        _current_origin.pop()
+
+
+_ALL: list[Registry] = []  # every registry, so a failed plugin's entries can be withdrawn
+
+
+def forget(origin: str) -> None:
+    """Withdraw every entry ``origin`` registered (a plugin whose import failed half-way)."""
+    for registry in _ALL:
+        for name in [k for k, o in registry._origin.items() if o == origin]:
+            registry.unregister(name)
+
 
 class RegistryError(ValueError):
     """A name registered twice, or looked up but never registered."""
@@ -25,9 +52,11 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, T] = {}
         self._origin: dict[str, str] = {}
+        _ALL.append(self)
 
-    def register(self, name: str, entry: T, *, origin: str = "sgdbench") -> T:
+    def register(self, name: str, entry: T, *, origin: str | None = None) -> T:
         """Add ``entry`` under ``name``; ``origin`` (a module or plugin) is named in errors."""
+        origin = origin or _current_origin[-1]
         if not isinstance(name, str) or not name.isidentifier():
             raise RegistryError(f"{self.kind} name {name!r} must be a Python identifier")
         if name in self._entries:

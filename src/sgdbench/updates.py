@@ -45,7 +45,7 @@ class UpdateRule:
 REGISTRY: Registry[UpdateRule] = Registry("update rule")
 
 
-def register(rule: UpdateRule, *, origin: str = "sgdbench") -> UpdateRule:
+def register(rule: UpdateRule, *, origin: str | None = None) -> UpdateRule:
     if not isinstance(rule, UpdateRule):
         raise TypeError(f"register() takes an UpdateRule, got {type(rule).__name__}")
     return REGISTRY.register(rule.name, rule, origin=origin)

@@ -17,7 +17,7 @@ from .base import Problem, make_problem
 REGISTRY: Registry[Callable[..., Problem]] = Registry("problem")
 
 
-def register(name: str, build: Callable[..., Problem], *, origin: str = "sgdbench") -> None:
+def register(name: str, build: Callable[..., Problem], *, origin: str | None = None) -> None:
     """Add a problem constructor (built in, from a plugin, or in a test)."""
     if not callable(build):
         raise TypeError(f"problem {name!r}: register() takes a constructor, got {build!r}")

@@ -38,7 +38,7 @@ def _required_methods(sampler: Sampler) -> tuple[type, tuple[str, ...]]:
     return Sampler, ("stream",)
 
 
-def register(sampler: Sampler, *, origin: str = "sgdbench") -> Sampler:
+def register(sampler: Sampler, *, origin: str | None = None) -> Sampler:
     """Make ``sampler`` known by its name everywhere (configs, schemas, figures).
 
     Refused (RegistryError) when the name is taken or the sampler lacks a method its kind needs.

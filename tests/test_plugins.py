@@ -1,0 +1,125 @@
+"""Plugins outside the package: registered by config only, and broken ones refused clearly."""
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sgdbench import cli, problems, samplers, updates
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "docs" / "examples" / "wine_plugin.py"
+PLUGIN_NAMES = {"problem": "softmax_wine", "sampler": "random_start", "update": "sgd_weight_decay"}
+
+
+@pytest.fixture
+def clean_registries():
+    """Plugins register for the process; forget them after each test."""
+    from sgdbench import plugins
+
+    yield
+    problems.REGISTRY.unregister(PLUGIN_NAMES["problem"])
+    samplers.REGISTRY.unregister(PLUGIN_NAMES["sampler"])
+    updates.REGISTRY.unregister(PLUGIN_NAMES["update"])
+    for name in ("clash", "nomethod"):
+        samplers.REGISTRY.unregister(name)
+    plugins._loaded.clear()
+
+
+def _run(tmp_path, cfg, capsys):
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    code = cli.main(["run", str(path), "--out", str(tmp_path / "out")])
+    return code, capsys.readouterr().err
+
+
+def test_plugin_file_registers_problem_sampler_and_update_by_config_only(
+    tmp_path, capsys, clean_registries
+):
+    shutil.copy(EXAMPLE, tmp_path / "wine_plugin.py")  # outside the package
+    cfg = {"experiment": "plugin", "plugins": ["wine_plugin.py"],
+           "problem": {"name": "softmax_wine", "params": {"reg": 0.05}},
+           "samplers": ["random_start", "rr", "importance"], "update": {"name": "sgd_weight_decay", "decay": 0.0},
+           "step_sizes": [0.05], "seeds": {"count": 2}, "epochs": 20, "dtype": "float64"}  # fmt: skip
+    code, err = _run(tmp_path, cfg, capsys)
+    assert code == 0, err
+    df = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    assert set(df["sampler"]) == {"random_start", "rr", "importance"}
+    assert set(df["update"]) == {"sgd_weight_decay"} and set(df["problem"]) == {"softmax_wine"}
+    last = df[df["step"] == df.groupby("sampler")["step"].transform("max")]
+    first = df[df["step"] == 0]
+    assert (last["loss_gap"].to_numpy() < 0.05 * first["loss_gap"].mean()).all()
+
+    # The plugin's x* agrees with scikit-learn's multinomial logistic regression
+    # (same objective: mean cross-entropy + λ/2 ‖x‖² with the intercept penalised too).
+    from sklearn.linear_model import LogisticRegression
+
+    p = problems.build("softmax_wine", reg=0.05)
+    a, y = np.asarray(p.data["a"]), np.asarray(p.data["y"]).argmax(1)
+    clf = LogisticRegression(C=1.0 / (0.05 * p.n), fit_intercept=False, tol=1e-12, max_iter=10_000)
+    clf.fit(a, y)
+    np.testing.assert_allclose(np.asarray(p.x_star).reshape(14, 3), clf.coef_.T, atol=2e-4)
+
+
+def test_random_start_sampler_walks_a_rotated_cyclic_order(tmp_path, clean_registries):
+    shutil.copy(EXAMPLE, tmp_path / "wine_plugin.py")
+    assert cli.main(["samplers", "--plugin", str(tmp_path / "wine_plugin.py")]) == 0
+    s = samplers.index_stream("random_start", 9, 1, 9 * 50, seed=2).reshape(50, 9)
+    starts = s[:, 0]
+    np.testing.assert_array_equal(s, (starts[:, None] + np.arange(9)) % 9)
+    assert len(set(starts)) > 1
+    assert "plugin" in samplers.REGISTRY.origin("random_start")
+
+
+BROKEN = {
+    "import error": ("import no_such_dependency_xyz\n", "no_such_dependency_xyz"),
+    "name clash": (
+        """
+        from dataclasses import dataclass
+        from sgdbench import samplers
+        from sgdbench.samplers.streams import Reshuffle
+        samplers.register(Reshuffle("rr", "mine", "#000000", with_replacement=False, epoch_based=True))
+        """,
+        "already registered",
+    ),
+    "missing method": (
+        """
+        from dataclasses import dataclass
+        from sgdbench import samplers
+        from sgdbench.samplers import IndexStream
+
+        @dataclass(frozen=True)
+        class Half(IndexStream):
+            pass
+
+        samplers.register(Half("nomethod", "x", "#000000", with_replacement=True, epoch_based=False))
+        """,
+        "does not define batch_unit",
+    ),
+    "error in the plugin": (
+        """
+        from sgdbench import problems
+        problems.register("half_registered", lambda: None)
+        raise RuntimeError("boom")
+        """,
+        "boom",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_plugin_exits_2_with_one_message(case, tmp_path, capsys, clean_registries):
+    code_text, expected = BROKEN[case]
+    (tmp_path / "broken.py").write_text(textwrap.dedent(code_text))
+    cfg = {"experiment": "x", "plugins": ["broken.py"], "problem": {"name": "least_squares"},
+           "samplers": ["wr"], "step_sizes": [0.01]}  # fmt: skip
+    code, err = _run(tmp_path, cfg, capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "'plugins'" in err and "broken.py" in err and expected in err and "Fix:" in err
+    assert not (tmp_path / "out").exists()
+    # A plugin whose import failed registered nothing that sticks around.
+    assert "nomethod" not in samplers.REGISTRY and "half_registered" not in problems.REGISTRY
