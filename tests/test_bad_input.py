@@ -151,6 +151,11 @@ PIPELINE_CASES = [
      "e5b.problems.m.name"),
     ("e5b tolerance of one", {"e5b": {"problems": {"q": {"name": "least_squares", "tolerances": [1]}}}},
      "tolerances"),
+    ("unknown experiment selected", {"experiments": ["e1", "e99"]}, "experiments.1"),
+    ("no experiment selected", {"experiments": []}, "experiments"),
+    ("unknown e6 sampler", {"e6": {"samplers": ["wr", "reshuffle"]}}, "e6.samplers.1"),
+    ("missing plugin", {"plugins": ["no_such_plugin_module_xyz"]}, "no_such_plugin_module_xyz"),
+    ("e7 problem without L", {"e7": {"problem": {"name": "mlp"}}}, "e7.problem.name"),
 ]  # fmt: skip
 
 
@@ -165,8 +170,8 @@ def test_bad_pipeline_config(label, override, field, tmp_path):
                            "--directory", str(tmp_path), "--configfile", str(cfg)],
                           capture_output=True, text=True)  # fmt: skip
     out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert field in out, out[-2000:]
+    assert proc.returncode == 2, out[-2000:]
+    assert field in proc.stderr and "Fix:" in proc.stderr, out[-2000:]
     assert not (tmp_path / "results").exists()
 
 

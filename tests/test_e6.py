@@ -74,8 +74,9 @@ def test_ghadimi_lan_bound_is_computed_as_stated_and_holds():
 
 def test_default_mlp_reaches_90_percent_test_accuracy():
     """Acceptance: the default problem and step-size grid of the default config, one batch size."""
-    schema = yaml.safe_load((ROOT / "workflows/schemas/config.schema.yaml").read_text())
-    defaults = {k: v.get("default") for k, v in schema["properties"]["e6"]["properties"].items()}
+    from sgdbench.experiments import builtin_schema
+
+    defaults = {k: v.get("default") for k, v in builtin_schema("e6")["properties"].items()}
     settings = {**defaults, "samplers": ["rr"], "batch_sizes": [32], "seeds": 2}
     curves, _ = e6.training(settings)
     summary = e6.summary(curves)

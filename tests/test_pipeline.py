@@ -27,7 +27,7 @@ def test_smoke_pipeline_writes_figures_and_macros(smoke_run):
     res = smoke_run / "results"
     for f in ("figures/e1_mean_estimation.pdf", "figures/e1_mean_estimation.png",
               "figures/e3_variance.pdf", "figures/noise_scale.pdf", "macros/macros-e3.tex",
-              "macros/macros-ns.tex", "e3/bias.parquet", "noise_scale/trajectory.parquet",
+              "macros/macros-noise_scale.tex", "e3/bias.parquet", "noise_scale/trajectory.parquet",
               "figures/e7_step_sizes.pdf", "macros/macros-e7.tex", "e7/chains.parquet",
               "figures/e2_region_of_confusion.pdf", "figures/e4_floors.pdf", "figures/e4bc_rates.pdf",
               "macros/table-e4bc-rates.tex",

@@ -277,8 +277,8 @@ def coerce_cli_scalars(value):
     return value
 
 
-def _pipeline_problem(spec: dict, where: str) -> problems.Problem:
-    """Check and build one ``{name, params}`` problem of the pipeline config."""
+def pipeline_problem(spec: dict, where: str) -> problems.Problem:
+    """Check and build one ``{name, params}`` problem of the pipeline config (``where`` names it)."""
     name, params = spec.get("name"), spec.get("params", {}) or {}
     if name not in problems.REGISTRY:
         raise ConfigError(f"{where}.name", f"unknown problem {name!r}",
@@ -290,46 +290,78 @@ def _pipeline_problem(spec: dict, where: str) -> problems.Problem:
         raise ConfigError(f"{where}.params", str(e), "change the problem's parameters") from e
 
 
-def validate_pipeline(config: dict) -> None:
-    """Checks the pipeline's JSON schema cannot express: registry names, problem
-    parameters, and batch sizes against each problem's n. Raises ConfigError."""
-    for label, spec in config["e3"]["problems"].items():
-        problem = _pipeline_problem(spec, f"e3.problems.{label}")
-        for i, b in enumerate(config["e3"]["bias_batch_sizes"]):
-            if b > problem.n:
-                raise ConfigError(f"e3.bias_batch_sizes.{i}", f"batch size {b} exceeds n = {problem.n} of '{label}'",
-                                  f"use batch sizes up to {problem.n}")  # fmt: skip
-    _pipeline_problem({"name": "roc1d", "params": config["e2"]["problem"]}, "e2.problem")
-    for label, spec in config["e4"]["problems"].items():
-        _pipeline_problem(spec, f"e4.problems.{label}")
-    _pipeline_problem(config["e4bc"]["problem"], "e4bc.problem")
-    _pipeline_problem(config["e7"]["problem"], "e7.problem")
-    if config["e7"]["gamma_min"] >= config["e7"]["gamma_max"]:
-        raise ConfigError("e7.gamma_max", "must exceed e7.gamma_min", "widen the step-size range")
-    for label, spec in config["e5b"]["problems"].items():
-        where = f"e5b.problems.{label}"
-        problem = _pipeline_problem({"name": spec["name"], "params": spec.get("params", {})}, where)
-        if not {"L", "L_max"} <= set(problem.constants):
-            raise ConfigError(f"{where}.name", f"problem {spec['name']!r} has no constants L and L_max, "
-                              "which set E5b's step sizes", "choose a problem that defines them")  # fmt: skip
-    e6 = config["e6"]
-    problem = _pipeline_problem(e6["problem"], "e6.problem")
-    if not {"valid", "test"} <= set(problem.held_out) or problem.example_correct is None:
-        raise ConfigError("e6.problem", f"problem {e6['problem']['name']!r} is not a classifier with "
-                          "validation and test splits", "use mlp (valid_fraction and test_fraction > 0)")  # fmt: skip
-    for i, b in enumerate(e6["batch_sizes"]):
-        if b != "full" and b > problem.n:
-            raise ConfigError(f"e6.batch_sizes.{i}", f"batch size {b} exceeds the {problem.n} training "
-                              "examples", f"use batch sizes up to {problem.n} or 'full'")  # fmt: skip
-    if e6["figure_sampler"] not in e6["samplers"]:
-        raise ConfigError("e6.figure_sampler", f"{e6['figure_sampler']!r} is not in e6.samplers",
-                          f"choose one of {e6['samplers']}")  # fmt: skip
-    bound = _pipeline_problem(e6["bound"]["problem"], "e6.bound.problem")
-    if "L" not in bound.constants:
-        raise ConfigError("e6.bound.problem", f"problem {e6['bound']['problem']['name']!r} has no "
-                          "smoothness constant L", "use a smooth problem such as nonconvex_logistic")  # fmt: skip
-    ns = config["noise_scale"]
-    problem = _pipeline_problem(ns["problem"], "noise_scale.problem")
-    if not ns["b_small"] < ns["b_big"] <= problem.n:
-        raise ConfigError("noise_scale.b_big", f"need b_small < b_big <= n = {problem.n}, got "
-                          f"b_small={ns['b_small']}, b_big={ns['b_big']}", "choose b_small < b_big <= n")  # fmt: skip
+def require_constants(problem: problems.Problem, names, where: str, purpose: str) -> None:
+    """Refuse, before any job runs, a problem that lacks a constant an experiment reads."""
+    missing = [k for k in names if k not in problem.constants]
+    if missing:
+        raise ConfigError(f"{where}.name", f"problem {problem.name!r} has no constant "
+                          f"{' or '.join(missing)}, which {purpose} need", "choose a problem that defines "
+                          f"{', '.join(names)}")  # fmt: skip
+
+
+def pipeline_schema(base_schema: dict) -> dict:
+    """The whole pipeline schema: the top level, one section per registered experiment, and
+    the registry enums (samplers, update rules, problems, experiments) in ``$defs``."""
+    from . import experiments
+
+    schema = copy.deepcopy(base_schema)
+    for name, exp in experiments.REGISTRY.items():
+        schema["properties"][name] = copy.deepcopy(exp.schema)
+    schema = with_registry_enums(schema)
+    schema["$defs"]["experiment_name"] = {**schema["$defs"]["experiment_name"],
+                                          "enum": experiments.REGISTRY.names()}  # fmt: skip
+    return schema
+
+
+def _filling_defaults(validator_class):
+    """A validator that sets each missing property's default as it validates (jsonschema FAQ),
+    so defaults inside lists and mappings of objects are filled as well as the top level."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(key, copy.deepcopy(sub["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _first_error(validator, instance) -> None:
+    errors = sorted(validator.iter_errors(instance), key=lambda e: (len(e.path), list(map(str, e.path))))
+    if not errors:
+        return
+    err = errors[0]
+    field = _field(err.path)
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        field = _field([*err.path, extra[0]]) if extra else field
+        raise ConfigError(field, "unknown key", _schema_fix(err))
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if k not in err.instance]
+        raise ConfigError(_field([*err.path, missing[0]]), "missing", _schema_fix(err))
+    raise ConfigError(field, err.message, _schema_fix(err))
+
+
+def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool = True) -> dict:
+    """What the Snakefile does with its config: plugins, schema with defaults, semantic checks.
+
+    Returns the resolved config (defaults filled, ``experiments`` set). ``check``
+    runs every selected experiment's ``check`` (building its problems); cluster
+    jobs that re-read the Snakefile skip it, the main process has done it.
+    """
+    from . import experiments
+
+    config = coerce_cli_scalars(copy.deepcopy(dict(config)))
+    load_plugins(config)
+    for name in experiments.REGISTRY.names():  # a section left out takes every default
+        config.setdefault(name, {})
+    schema = pipeline_schema(parse_yaml(Path(base_schema_path).read_text()))
+    _first_error(_filling_defaults(jsonschema.Draft202012Validator)(schema), config)
+    config.setdefault("experiments", [n for n in experiments.REGISTRY.names()
+                                      if experiments.REGISTRY.origin(n) == "sgdbench"])  # fmt: skip
+    if check:
+        for name in config["experiments"]:
+            experiments.REGISTRY.get(name).check(config[name])
+    return config

@@ -7,6 +7,7 @@ import hashlib
 import json
 import platform
 import subprocess
+import traceback
 from importlib import metadata
 from pathlib import Path
 
@@ -98,7 +99,12 @@ def logged(log_paths):
         contextlib.redirect_stdout(log),
         contextlib.redirect_stderr(log),
     ):
-        yield
+        try:
+            yield
+        except BaseException:
+            # Into the log while it is still open: Snakemake prints the rule's log on failure.
+            traceback.print_exc()
+            raise
 
 
 def record(settings: dict, run_seconds: float, compile_seconds: float = 0.0) -> dict:

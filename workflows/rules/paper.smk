@@ -1,31 +1,22 @@
-# The paper: provenance macros, then latexmk over paper/ with results/ on TEXINPUTS.
+# Stage 3, the paper: provenance macros, main.tex and sections of the selected experiments,
+# then latexmk with results/ on TEXINPUTS.
 
-PAPER_SOURCES = [
-    os.path.join(BASE, "paper", f)
-    for f in sorted(os.listdir(os.path.join(BASE, "paper")))
-    if f.endswith((".tex", ".bib"))
-] + [
-    os.path.join(BASE, "paper", "sections", f)
-    for f in sorted(os.listdir(os.path.join(BASE, "paper", "sections")))
+PAPER_DIR = os.path.join(BASE, "paper")
+PAPER_COMMON = [
+    os.path.join(PAPER_DIR, f)
+    for f in ("refs.bib", "sections/intro.tex", "sections/provenance.tex")
 ]
 
 
 rule provenance_macros:
     input:
-        expand("results/e1/N{n}/provenance.json", n=config["e1"]["sizes"]),
-        "results/e2/provenance.json",
-        "results/e3/provenance.json",
-        "results/e4/provenance.json",
-        "results/e4bc/provenance.json",
-        "results/noise_scale/provenance.json",
-        "results/e5b/provenance.json",
-        "results/e6/provenance.json",
-        "results/e7/provenance.json",
-        "results/e8/provenance.json",
+        [f"results/{e.name}/provenance.json" for e in EXPERIMENTS],
     output:
         "results/macros/macros-provenance.tex",
     log:
         "results/logs/provenance_macros.log",
+    group:
+        "figures"
     localrule: True
     conda:
         "../../environment.yml"
@@ -39,31 +30,48 @@ rule provenance_macros:
         "../scripts/provenance_macros.py"
 
 
+rule paper_sources:
+    input:
+        template=os.path.join(PAPER_DIR, "main.tex"),
+        sections=section_files(config["experiments"], BASE),
+    output:
+        main="results/paper/main.tex",
+        sections=[f"results/paper/sections/{e.name}.tex" for e in EXPERIMENTS],
+    log:
+        "results/logs/paper_sources.log",
+    group:
+        "figures"
+    localrule: True
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        experiments=config["experiments"],
+        configs={e.name: config[e.name] for e in EXPERIMENTS},
+        plugins=config["plugins"],
+        repo=lambda w, input: os.path.dirname(os.path.dirname(input.template)),
+    script:
+        "../scripts/paper_sources.py"
+
+
 rule paper:
     input:
-        sources=PAPER_SOURCES,
-        macros=[
-            "results/macros/macros-e1.tex",
-            "results/macros/macros-e2.tex",
-            "results/macros/table-e2-rates.tex",
-            "results/macros/macros-e3.tex",
-            "results/macros/macros-e4.tex",
-            "results/macros/table-e4-rates.tex",
-            "results/macros/macros-e4bc.tex",
-            "results/macros/table-e4bc-rates.tex",
-            "results/macros/macros-ns.tex",
-            "results/macros/macros-e5b.tex",
-            "results/macros/macros-e6.tex",
-            "results/macros/macros-e7.tex",
-            "results/macros/macros-e8.tex",
-            "results/macros/macros-provenance.tex",
-            "results/macros/table-e3-bias.tex",
-        ],
+        main="results/paper/main.tex",
+        sections=[f"results/paper/sections/{e.name}.tex" for e in EXPERIMENTS],
+        common=PAPER_COMMON,
+        macros=[f"results/macros/{e.macro_file()}.tex" for e in EXPERIMENTS]
+        + [f"results/macros/{t}.tex" for e in EXPERIMENTS for t in e.tex]
+        + ["results/macros/macros-provenance.tex"],
         figures=FIGURES,
     output:
         "paper/sgdbench.pdf",
     log:
         "results/logs/paper.log",
+    group:
+        "figures"
     conda:
         "../../environment.yml"
     threads: 1
@@ -71,7 +79,7 @@ rule paper:
         mem_mb=2000,
         runtime=10,
     params:
-        paper_dir=lambda w, input: os.path.dirname(input.sources[0]),
+        paper_dir=lambda w, input: os.path.dirname(input.common[0]),
         build_dir="results/paper_build",
     shell:
         """
@@ -79,7 +87,8 @@ rule paper:
         res=$(realpath results)
         out=$(realpath -m {output})
         mkdir -p "$build"
-        (cd {params.paper_dir} && TEXINPUTS=".:$res/macros//:$res/figures//:" \
+        (cd results/paper && TEXINPUTS=".:{params.paper_dir}//:$res/macros//:$res/figures//:" \
+            BIBINPUTS="{params.paper_dir}:" \
             latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir="$build" main.tex) >{log} 2>&1
         cp "$build/main.pdf" "$out.tmp" && mv "$out.tmp" "$out"
         """

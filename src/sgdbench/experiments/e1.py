@@ -17,6 +17,8 @@ import pandas as pd
 
 from .. import samplers, theory
 from ..latex import fmt
+from . import builtin_schema
+from .base import Experiment, Figure, Result
 
 SAMPLERS = ("wr", "rr")
 Z95 = 1.959963984540054
@@ -163,3 +165,53 @@ def half_macros(table: pd.DataFrame) -> dict[str, str]:
                 out[f"e1/{key}/{sampler}/halfcoverage"] = fmt(100 * float(covered), 2)
                 out[f"e1/{key}/{sampler}/halfmaxabsz"] = fmt(float(s["z"].abs().max()), 2)
     return out
+
+
+# ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _measure(settings: dict, out) -> Result:
+    """One `sgdbench run` per population size (shards in ``out/N<n>/``), then the summaries."""
+    from .. import config, runner
+    from ..figures.e1 import example_runs
+
+    runs = []
+    for n in settings["sizes"]:
+        shard = Path(out) / f"N{n}"
+        runner.run_config(config.resolve(run_config(int(n), settings)), shard)
+        runs.append(load_run(shard))
+    summary = summarise(runs)
+    examples = pd.concat(
+        [example_runs(f, p["problem"]["info"]["population_mean"], p["problem"]["n"]) for f, p in runs],
+        ignore_index=True,
+    )
+    half = pd.concat(
+        [
+            random_population_mse(n, settings["repetitions"], settings["epochs"],
+                                  s["step"][s["step"] > 0].unique(), settings["population_seed"])
+            for n, s in summary.groupby("N")
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    return Result({"summary": summary, "half": half, "example_runs": examples},
+                  macros(summary) | half_macros(half),
+                  compile_seconds=sum(p["compile_seconds"] for _, p in runs))  # fmt: skip
+
+
+def _plot(tables, meta, settings, stem) -> None:
+    from ..figures import e1 as fig
+
+    fig.plot(tables["summary"], tables["half"], tables["example_runs"], stem)
+
+
+EXPERIMENT = Experiment(
+    name="e1", label="E1", title="mean estimation with and without replacement",
+    schema=builtin_schema("e1"), measure=_measure, tables=("summary", "half", "example_runs"),
+    figures=(Figure("e1_mean_estimation", ("summary", "half", "example_runs"), _plot,
+                    "E1, mean estimation with and without replacement: mean squared error of the "
+                    "running mean (SGD with step 1/(k+1)) about the population mean (top) and "
+                    "about ½ with a fresh population per repetition (middle), measured over "
+                    '{{ snakemake.config["e1"]["repetitions"] }} repetitions with 95% bands, '
+                    "theory dashed; bottom: individual runs."),),
+    section="paper/sections/e1.tex",
+)  # fmt: skip

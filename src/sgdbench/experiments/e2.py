@@ -17,6 +17,8 @@ import pandas as pd
 from .. import engine, problems, rates
 from ..latex import fmt
 from ..schedules import Schedule
+from . import builtin_schema
+from .base import Experiment, Figure, Result
 
 SPREAD_SAMPLERS = ("wr", "rr", "so")
 EXPECTED_SLOPE = {"wr": 1.0, "rr": 2.0, "so": 2.0}
@@ -102,3 +104,47 @@ def macros(
         out[f"e2/{f['sampler']}/slopelo"] = fmt(float(f["ci_low"]))
         out[f"e2/{f['sampler']}/slopehi"] = fmt(float(f["ci_high"]))
     return out
+
+
+# ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _check(settings: dict) -> None:
+    from ..config import pipeline_problem
+
+    pipeline_problem({"name": "roc1d", "params": settings["problem"]}, "e2.problem")
+
+
+def _measure(settings: dict, out) -> Result:
+    import numpy as np
+
+    problem = build(settings)
+    lo, hi = problem.info["region_lo"], problem.info["region_hi"]
+    agree = sign_agreement(problem, np.linspace(lo - (hi - lo), hi + (hi - lo), 801))
+    traj = trajectories(problem, settings)
+    spread, fits = stationary_spread(problem, settings)
+    tables = {"trajectories": traj, "sign_agreement": agree, "spread": spread, "rates": fits}
+    return Result(tables, macros(problem, agree, traj, spread, fits),
+                  tex={"table-e2-rates": rates.latex_table(fits)},
+                  meta={"region": [lo, hi], "x_star": float(problem.x_star[0])})  # fmt: skip
+
+
+def _plot(tables, meta, settings, stem) -> None:
+    from ..figures import e2 as fig
+
+    fig.plot(tables["trajectories"], tables["sign_agreement"], tables["spread"], meta["region"],
+             meta["x_star"], stem)  # fmt: skip
+
+
+EXPERIMENT = Experiment(
+    name="e2", label="E2", title="the region of confusion", schema=builtin_schema("e2"),
+    measure=_measure, check=_check, tables=("trajectories", "sign_agreement", "spread", "rates"),
+    tex=("table-e2-rates",),
+    figures=(Figure("e2_region_of_confusion", ("trajectories", "sign_agreement", "spread"), _plot,
+                    "E2, the region of confusion on 1-D least squares: single constant-step SGD "
+                    "runs entering the shaded region, the fraction of component gradients agreeing "
+                    "in sign with the full gradient (exactly 1 outside the region), and the "
+                    "stationary spread against γ with the exact formula for sampling with "
+                    "replacement."),),
+    section="paper/sections/e2.tex",
+)  # fmt: skip

@@ -13,6 +13,8 @@ import pandas as pd
 
 from .. import measure, problems
 from ..latex import fmt
+from . import builtin_schema
+from .base import Experiment, Figure, Result
 
 VARIANCE_SAMPLERS = ("wr", "wor")
 BIAS_SAMPLERS = ("wr", "wor", "rr")
@@ -130,3 +132,41 @@ def bias_table(bias: pd.DataFrame) -> str:
         lines.append(rf"\texttt{{{sampler}}} & {b} & " + " & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+
+
+# ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _check(settings: dict) -> None:
+    from ..config import ConfigError, pipeline_problem
+
+    for label, spec in settings["problems"].items():
+        problem = pipeline_problem(spec, f"e3.problems.{label}")
+        for i, b in enumerate(settings["bias_batch_sizes"]):
+            if b > problem.n:
+                raise ConfigError(f"e3.bias_batch_sizes.{i}", f"batch size {b} exceeds n = {problem.n} of '{label}'",
+                                  f"use batch sizes up to {problem.n}")  # fmt: skip
+
+
+def _measure(settings: dict, out) -> Result:
+    variance, bias = run(settings)
+    return Result({"variance": variance, "bias": bias}, macros(variance, bias),
+                  tex={"table-e3-bias": bias_table(bias)})  # fmt: skip
+
+
+def _plot(tables, meta, settings, stem) -> None:
+    from ..figures import e3 as fig
+
+    fig.plot(tables["variance"], stem)
+
+
+EXPERIMENT = Experiment(
+    name="e3", label="E3", title="bias and variance of the mini-batch gradient",
+    schema=builtin_schema("e3"), measure=_measure, check=_check, tables=("variance", "bias"),
+    tex=("table-e3-bias",), threads=1,
+    figures=(Figure("e3_variance", ("variance",), _plot,
+                    "E3, variance of the mini-batch gradient vs batch size at x0, midway and x*: "
+                    "Monte Carlo from the real samplers (markers, 95% intervals) against tr Σ/b "
+                    "with replacement and tr Σ/b·(n−b)/(n−1) without (dashed)."),),
+    section="paper/sections/e3.tex",
+)  # fmt: skip

@@ -18,6 +18,8 @@ import pandas as pd
 
 from .. import engine, measure, problems, rates, samplers
 from ..latex import fmt
+from . import builtin_schema
+from .base import Experiment, Figure, Result
 
 SAMPLERS = ("wr", "rr", "so", "cyclic")
 
@@ -255,3 +257,40 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         fits.append(rates.rate_row("e4c", spec["name"], sampler, f"error vs $n$, $K={k}$", expected,
                                    (float(sizes.min()), float(sizes.max())), fit))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
+
+
+# ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _check(settings: dict) -> None:
+    from ..config import pipeline_problem, require_constants
+
+    for label, spec in settings["problems"].items():
+        problem = pipeline_problem(spec, f"e4.problems.{label}")
+        require_constants(problem, ("L_max", "mu", "sigma_star_sq"), f"e4.problems.{label}",
+                          "E4a's step sizes and bounds")  # fmt: skip
+
+
+def _measure(settings: dict, out) -> Result:
+    table, fits, timing = run(settings)
+    return Result({"floors": table, "rates": fits}, macros(table, fits),
+                  tex={"table-e4-rates": rates.latex_table(fits, by_problem=True)}, **timing)  # fmt: skip
+
+
+def _plot(tables, meta, settings, stem) -> None:
+    from ..figures import e4 as fig
+
+    fig.plot(tables["floors"], stem)
+
+
+EXPERIMENT = Experiment(
+    name="e4", label="E4a", title="constant-step floors", schema=builtin_schema("e4"),
+    measure=_measure, check=_check, tables=("floors", "rates"), tex=("table-e4-rates",),
+    runtime=30,
+    figures=(Figure("e4_floors", ("floors",), _plot,
+                    "E4a, constant-step floors: E‖x − x*‖² at late epoch ends vs γ for each "
+                    "sampler and problem (95% intervals over seeds), with the bounds 2γσ*²/μ "
+                    "(with replacement) and 2γσ²_Shuffle/μ (reshuffling, "
+                    "Mishchenko–Khaled–Richtárik)."),),
+    section="paper/sections/e4.tex",
+)  # fmt: skip

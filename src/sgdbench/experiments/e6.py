@@ -25,6 +25,8 @@ import pandas as pd
 
 from .. import engine, measure, problems, rates, samplers
 from ..latex import fmt
+from . import builtin_schema
+from .base import Experiment, Figure, Result
 
 SAMPLERS = ("wr", "rr", "so")
 
@@ -182,3 +184,67 @@ def macros(
                 f"{key}/fulltrain": fmt(float(full["final_train_loss"])),
                 f"{key}/stopgain": fmt(100 * (g["stopped_test_acc"] - g["final_test_acc"]).mean())}  # fmt: skip
     return out
+
+
+# ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _check(settings: dict) -> None:
+    from ..config import ConfigError, pipeline_problem, require_constants
+
+    problem = pipeline_problem(settings["problem"], "e6.problem")
+    if not {"valid", "test"} <= set(problem.held_out) or problem.example_correct is None:
+        raise ConfigError("e6.problem", f"problem {settings['problem']['name']!r} is not a classifier with "
+                          "validation and test splits", "use mlp (valid_fraction and test_fraction > 0)")  # fmt: skip
+    for i, b in enumerate(settings["batch_sizes"]):
+        if b != "full" and b > problem.n:
+            raise ConfigError(f"e6.batch_sizes.{i}", f"batch size {b} exceeds the {problem.n} training "
+                              "examples", f"use batch sizes up to {problem.n} or 'full'")  # fmt: skip
+    if settings["figure_sampler"] not in settings["samplers"]:
+        raise ConfigError("e6.figure_sampler", f"{settings['figure_sampler']!r} is not in e6.samplers",
+                          f"choose one of {settings['samplers']}")  # fmt: skip
+    bound_problem = pipeline_problem(settings["bound"]["problem"], "e6.bound.problem")
+    require_constants(bound_problem, ("L",), "e6.bound.problem", "the Ghadimi–Lan bound")
+
+
+def _measure(settings: dict, out) -> Result:
+    curves, t1 = training(settings)
+    table = summary(curves)
+    bound_table, fit, t2 = bound(dict(settings["bound"]))
+    tables = {"curves": curves, "summary": table, "tuned": tuned(curves),
+              "ghadimi_lan": bound_table.assign(**{f"fit_{k}": v for k, v in fit.items()})}  # fmt: skip
+    return Result(tables, macros(curves, table, bound_table, fit),
+                  **{k: t1[k] + t2[k] for k in t1})  # fmt: skip
+
+
+def _plot_training(tables, meta, settings, stem) -> None:
+    from ..figures import e6 as fig
+
+    fig.plot_training(tables["curves"], tables["tuned"], settings["figure_sampler"], stem)
+
+
+def _plot_summary(tables, meta, settings, stem) -> None:
+    from ..figures import e6 as fig
+
+    fig.plot_summary(tables["summary"], tables["ghadimi_lan"], stem)
+
+
+EXPERIMENT = Experiment(
+    name="e6", label="E6", title="a neural network and a nonconvex bound across batch sizes",
+    schema=builtin_schema("e6"), measure=_measure, check=_check,
+    tables=("curves", "summary", "tuned", "ghadimi_lan"), runtime=40,
+    figures=(
+        Figure("e6_training", ("curves", "tuned"), _plot_training,
+               "E6, MLP on the bundled digits data: training loss, full gradient norm squared, "
+               "test loss and test accuracy per epoch for each batch size at its tuned step size "
+               "(bands: ±1.96 standard errors over seeds)."),
+        Figure("e6_summary", ("summary", "ghadimi_lan"), _plot_summary,
+               "E6: left, test accuracy vs batch size at a matched budget of epochs with the step "
+               "size tuned per b on the validation split, at the end of training and at the epoch "
+               "of best validation accuracy (early stopping), per sampler; right, the average "
+               "squared gradient norm over T steps of SGD with step proportional to 1/sqrt(T) on "
+               "the nonconvex logistic problem, beside the Ghadimi–Lan bound (dashed) and a "
+               "T^(-1/2) reference (dotted)."),
+    ),
+    section="paper/sections/e6.tex",
+)  # fmt: skip

@@ -32,6 +32,8 @@ import pandas as pd
 
 from .. import samplers
 from ..latex import fmt
+from . import builtin_schema
+from .base import Experiment, Figure, Result
 
 SAMPLERS = ("wr", "rr", "so", "cyclic")
 
@@ -170,3 +172,32 @@ def macros(table: pd.DataFrame) -> dict[str, str]:
                 f"e8/b{b}/copyshare": fmt(float(100 * rr["copy"] / rr["stream_total"])),
                 f"e8/b{b}/wrepoch": fmt(float(wr["gather_total"]))}  # fmt: skip
     return out
+
+
+# ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _measure(settings: dict, out) -> Result:
+    table = measure(settings)
+    return Result({"timings": table, "parts": breakdown(table, settings["epochs"])}, macros(table))
+
+
+def _plot(tables, meta, settings, stem) -> None:
+    from ..figures import e8 as fig
+
+    fig.plot(tables["timings"], tables["parts"], stem)
+
+
+EXPERIMENT = Experiment(
+    name="e8", label="E8", title="what each sampler costs in wall-clock",
+    schema=builtin_schema("e8"), measure=_measure, tables=("timings", "parts"),
+    mem_mb=8000, runtime=60, threads=None,  # None: the whole machine (timings run alone)
+    figures=(Figure("e8_systems", ("timings", "parts"), _plot,
+                    "E8, the wall-clock cost of sampling on the device named in the title: seconds "
+                    "per epoch vs n for each sampler, reading rows by random index (solid, "
+                    "\"gather\") or streaming consecutive slices of a permuted copy (dashed, "
+                    "\"stream\"), for each batch size; below, the parts of each at the largest n "
+                    "(index generation on the host, the permuted copy, the gradient steps), with "
+                    "shuffle-once's single shuffle amortised over the run."),),
+    section="paper/sections/e8.tex",
+)  # fmt: skip

@@ -15,6 +15,8 @@ import pandas as pd
 from .. import engine, measure, problems
 from ..latex import fmt
 from ..schedules import Schedule
+from . import builtin_schema
+from .base import Experiment, Figure, Result
 
 
 def trajectory(settings: dict) -> pd.DataFrame:
@@ -58,3 +60,40 @@ def macros(traj: pd.DataFrame, check: pd.DataFrame) -> dict[str, str]:
         "ns/wor/vslimit": fmt(float((valid["two_batch_wor"] / valid["wor_limit"]).median())),
         "ns/mean/maxrelerr": fmt(float(np.max(np.abs(check["exact"] / check["formula"] - 1)))),
     }
+
+
+# ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _check(settings: dict) -> None:
+    from ..config import ConfigError, pipeline_problem
+
+    problem = pipeline_problem(settings["problem"], "noise_scale.problem")
+    if not settings["b_small"] < settings["b_big"] <= problem.n:
+        raise ConfigError("noise_scale.b_big", f"need b_small < b_big <= n = {problem.n}, got "
+                          f"b_small={settings['b_small']}, b_big={settings['b_big']}",
+                          "choose b_small < b_big <= n")  # fmt: skip
+
+
+def _measure(settings: dict, out) -> Result:
+    traj = trajectory(settings)
+    check = mean_estimation_check(settings["mean_n"], settings["seed"])
+    return Result({"trajectory": traj, "mean_estimation": check}, macros(traj, check))
+
+
+def _plot(tables, meta, settings, stem) -> None:
+    from ..figures import noise_scale as fig
+
+    fig.plot(tables["trajectory"], tables["mean_estimation"], stem)
+
+
+EXPERIMENT = Experiment(
+    name="noise_scale", label="E5a", title="the gradient noise scale",
+    schema=builtin_schema("noise_scale"), measure=_measure, check=_check,
+    tables=("trajectory", "mean_estimation"), threads=1,
+    figures=(Figure("noise_scale", ("trajectory", "mean_estimation"), _plot,
+                    "E5a, the gradient noise scale B_simple = tr Σ/‖∇f‖² along an SGD run (exact, "
+                    "and two-batch estimates with and without replacement); right: mean "
+                    "estimation against σ²/(x − ā)²."),),
+    section="paper/sections/noise_scale.tex",
+)  # fmt: skip

@@ -1,7 +1,13 @@
-"""One look for every figure: a colour and an order per sampler, vector PDF + PNG."""
+"""One look for every figure: a colour and an order per sampler, vector PDF + PNG.
+
+Order, labels and colours come from the sampler registry (so a plugin's sampler
+is drawn like a built-in one), plus full gradient descent (``gd``), which E7
+draws beside the samplers.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -11,20 +17,48 @@ matplotlib.use("Agg")  # no display in pipelines and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .. import samplers  # noqa: E402
 from ..results import write_atomic  # noqa: E402
 
-SAMPLER_ORDER = ["wr", "wor", "rr", "so", "cyclic", "gd"]
-SAMPLER_LABELS = {
-    "wr": "with replacement",
-    "wor": "without repl. (per batch)",
-    "rr": "random reshuffling",
-    "so": "shuffle once",
-    "cyclic": "cyclic",
-    "gd": "full gradient",
-}
-SAMPLER_COLORS = dict(
-    zip(SAMPLER_ORDER, sns.color_palette("colorblind", len(SAMPLER_ORDER)), strict=True)
-)
+FULL_GRADIENT = {"label": "full gradient", "color": "#ca9161", "linestyle": "-"}
+_GD = "gd"
+
+
+class _Order(Sequence):
+    """Registered samplers in registration order, then full gradient descent."""
+
+    def _names(self) -> list[str]:
+        return [*samplers.REGISTRY.names(), _GD]
+
+    def __getitem__(self, i):
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+class _Fact(Mapping):
+    """sampler name -> one of its display facts, read from the registry when asked."""
+
+    def __init__(self, attr: str):
+        self.attr = attr
+
+    def __getitem__(self, name: str):
+        if name == _GD:
+            return FULL_GRADIENT[self.attr]
+        return getattr(samplers.get(name), self.attr)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_Order())
+
+    def __len__(self) -> int:
+        return len(_Order())
+
+
+SAMPLER_ORDER = _Order()
+SAMPLER_LABELS = _Fact("label")
+SAMPLER_COLORS = _Fact("color")
+SAMPLER_LINESTYLES = _Fact("linestyle")
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
 TEXT_WIDTH = 7.0
 

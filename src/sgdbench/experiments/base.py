@@ -1,0 +1,82 @@
+"""What an experiment is: one object the pipeline, the config schema and the paper read.
+
+An :class:`Experiment` declares
+
+* ``schema``  — the JSON Schema of its settings (the pipeline config's
+  ``<name>:`` section, with defaults), composed into the pipeline schema;
+* ``check(settings)`` — semantic checks run once at validation, before any job
+  (raise :class:`sgdbench.config.ConfigError` naming the field);
+* ``measure(settings, out) -> Result`` — tables, macros, LaTeX fragments and
+  provenance extras; the generic pipeline rule writes them to
+  ``results/<name>/<table>.parquet``, ``results/macros/macros-<name>.tex`` and
+  ``results/macros/<tex>.tex``;
+* ``figures`` — each with the tables it reads, a plot function and a caption;
+* ``section`` — its paper section: a .tex file (a relative path is taken from
+  the repository root) or a function of (settings, macros) returning LaTeX.
+
+Snakemake rules are generated from the registered experiments
+(``workflows/rules/experiments.smk``); the config's ``experiments:`` list picks
+which run and which the paper contains. docs/adding-an-experiment.md shows a
+complete plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+PlotFn = Callable[[dict[str, pd.DataFrame], dict, dict, Path], None]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: ``plot(tables, meta, settings, stem)`` writes ``stem.pdf`` and ``stem.png``.
+
+    ``tables`` are the experiment's table names it reads; ``meta`` is the
+    experiment's provenance record (``Result.meta`` merged in).
+    """
+
+    name: str
+    tables: tuple[str, ...]
+    plot: PlotFn
+    caption: str
+
+
+@dataclass
+class Result:
+    """What ``measure`` returns. ``meta`` joins the provenance record (and is given to figures)."""
+
+    tables: dict[str, pd.DataFrame]
+    macros: dict[str, str] = field(default_factory=dict)
+    tex: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    run_seconds: float | None = None  # None: the wall-clock time of measure
+    compile_seconds: float = 0.0
+
+
+def _no_check(settings: dict) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    label: str  # "E7", shown in the abstract and figure categories
+    title: str  # "step-size sensitivity": the abstract's description
+    schema: dict
+    measure: Callable[[dict, Path], Result]
+    tables: tuple[str, ...]
+    section: str | Callable[[dict, dict], str]
+    figures: tuple[Figure, ...] = ()
+    tex: tuple[str, ...] = ()
+    check: Callable[[dict], None] = _no_check
+    threads: int | None = 2  # None: every core (a job that times things runs alone)
+    mem_mb: int = 4000
+    runtime: int = 20  # minutes (cluster profiles)
+
+    def macro_file(self) -> str:
+        return f"macros-{self.name}"

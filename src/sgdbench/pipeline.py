@@ -1,0 +1,121 @@
+"""The generic pipeline jobs: measure an experiment, draw a figure, assemble the paper.
+
+Snakemake rules (``workflows/rules/*.smk``) are generated from the registered
+experiments and call these functions through thin scripts, so adding an
+experiment never touches the workflow.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import engine, experiments, plugins, provenance
+from .latex import write_macros
+from .results import write_atomic, write_json, write_parquet
+
+MAIN_MARKERS = ("%% sgdbench:macros", "%% sgdbench:abstract", "%% sgdbench:sections")
+
+
+def _write_text(path: Path, text: str) -> None:
+    write_atomic(Path(path), lambda tmp: Path(tmp).write_text(text))
+
+
+def measure_job(name: str, settings: dict, plugin_specs, results: Path, cache: str | None = None) -> None:
+    """Run experiment ``name`` and write its tables, macros, LaTeX fragments and provenance.
+
+    Provenance is written last but one and the tables last, each atomically, so a
+    killed job leaves nothing that looks complete.
+    """
+    plugins.load_all(plugin_specs)
+    exp = experiments.REGISTRY.get(name)
+    if cache:
+        engine.enable_compilation_cache(cache)  # programs shared across experiments and reruns
+    out = Path(results) / name
+    tic = time.perf_counter()
+    result = exp.measure(dict(settings), out)
+    seconds = time.perf_counter() - tic if result.run_seconds is None else result.run_seconds
+    missing = sorted(set(exp.tables) - set(result.tables)) + sorted(set(exp.tex) - set(result.tex))
+    if missing:
+        raise RuntimeError(f"experiment {name!r} declared but did not return {missing}")
+    for key, text in result.tex.items():
+        _write_text(Path(results) / "macros" / f"{key}.tex", text)
+    write_macros(result.macros, Path(results) / "macros" / f"{exp.macro_file()}.tex")
+    record = provenance.record(settings, seconds, result.compile_seconds)
+    record.update(experiment=name, **result.meta)
+    write_json(record, out / "provenance.json")
+    for key in exp.tables:
+        write_parquet(result.tables[key], out / f"{key}.parquet")
+
+
+def figure_job(name: str, figure: str, settings: dict, plugin_specs, results: Path, stem: Path) -> None:
+    plugins.load_all(plugin_specs)
+    exp = experiments.REGISTRY.get(name)
+    fig = next(f for f in exp.figures if f.name == figure)
+    tables = {t: pd.read_parquet(Path(results) / name / f"{t}.parquet") for t in fig.tables}
+    meta = json.loads((Path(results) / name / "provenance.json").read_text())
+    fig.plot(tables, meta, dict(settings), Path(stem))
+
+
+def section_text(exp, settings: dict, repo: Path) -> str:
+    """An experiment's paper section: its .tex file (relative: from the repository) or text."""
+    if callable(exp.section):
+        return exp.section(dict(settings), {})
+    path = Path(exp.section)
+    return (path if path.is_absolute() else Path(repo) / path).read_text()
+
+
+def section_files(names, repo: Path) -> list[str]:
+    """The section files behind the selected experiments (Snakemake inputs), where they are files."""
+    out = []
+    for name in names:
+        exp = experiments.REGISTRY.get(name)
+        if not callable(exp.section):
+            path = Path(exp.section)
+            out.append(str(path if path.is_absolute() else Path(repo) / path))
+    return out
+
+
+def abstract_list(names) -> str:
+    """``E1 (mean estimation …), E2 (…) and E8 (…)`` for the selected experiments."""
+    parts = [f"{e.label} ({e.title})" for e in map(experiments.REGISTRY.get, names)]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def paper_sources(template: Path, names, configs: dict, repo: Path, out_dir: Path) -> None:
+    """Write ``out_dir/main.tex`` (macros, abstract and sections of the selected experiments)
+    and ``out_dir/sections/<name>.tex`` for each."""
+    text = Path(template).read_text()
+    for marker in MAIN_MARKERS:
+        if marker not in text:
+            raise ValueError(f"{template} lacks the line {marker!r}")
+    macros = "\n".join(
+        [rf"\input{{{experiments.REGISTRY.get(n).macro_file()}.tex}}" for n in names]
+        + [r"\input{macros-provenance.tex}"]
+    )
+    sections = "\n".join(rf"\input{{sections/{n}}}" for n in names)
+    text = (text.replace(MAIN_MARKERS[0], macros).replace(MAIN_MARKERS[1], abstract_list(names) + "%")
+            .replace(MAIN_MARKERS[2], sections))  # fmt: skip
+    for n in names:
+        exp = experiments.REGISTRY.get(n)
+        _write_text(Path(out_dir) / "sections" / f"{n}.tex", section_text(exp, configs[n], repo))
+    _write_text(Path(out_dir) / "main.tex", text)
+
+
+def write_captions(names, directory: Path) -> dict[str, str]:
+    """Each selected figure's caption as ``directory/<figure>.rst`` (for ``snakemake --report``).
+
+    Written when the Snakefile is read, only where the text changed, so reruns stay no-ops.
+    """
+    paths = {}
+    for name in names:
+        for fig in experiments.REGISTRY.get(name).figures:
+            path = Path(directory) / f"{fig.name}.rst"
+            if not path.exists() or path.read_text() != fig.caption + "\n":
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write_text(path, fig.caption + "\n")
+            paths[fig.name] = str(path.resolve())
+    return paths
