@@ -178,3 +178,32 @@ def test_registry_refuses_a_clash_and_a_sampler_missing_its_method():
         samplers.register(NoOrders("no_orders", "x", "#000000", with_replacement=False,
                                    epoch_based=True))  # fmt: skip
     assert "no_orders" not in samplers.REGISTRY
+
+
+def test_weighted_variance_formula_against_monte_carlo(ls):
+    """E‖g − ∇f‖² of importance sampling: the exact formula inside a 4-s.e. Monte Carlo interval."""
+    from sgdbench import measure
+
+    m = measure.moments(ls, np.asarray(ls.x0))
+    p_i = np.asarray(ls.example_smoothness) / np.sum(ls.example_smoothness)
+    for b in (1, 4):
+        mc = measure.monte_carlo(m, "importance", b, 20_000, seed=b, problem=ls)
+        predicted = measure.predicted_variance(m.trace, ls.n, b, "importance", m, p_i)
+        assert abs(mc.variance - predicted) < 4 * mc.variance_se
+        assert mc.hotelling_p > 1e-3  # unbiased
+    # Uniform weights reduce the weighted formula to tr Σ / b exactly.
+    flat = np.full(ls.n, 1.0 / ls.n)
+    assert measure.predicted_variance(m.trace, ls.n, 3, "importance", m, flat) == pytest.approx(
+        m.trace / 3, rel=1e-12
+    )
+
+
+def test_expected_exponents_follow_the_facts_not_the_names():
+    from sgdbench.theory import expected_exponent
+
+    get = samplers.get
+    assert expected_exponent("floor_vs_gamma", get("importance")) == 1.0
+    assert expected_exponent("floor_vs_gamma", get("flipflop")) == 2.0
+    assert np.isnan(expected_exponent("horizon_vs_n", get("flipflop")))
+    assert expected_exponent("horizon_vs_n", get("cyclic")) == 0.0
+    assert expected_exponent("horizon_vs_n", get("so")) == -1.0

@@ -329,7 +329,9 @@ def _filling_defaults(validator_class):
 
 
 def _first_error(validator, instance) -> None:
-    errors = sorted(validator.iter_errors(instance), key=lambda e: (len(e.path), list(map(str, e.path))))
+    errors = sorted(
+        validator.iter_errors(instance), key=lambda e: (len(e.path), list(map(str, e.path)))
+    )
     if not errors:
         return
     err = errors[0]

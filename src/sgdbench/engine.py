@@ -307,6 +307,16 @@ def _chunks(checkpoints: np.ndarray, total: int, chunk_steps: int):
         yield t0, t1, starts[sel].astype(np.int32), ends[sel].astype(np.int32), real[sel]
 
 
+# Plain steps on rows the caller gives (``run_grid(sampler=None, index_stream=...)``); not registered.
+REPLAY = samplers.IndexStream("replay", "given rows", "#000000", with_replacement=False,
+                              epoch_based=False)  # fmt: skip
+
+
+def full_batches(n: int, steps: int, seeds: int = 1) -> np.ndarray:
+    """The index stream of full gradient descent: every step all n rows, (seeds, steps, n)."""
+    return np.broadcast_to(np.arange(n, dtype=np.int32), (seeds, steps, n))
+
+
 def _cast_floats(tree, dtype):
     return jax.tree_util.tree_map(
         lambda a: a.astype(dtype) if jnp.issubdtype(jnp.asarray(a).dtype, jnp.floating) else a, tree
@@ -315,7 +325,7 @@ def _cast_floats(tree, dtype):
 
 def run_grid(
     problem: Problem,
-    sampler: str | Sampler,
+    sampler: str | Sampler | None,
     batch_size: int,
     step_sizes,
     seeds,
@@ -334,7 +344,8 @@ def run_grid(
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler, update rule and batch size.
 
-    ``sampler`` is a registered name or a :class:`~sgdbench.samplers.Sampler`;
+    ``sampler`` is a registered name or a :class:`~sgdbench.samplers.Sampler` (None
+    with ``index_stream``: plain unweighted steps on the given rows, e.g. full batches);
     ``update`` an :class:`~sgdbench.updates.Update` (plain SGD by default).
     ``index_stream`` (seeds, steps, b) overrides a stream sampler's indices, for
     tests that replay a given stream; ``checkpoints`` (increasing steps, 0 … total)
@@ -347,7 +358,9 @@ def run_grid(
     keeps everything on the default device); results are the same either way.
     """
     n, b = problem.n, batch_size
-    sampler = samplers.get(sampler)
+    if sampler is None and index_stream is None:
+        raise ValueError("give a sampler, or an index_stream to replay")
+    sampler = REPLAY if sampler is None else samplers.get(sampler)
     seeds = [int(s) for s in seeds]
     sampler.check(problem, b, last_batch)
     gens = None

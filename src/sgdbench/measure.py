@@ -53,38 +53,57 @@ def moments(problem: Problem, x) -> Moments:
     return Moments(grad=mean, example_grads=grads, cov=centred.T @ centred / problem.n)
 
 
-def predicted_variance(trace: float, n: int, b: int, sampler: str) -> float:
-    """E‖g_B − ∇f‖² for one mini-batch of size b.
+def predicted_variance(
+    trace: float,
+    n: int,
+    b: int,
+    sampler,
+    m: Moments | None = None,
+    probabilities: np.ndarray | None = None,
+) -> float:
+    """E‖g_B − ∇f‖² for one mini-batch of size b, from the sampler's facts.
 
-    ``wr``: tr Σ / b. Without replacement (``wor``, and the marginal of any
-    single ``rr``/``so`` step): tr Σ / b · (n − b)/(n − 1), exactly 0 at b = n.
-    """
-    if sampler == "wr":
+    Uniform with replacement: tr Σ / b. Uniform without replacement (b-nice, and
+    the marginal of any single step of a uniformly random permutation order):
+    tr Σ / b · (n − b)/(n − 1), exactly 0 at b = n. Weighted with replacement
+    (b i.i.d. draws with probabilities p_i, step (1/b) Σ w_i ∇f_i, w_i = 1/(n p_i)):
+    (1/b) [(1/n²) Σ_i ‖∇f_i‖²/p_i − ‖∇f‖²], which needs ``m`` and ``probabilities``.
+    """  # fmt: skip
+    s = samplers.get(sampler)
+    if s.weighted:
+        if m is None or probabilities is None:
+            raise ValueError(f"the variance of weighted sampler {s.name!r} needs moments and p_i")
+        second = np.sum(np.sum(m.example_grads**2, axis=1) / probabilities) / n**2
+        return float(second - np.sum(m.grad**2)) / b
+    if s.with_replacement and s.uniform_marginal:
         return trace / b
-    if sampler in ("wor", "rr", "so"):
+    if not s.with_replacement and s.uniform_marginal:
         return trace / b * (n - b) / (n - 1)
-    raise ValueError(f"no variance formula for sampler {sampler!r}")
+    raise ValueError(f"no variance formula for sampler {s.name!r}")
 
 
-def draw_batches(sampler: str, n: int, b: int, draws: int, seed: int) -> np.ndarray:
-    """``draws`` independent mini-batches (draws, b) from the real sampler.
+def draw_batches(sampler, n, b: int, draws: int, seed: int) -> np.ndarray:
+    """``draws`` independent mini-batches (draws, b) from the real sampler (``n``: n or the problem).
 
-    ``wr``/``wor`` batches are independent by construction. For ``rr`` each draw
-    is one batch at a uniformly random position of its own freshly shuffled
-    epoch, i.e. a draw from the marginal law of an ``rr`` step (b must divide n).
+    Samplers with independent batches (with replacement, b-nice, importance) are
+    drawn as they run. For an epoch-based order each draw is one batch at a
+    uniformly random position of its own fresh epoch stream, i.e. a draw from
+    the marginal law of one step (b must divide n).
     """
-    if sampler in ("wr", "wor"):
-        return samplers.index_stream(sampler, n, b, draws, seed)
-    if sampler == "rr":
-        if n % b:
-            raise ValueError("rr marginal draws need b to divide n")
-        per_epoch = n // b
-        epochs = samplers.index_stream("rr", n, b, draws * per_epoch, seed).reshape(
+    s = samplers.get(sampler)
+    size = n if isinstance(n, int) else n.n
+    if s.independent_batches:
+        return samplers.index_stream(s, n, b, draws, seed)
+    if s.epoch_based and s.reshuffled:
+        if size % b:
+            raise ValueError(f"{s.name} marginal draws need b to divide n")
+        per_epoch = size // b
+        epochs = samplers.index_stream(s, n, b, draws * per_epoch, seed).reshape(
             draws, per_epoch, b
         )
         pos = np.random.default_rng([seed, 1]).integers(0, per_epoch, size=draws)
         return epochs[np.arange(draws), pos]
-    raise ValueError(f"no independent draws for sampler {sampler!r}")
+    raise ValueError(f"no independent draws for sampler {s.name!r}")
 
 
 def batch_gradients(example_grads: np.ndarray, batches: np.ndarray) -> np.ndarray:
@@ -137,9 +156,20 @@ def hotelling_pvalue(g: np.ndarray, target: np.ndarray) -> float:
     return float(stats.f.sf(f, p, n_draws - p))
 
 
-def monte_carlo(m: Moments, sampler: str, b: int, draws: int, seed: int) -> MonteCarlo:
-    """Draw ``draws`` mini-batches of size b and summarise their gradients."""
-    g = batch_gradients(m.example_grads, draw_batches(sampler, m.n, b, draws, seed))
+def monte_carlo(m: Moments, sampler, b: int, draws: int, seed: int, problem=None) -> MonteCarlo:
+    """Draw ``draws`` mini-batches of size b and summarise their gradients.
+
+    A weighted sampler needs ``problem`` (its law and weights depend on it); its
+    batch gradient is (1/b) Σ w_i ∇f_i.
+    """
+    s = samplers.get(sampler)
+    grads = m.example_grads
+    if s.weighted:
+        if problem is None:
+            raise ValueError(f"weighted sampler {s.name!r} needs the problem")
+        w = np.asarray(s.device_params(problem)["w"], dtype=np.float64)
+        grads = grads * w[:, None]
+    g = batch_gradients(grads, draw_batches(s, problem if s.weighted else m.n, b, draws, seed))
     sq = np.sum((g - m.grad) ** 2, axis=1)
     return MonteCarlo(
         draws=draws,
@@ -189,7 +219,7 @@ def shuffling_variance(problem: Problem, gamma: float, permutations: int, seed: 
 
     x*^i = x* − γ Σ_{j<i} ∇f_{π_j}(x*) are the "shuffled optimum" iterates of
     Mishchenko, Khaled and Richtárik (2020); D is the Bregman divergence of one
-    component. Permutations come from the real ``rr`` sampler.
+    component. Permutations come from the real reshuffling sampler.
     """
     import jax
     import jax.numpy as jnp
@@ -198,9 +228,7 @@ def shuffling_variance(problem: Problem, gamma: float, permutations: int, seed: 
     grads = np.asarray(problem.example_grads(problem.x_star), dtype=np.float64).reshape(
         problem.n, -1
     )
-    perms = samplers.index_stream(
-        "rr", problem.n, problem.n, permutations, seed
-    )  # (P, n) permutations
+    perms = samplers.uniform_permutations(problem.n, permutations, seed)  # (P, n)
     before = np.cumsum(grads[perms], axis=1) - grads[perms]  # Σ_{j<i} ∇f_{π_j}(x*)
     points = x_star.ravel()[None, None, :] - gamma * before  # (P, n, dim)
 

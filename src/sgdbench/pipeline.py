@@ -24,7 +24,9 @@ def _write_text(path: Path, text: str) -> None:
     write_atomic(Path(path), lambda tmp: Path(tmp).write_text(text))
 
 
-def measure_job(name: str, settings: dict, plugin_specs, results: Path, cache: str | None = None) -> None:
+def measure_job(
+    name: str, settings: dict, plugin_specs, results: Path, cache: str | None = None
+) -> None:
     """Run experiment ``name`` and write its tables, macros, LaTeX fragments and provenance.
 
     Provenance is written last but one and the tables last, each atomically, so a
@@ -51,7 +53,9 @@ def measure_job(name: str, settings: dict, plugin_specs, results: Path, cache: s
         write_parquet(result.tables[key], out / f"{key}.parquet")
 
 
-def figure_job(name: str, figure: str, settings: dict, plugin_specs, results: Path, stem: Path) -> None:
+def figure_job(
+    name: str, figure: str, settings: dict, plugin_specs, results: Path, stem: Path
+) -> None:
     plugins.load_all(plugin_specs)
     exp = experiments.REGISTRY.get(name)
     fig = next(f for f in exp.figures if f.name == figure)

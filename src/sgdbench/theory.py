@@ -81,3 +81,43 @@ def gower_optimal_batch(n, lip, lip_max, mu, sigma_star_sq, eps) -> float:
         * (2 * sigma_star_sq + me * (lip - lip_max))
         / (2 * sigma_star_sq + me * (n * lip - lip_max))
     )
+
+
+# ---- exponents the theory expects, from a sampler's facts (never from its name) -------------
+
+
+def expected_exponent(quantity: str, sampler) -> float:
+    """The power-law exponent a theorem predicts for ``quantity`` under ``sampler``.
+
+    Read from the sampler's facts, so a new sampler gets the prediction of the
+    class it belongs to (NaN where no theorem covers it):
+
+    * ``floor_vs_gamma`` — constant-step floor: ∝ γ with replacement, ∝ γ² for
+      permutation orders (Mishchenko, Khaled & Richtárik 2020, strongly convex).
+    * ``decay_inv`` — error vs epochs with γ_k ∝ 1/k: −1 with replacement, −2
+      for permutation orders (Gürbüzbalaban, Ozdaglar & Parrilo 2019).
+    * ``decay_inv_power`` — γ_k ∝ 1/k^0.75 with epoch-end averaging: −1 with
+      replacement, −2·0.75 = −1.5 for permutation orders.
+    * ``horizon_vs_K`` — horizon-tuned constant step, error vs epochs K: −1 with
+      replacement, −2 for permutation orders (up to logs).
+    * ``horizon_vs_n`` — the same at a fixed K, vs n: −1 with replacement and
+      for a fixed uniformly drawn order (lower bound 1/(nK²)); no decay for a
+      fixed non-uniform order (lower bound 1/K²); undefined for reshuffled
+      orders, whose 1/(nK)² + 1/(nK³) has no single exponent in n.
+    """
+    wr = sampler.with_replacement
+    if quantity == "floor_vs_gamma":
+        return 1.0 if wr else 2.0
+    if quantity == "decay_inv":
+        return -1.0 if wr else -2.0
+    if quantity == "decay_inv_power":
+        return -1.0 if wr else -1.5
+    if quantity == "horizon_vs_K":
+        return -1.0 if wr else -2.0
+    if quantity == "horizon_vs_n":
+        if wr:
+            return -1.0
+        if sampler.reshuffled:
+            return float("nan")
+        return -1.0 if sampler.uniform_marginal else 0.0
+    raise ValueError(f"no expected exponent for {quantity!r}")

@@ -20,7 +20,6 @@ from ..latex import fmt
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
-SAMPLERS = ("wr", "rr")
 Z95 = 1.959963984540054
 
 
@@ -30,7 +29,7 @@ def run_config(n: int, settings: dict) -> dict:
         "experiment": "e1_mean_estimation",
         "problem": {"name": "mean_estimation",
                     "params": {"n": int(n), "seed": int(settings["population_seed"])}},
-        "samplers": list(SAMPLERS),
+        "samplers": list(settings["samplers"]),
         "batch_sizes": [1],
         "step_sizes": [1.0],
         "schedule": {"name": "inv", "k0": 1.0, "per": "step"},
@@ -61,7 +60,7 @@ def summarise(runs: list[tuple[pd.DataFrame, dict]]) -> pd.DataFrame:
                   reps=("dist_sq", "size"), mse_half=("err_half", "mean")).reset_index()  # fmt: skip
         t["se"] = t["sd"] / np.sqrt(t["reps"])
         t["lo"], t["hi"] = t["mse"] - Z95 * t["se"], t["mse"] + Z95 * t["se"]
-        wr = t["sampler"] == "wr"
+        wr = t["sampler"].map(lambda s: samplers.get(s).with_replacement).to_numpy(bool)
         t["theory"] = np.where(wr, theory.running_mean_var_wr(var, t["step"]),
                                theory.running_mean_var_wor(var, n, t["step"]))  # fmt: skip
         t["theory_half"] = t["theory"] + (mean - 0.5) ** 2
@@ -116,7 +115,9 @@ def macros(summary: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def random_population_mse(n: int, reps: int, epochs: float, checkpoints, seed: int) -> pd.DataFrame:
+def random_population_mse(
+    n: int, reps: int, epochs: float, checkpoints, seed: int, samplers_
+) -> pd.DataFrame:
     """MSE about the distribution mean ½ when every repetition draws its own population.
 
     Each repetition draws a_1..a_N ~ U(0,1) and averages them in the order of the
@@ -126,7 +127,7 @@ def random_population_mse(n: int, reps: int, epochs: float, checkpoints, seed: i
     steps = int(round(epochs * n))
     ks = np.asarray(checkpoints, dtype=int)
     rows = []
-    for sampler in SAMPLERS:
+    for sampler in samplers_:
         sums, sq = np.zeros(len(ks)), np.zeros(len(ks))
         for start in range(0, reps, 1000):
             seeds = range(seed + start, seed + min(reps, start + 1000))
@@ -140,7 +141,7 @@ def random_population_mse(n: int, reps: int, epochs: float, checkpoints, seed: i
             sq += (err**2).sum(0)
         mean = sums / reps
         se = np.sqrt(np.maximum(sq / reps - mean**2, 0) * reps / (reps - 1) / reps)
-        wr = sampler == "wr"
+        wr = samplers.get(sampler).with_replacement
         theory_half = (theory.running_mean_mse_half_wr if wr else theory.running_mean_mse_half_wor)(
             n, ks
         )
@@ -182,13 +183,17 @@ def _measure(settings: dict, out) -> Result:
         runs.append(load_run(shard))
     summary = summarise(runs)
     examples = pd.concat(
-        [example_runs(f, p["problem"]["info"]["population_mean"], p["problem"]["n"]) for f, p in runs],
+        [
+            example_runs(f, p["problem"]["info"]["population_mean"], p["problem"]["n"])
+            for f, p in runs
+        ],
         ignore_index=True,
     )
     half = pd.concat(
         [
             random_population_mse(n, settings["repetitions"], settings["epochs"],
-                                  s["step"][s["step"] > 0].unique(), settings["population_seed"])
+                                  s["step"][s["step"] > 0].unique(), settings["population_seed"],
+                                  settings["samplers"])
             for n, s in summary.groupby("N")
         ],
         ignore_index=True,

@@ -14,14 +14,17 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import engine, problems, rates
+from .. import engine, problems, rates, samplers
 from ..latex import fmt
 from ..schedules import Schedule
+from ..theory import expected_exponent
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
-SPREAD_SAMPLERS = ("wr", "rr", "so")
-EXPECTED_SLOPE = {"wr": 1.0, "rr": 2.0, "so": 2.0}
+
+def _uniform_with_replacement(name: str) -> bool:
+    s = samplers.get(name)
+    return s.with_replacement and s.uniform_marginal and not s.weighted
 
 
 def build(settings: dict):
@@ -65,14 +68,16 @@ def stationary_spread(problem, settings: dict) -> tuple[pd.DataFrame, pd.DataFra
     seeds = range(settings["seeds"])
     x_star = float(problem.x_star[0])
     rows, fits = [], []
-    for sampler in SPREAD_SAMPLERS:
+    for sampler in settings["spread_samplers"]:
         total = epochs * problem.n  # an epoch end, the iterate rr/so are measured at
         res = engine.run_grid(problem, sampler, 1, gammas, seeds, epochs, Schedule(), "float64",
                               checkpoints=np.array([0, total]))  # fmt: skip
         sq = (res.x[-1] - x_star) ** 2  # (seeds, gammas)
         mean, se = sq.mean(0), sq.std(0, ddof=1) / np.sqrt(sq.shape[0])
         theory = (
-            gammas * s2 / (2 * h - gammas * m4) if sampler == "wr" else np.full_like(gammas, np.nan)
+            gammas * s2 / (2 * h - gammas * m4)
+            if _uniform_with_replacement(sampler)
+            else np.full_like(gammas, np.nan)
         )
         for gi, g in enumerate(gammas):
             rows.append({"sampler": sampler, "gamma": g, "gamma_h": g * h, "spread": mean[gi], "se": se[gi],
@@ -80,7 +85,7 @@ def stationary_spread(problem, settings: dict) -> tuple[pd.DataFrame, pd.DataFra
                          "seeds": sq.shape[0], "epochs": epochs})  # fmt: skip
         fit = rates.fit_power_law(gammas, sq, n_boot=500, seed=settings["seed"])
         window = (float(gammas.min()), float(gammas.max()))
-        fits.append(rates.rate_row("e2", "roc1d", sampler, "spread vs $\\gamma$", EXPECTED_SLOPE[sampler],
+        fits.append(rates.rate_row("e2", "roc1d", sampler, "spread vs $\\gamma$", expected_exponent("floor_vs_gamma", samplers.get(sampler)),
                                    window, fit))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits)
 

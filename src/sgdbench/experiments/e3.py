@@ -16,8 +16,6 @@ from ..latex import fmt
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
-VARIANCE_SAMPLERS = ("wr", "wor")
-BIAS_SAMPLERS = ("wr", "wor", "rr")
 BIAS_LEVEL = 0.01
 
 
@@ -40,22 +38,26 @@ def run(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         for j, (point, x) in enumerate(points(problem).items()):
             m = measure.moments(problem, x)
             seed = settings["seed"] + 1000 * k + 100 * j
+            p_i = (np.asarray(problem.example_smoothness) / np.sum(problem.example_smoothness)
+                   if problem.example_smoothness is not None else None)  # fmt: skip
             for i, (sampler, b) in enumerate(
-                (s, b) for s in VARIANCE_SAMPLERS for b in batch_sizes(problem.n)
+                (s, b) for s in settings["variance_samplers"] for b in batch_sizes(problem.n)
             ):
-                mc = measure.monte_carlo(m, sampler, b, settings["draws"], seed + i)
+                mc = measure.monte_carlo(m, sampler, b, settings["draws"], seed + i, problem)
                 lo, hi = mc.variance_interval
                 var_rows.append({"problem": label, "n": problem.n, "point": point,
                                  "sampler": sampler, "batch_size": b, "trace": m.trace,
-                                 "predicted": measure.predicted_variance(m.trace, problem.n, b, sampler),
+                                 "predicted": measure.predicted_variance(m.trace, problem.n, b, sampler, m, p_i),
                                  "measured": mc.variance, "se": mc.variance_se, "lo": lo, "hi": hi,
                                  "draws": mc.draws})  # fmt: skip
             for i, (sampler, b) in enumerate(
-                (s, b) for s in BIAS_SAMPLERS for b in settings["bias_batch_sizes"]
+                (s, b) for s in settings["bias_samplers"] for b in settings["bias_batch_sizes"]
             ):
                 if problem.n % b:
                     continue
-                mc = measure.monte_carlo(m, sampler, b, settings["bias_draws"], seed + 50 + i)
+                mc = measure.monte_carlo(
+                    m, sampler, b, settings["bias_draws"], seed + 50 + i, problem
+                )
                 bias_rows.append({"problem": label, "point": point, "sampler": sampler, "batch_size": b,
                                   "p_value": mc.hotelling_p, "rejected": mc.hotelling_p < BIAS_LEVEL,
                                   "draws": mc.draws})  # fmt: skip

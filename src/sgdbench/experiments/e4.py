@@ -18,10 +18,9 @@ import pandas as pd
 
 from .. import engine, measure, problems, rates, samplers
 from ..latex import fmt
+from ..theory import expected_exponent
 from . import builtin_schema
 from .base import Experiment, Figure, Result
-
-SAMPLERS = ("wr", "rr", "so", "cyclic")
 
 
 def _add_timing(timing: dict, res) -> None:
@@ -29,7 +28,15 @@ def _add_timing(timing: dict, res) -> None:
     timing["run_seconds"] += res.run_seconds
 
 
-EXPECTED_SLOPE = {"wr": 1.0, "rr": 2.0, "so": 2.0, "cyclic": 2.0}
+def noise_at_optimum(problem, sampler) -> float:
+    """E‖g(x*)‖² of one b = 1 step: σ*² for uniform sampling, (1/n²) Σ ‖∇f_i(x*)‖²/p_i weighted."""
+    if not sampler.weighted:
+        return problem.constants["sigma_star_sq"]
+    grads = np.asarray(problem.example_grads(problem.x_star), dtype=np.float64).reshape(
+        problem.n, -1
+    )
+    p = np.asarray(problem.example_smoothness) / np.sum(problem.example_smoothness)
+    return float(np.sum(np.sum(grads**2, axis=1) / p) / problem.n**2)
 
 
 def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -47,7 +54,11 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
         g: measure.shuffling_variance(problem, g, settings["permutations"], settings["seed"])
         for g in gammas
     }
-    for sampler in SAMPLERS:
+    for sampler in settings["samplers"]:
+        info = samplers.get(sampler)
+        # With replacement: 2γσ²/μ with σ² = E‖g_v(x*)‖², the noise of this sampler's step at x*
+        # (σ*² for uniform draws; Gower et al. 2019 for weighted ones). Otherwise the shuffle bound.
+        sigma_v = noise_at_optimum(problem, info)
         res = engine.run_grid(problem, sampler, 1, gammas, seeds, epochs, dtype="float64",
                               checkpoints=np.concatenate([[0], late]))  # fmt: skip
         _add_timing(timing, res)
@@ -55,9 +66,7 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
         gap = res.metrics["loss_gap"][1:].mean(axis=(0, 1))
         for gi, g in enumerate(gammas):
             sh = shuffle[g]
-            bound = (
-                2 * g * c["sigma_star_sq"] / c["mu"] if sampler == "wr" else 2 * g * sh / c["mu"]
-            )
+            bound = 2 * g * (sigma_v if info.with_replacement else sh) / c["mu"]
             rows.append({"problem": label, "sampler": sampler, "gamma": g, "gamma_lmax": g * c["L_max"],
                          "floor": per_seed[:, gi].mean(), "se": per_seed[:, gi].std(ddof=1) / np.sqrt(len(per_seed)),
                          "floor_gap": gap[gi], "bound": bound, "sigma2_shuffle": sh,
@@ -66,7 +75,7 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
                          "diverged": int((res.diverged_at[:, gi] >= 0).sum()), "epochs": epochs,
                          "kappa": c["L"] / c["mu"]})  # fmt: skip
         fit = rates.fit_power_law(gammas, per_seed, n_boot=500, seed=settings["seed"])
-        fits.append(rates.rate_row("e4a", label, sampler, "floor vs $\\gamma$", EXPECTED_SLOPE[sampler],
+        fits.append(rates.rate_row("e4a", label, sampler, "floor vs $\\gamma$", expected_exponent("floor_vs_gamma", samplers.get(sampler)),
                                    (gammas.min(), gammas.max()), fit))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
@@ -83,26 +92,25 @@ def run(settings: dict):
 
 
 def macros(table: pd.DataFrame, fits: pd.DataFrame) -> dict[str, str]:
-    shuffled = table[table["sampler"].isin(["rr", "so"])]
-    within = (table["shuffle_lower"] <= table["sigma2_shuffle"]) & (
-        table["sigma2_shuffle"] <= table["shuffle_upper"]
+    facts = table["sampler"].map(samplers.get)
+    # The shuffle bound is proven for uniformly random permutation orders (reshuffled or drawn once).
+    shuffled = table[
+        facts.map(lambda s: s.epoch_based and s.uniform_marginal and not s.with_replacement)
+    ]
+    with_repl = table[facts.map(lambda s: s.with_replacement)]
+    cases = table.drop_duplicates(["problem", "gamma"])  # σ²_Shuffle: one value per problem and γ
+    within = (cases["shuffle_lower"] <= cases["sigma2_shuffle"]) & (
+        cases["sigma2_shuffle"] <= cases["shuffle_upper"]
     )
     out = {
         "e4/problems": fmt(table["problem"].nunique()),
         "e4/cases": fmt(len(table)),
-        "e4/under/rr": fmt(int((shuffled["floor"] <= shuffled["bound"]).sum())),
-        "e4/cases/rr": fmt(len(shuffled)),
-        "e4/under/wr": fmt(
-            int(
-                (
-                    table[table["sampler"] == "wr"]["floor"]
-                    <= table[table["sampler"] == "wr"]["bound"]
-                ).sum()
-            )
-        ),
-        "e4/cases/wr": fmt(int((table["sampler"] == "wr").sum())),
-        "e4/shuffle/within": fmt(int(within[table["sampler"] == "wr"].sum())),
-        "e4/shuffle/cases": fmt(int((table["sampler"] == "wr").sum())),
+        "e4/under/shuffled": fmt(int((shuffled["floor"] <= shuffled["bound"]).sum())),
+        "e4/cases/shuffled": fmt(len(shuffled)),
+        "e4/under/with": fmt(int((with_repl["floor"] <= with_repl["bound"]).sum())),
+        "e4/cases/with": fmt(len(with_repl)),
+        "e4/shuffle/within": fmt(int(within.sum())),
+        "e4/shuffle/cases": fmt(len(cases)),
         "e4/diverged": fmt(int(table["diverged"].sum())),
     }
     for sampler, f in fits.groupby("sampler"):
@@ -111,13 +119,6 @@ def macros(table: pd.DataFrame, fits: pd.DataFrame) -> dict[str, str]:
 
 
 # ---- E4b: decaying steps -------------------------------------------------------------
-
-DECAY_EXPECTED = {
-    ("inv", "wr"): -1.0,
-    ("inv", "rr"): -2.0,
-    ("inv_power", "wr"): -1.0,
-    ("inv_power", "rr"): -1.5,
-}
 
 
 def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -141,7 +142,7 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     rows, fits, timing = [], [], {"compile_seconds": 0.0, "run_seconds": 0.0}
     for variant, power in (("inv", 1.0), ("inv_power", 0.75)):
         schedule = Schedule("inv_power", k0, "epoch", power)
-        for sampler in ("wr", "rr"):
+        for sampler in settings["samplers"]:
             res = engine.run_grid(problem, sampler, 1, [gamma0], seeds, epochs, schedule, "float64",
                                   checkpoints=np.concatenate([[0], ends]))  # fmt: skip
             _add_timing(timing, res)
@@ -167,14 +168,12 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             label = (
                 "gap vs epochs, $1/k$" if variant == "inv" else "gap vs epochs, $1/k^{0.75}$ + avg."
             )
-            fits.append(rates.rate_row("e4b", spec["name"], sampler, label, DECAY_EXPECTED[(variant, sampler)],
+            fits.append(rates.rate_row("e4b", spec["name"], sampler, label, expected_exponent(f"decay_{variant}", samplers.get(sampler)),
                                        window, fit))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
 
 # ---- E4c: horizon-tuned constant steps -----------------------------------------------
-
-HORIZON_EXPECTED = {"wr": -1.0, "rr": -2.0, "so": -2.0, "cyclic": -2.0}
 
 
 def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -191,7 +190,7 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     ends = samplers.epoch_ends(n, 1, int(ks.max()) * n)
     seeds = range(settings["seeds"])
     rows, fits, timing = [], [], {"compile_seconds": 0.0, "run_seconds": 0.0}
-    for sampler in ("wr", "rr", "so", "cyclic"):
+    for sampler in settings["samplers"]:
         res = engine.run_grid(problem, sampler, 1, gammas, seeds, int(ks.max()), dtype="float64",
                               checkpoints=np.concatenate([[0], ends]))  # fmt: skip
         _add_timing(timing, res)
@@ -204,7 +203,7 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         window = (float(settings["fit_from"]), float(ks.max()))
         fit = rates.fit_power_law(ks, final, window=window, n_boot=500, seed=settings["seed"])
         fits.append(rates.rate_row("e4c", spec["name"], sampler, "error vs $K$, tuned $\\gamma$",
-                                   HORIZON_EXPECTED[sampler], window, fit))  # fmt: skip
+                                   expected_exponent("horizon_vs_K", samplers.get(sampler)), window, fit))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
 
@@ -222,7 +221,6 @@ def rates_macros(fits: pd.DataFrame, prefix: str) -> dict[str, str]:
 
 
 # rr's 1/(nK)² + 1/(nK³) gives n⁻¹ for n ≪ K and n⁻² for n ≫ K: no single exponent (nan).
-HORIZON_N_EXPECTED = {"wr": -1.0, "rr": float("nan"), "so": -1.0, "cyclic": 0.0}
 
 
 def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -237,12 +235,12 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     seeds = range(settings["seeds"])
     rows, fits, timing = [], [], {"compile_seconds": 0.0, "run_seconds": 0.0}
     sizes = np.asarray(settings["sizes"], dtype=int)
-    finals = {s: [] for s in HORIZON_N_EXPECTED}
+    finals = {s: [] for s in settings["samplers"]}
     for n in sizes:
         problem = problems.from_spec(spec, n=int(n))
         c = problem.constants
         gamma = min(settings["scale"] * np.log(n * k) / (c["mu"] * n * k), 1 / c["L_max"])
-        for sampler in HORIZON_N_EXPECTED:
+        for sampler in settings["samplers"]:
             res = engine.run_grid(problem, sampler, 1, [gamma], seeds, k, dtype="float64",
                                   checkpoints=np.array([0, k * n]))  # fmt: skip
             _add_timing(timing, res)
@@ -250,7 +248,8 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             finals[sampler].append(final)
             rows.append({"sampler": sampler, "n": int(n), "K": k, "gamma": gamma, "error": final.mean(),
                          "se": final.std(ddof=1) / np.sqrt(len(final))})  # fmt: skip
-    for sampler, expected in HORIZON_N_EXPECTED.items():
+    for sampler in settings["samplers"]:
+        expected = expected_exponent("horizon_vs_n", samplers.get(sampler))
         fit = rates.fit_power_law(
             sizes, np.stack(finals[sampler], axis=1), n_boot=500, seed=settings["seed"]
         )

@@ -24,11 +24,11 @@ def _check(settings: dict) -> None:
 def _measure(settings: dict, out) -> Result:
     s = settings
     common = {"problem": s["problem"], "seeds": s["seeds"], "seed": s["seed"]}
-    decay, decay_fits, t1 = e4.decaying({**common, "step": s["step"], "scale": s["decay_scale"],
+    decay, decay_fits, t1 = e4.decaying({**common, "samplers": s["decay_samplers"], "step": s["step"], "scale": s["decay_scale"],
                                          "epochs": s["decay_epochs"], "fit_from": s["decay_fit_from"]})  # fmt: skip
-    horizon, horizon_fits, t2 = e4.horizon({**common, "scale": s["horizon_scale"], "epochs": s["horizons"],
+    horizon, horizon_fits, t2 = e4.horizon({**common, "samplers": s["horizon_samplers"], "scale": s["horizon_scale"], "epochs": s["horizons"],
                                             "fit_from": s["horizon_fit_from"]})  # fmt: skip
-    by_n, by_n_fits, t3 = e4.horizon_vs_n({**common, "scale": s["horizon_scale"], "K": s["horizon_n_epochs"],
+    by_n, by_n_fits, t3 = e4.horizon_vs_n({**common, "samplers": s["horizon_samplers"], "scale": s["horizon_scale"], "K": s["horizon_n_epochs"],
                                            "sizes": s["horizon_sizes"]})  # fmt: skip
     horizon = pd.concat([horizon.assign(sweep="K"), by_n.assign(sweep="n")], ignore_index=True)
     horizon_fits = pd.concat([horizon_fits, by_n_fits], ignore_index=True)

@@ -28,8 +28,6 @@ from ..latex import fmt
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
-SAMPLERS = ("wr", "rr", "so")
-
 
 def batch_sizes(values, n: int) -> list[int]:
     """Config batch sizes with ``"full"`` read as n; sizes above n are an error."""

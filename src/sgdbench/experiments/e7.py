@@ -11,12 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import engine, problems
+from .. import engine, problems, samplers
 from ..latex import fmt
 from . import builtin_schema
 from .base import Experiment, Figure, Result
-
-SAMPLERS = ("wr", "rr", "so", "cyclic")
 
 
 def run(settings: dict) -> tuple[pd.DataFrame, dict]:
@@ -27,11 +25,17 @@ def run(settings: dict) -> tuple[pd.DataFrame, dict]:
     gammas = np.geomspace(settings["gamma_min"], settings["gamma_max"], settings["points"]) / l_max
     seeds = list(range(settings["seeds"]))
     rows, compile_s, run_s = [], 0.0, 0.0
-    methods = [(s, 1) for s in SAMPLERS] + [("gd", problem.n)]
+    methods = [(s, 1) for s in settings["samplers"]] + [("gd", problem.n)]
     for method, b in methods:
-        res = engine.run_grid(problem, "cyclic" if method == "gd" else method, b, gammas,
-                              seeds if method != "gd" else [0], settings["epochs"], dtype="float64",
-                              log_points=2, divergence_factor=settings["divergence_factor"])  # fmt: skip
+        gd = method == "gd"  # full gradient descent: every step all n rows
+        stream = (
+            engine.full_batches(problem.n, samplers.num_steps(problem.n, b, settings["epochs"]))
+            if gd
+            else None
+        )
+        res = engine.run_grid(problem, None if gd else method, b, gammas, [0] if gd else seeds,
+                              settings["epochs"], dtype="float64", log_points=2,
+                              divergence_factor=settings["divergence_factor"], index_stream=stream)  # fmt: skip
         compile_s, run_s = compile_s + res.compile_seconds, run_s + res.run_seconds
         for si, seed in enumerate(seeds if method != "gd" else [0]):
             for gi, gamma in enumerate(gammas):

@@ -35,8 +35,6 @@ from ..latex import fmt
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
-SAMPLERS = ("wr", "rr", "so", "cyclic")
-
 
 def _loss(x, rows):
     return 0.5 * jnp.mean((rows["a"] @ x - rows["y"]) ** 2)

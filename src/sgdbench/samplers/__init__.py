@@ -73,12 +73,13 @@ for _s in (
                     epoch_based=False, independent_batches=True),
     BNice("wor", "without repl. (per batch)", "#de8f05", with_replacement=False,
           epoch_based=False, independent_batches=True),
-    Reshuffle("rr", "random reshuffling", "#029e73", with_replacement=False, epoch_based=True),
+    Reshuffle("rr", "random reshuffling", "#029e73", with_replacement=False, epoch_based=True,
+              reshuffled=True),
     FixedOrder("so", "shuffle once", "#d55e00", with_replacement=False, epoch_based=True),
     FixedOrder("cyclic", "cyclic", "#cc78bc", with_replacement=False, epoch_based=True,
                uniform_marginal=False, shuffled=False),
     FlipFlop("flipflop", "FlipFlop (rr, reversed)", "#fbafe4", with_replacement=False,
-             epoch_based=True, linestyle="--"),
+             epoch_based=True, reshuffled=True, linestyle="--"),
     Importance("importance", "importance ($p_i \\propto L_i$)", "#56b4e9", with_replacement=True,
                epoch_based=False, uniform_marginal=False, weighted=True,
                independent_batches=True, linestyle="--"),
@@ -117,8 +118,13 @@ def index_streams(sampler, n, b: int, steps: int, seeds, last_batch: str = "carr
     return np.stack([index_stream(sampler, n, b, steps, int(s), last_batch) for s in seeds])
 
 
+def uniform_permutations(n: int, count: int, seed: int) -> np.ndarray:
+    """``count`` uniform permutations of range(n), (count, n): random reshuffling's epochs."""
+    return index_stream("rr", n, n, count, seed)
+
+
 __all__ = [
     "LAST_BATCH_RULES", "REGISTRY", "AdaptiveSampler", "IndexStream", "Sampler", "StreamGenerator",
     "epoch_ends", "epoch_of_step", "generator", "get", "index_stream", "index_streams", "names",
-    "num_steps", "register", "stream_generator", "steps_per_epoch",
+    "num_steps", "register", "stream_generator", "steps_per_epoch", "uniform_permutations",
 ]  # fmt: skip

@@ -72,6 +72,8 @@ class Sampler:
       needs_gradients   the sampler reads per-example gradients (adaptive)
       independent_batches  batches are i.i.d. across steps (Monte Carlo can
                         draw them directly)
+      reshuffled        a fresh random order is drawn as epochs go on (not one
+                        order fixed for the whole run)
     """
 
     name: str
@@ -83,6 +85,7 @@ class Sampler:
     weighted: bool = False
     needs_gradients: bool = False
     independent_batches: bool = False
+    reshuffled: bool = False
     marker: str = "o"
     linestyle: str = "-"
 
