@@ -299,6 +299,20 @@ def require_constants(problem: problems.Problem, names, where: str, purpose: str
                           f"{', '.join(names)}")  # fmt: skip
 
 
+def check_samplers(
+    names, problem: problems.Problem, where: str, batch_sizes=(1,), last_batch: str = "carry"
+) -> None:
+    """Each named sampler can run ``problem`` at every batch size (e.g. importance needs L_i)."""
+    for j, name in enumerate(names):
+        for b in batch_sizes:
+            try:
+                samplers.get(name).check(problem, int(b), last_batch)
+            except ValueError as e:
+                raise ConfigError(
+                    f"{where}.{j}", str(e), "choose another sampler or problem"
+                ) from e
+
+
 def pipeline_schema(base_schema: dict) -> dict:
     """The whole pipeline schema: the top level, one section per registered experiment, and
     the registry enums (samplers, update rules, problems, experiments) in ``$defs``."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import samplers, theory
+from .. import problems, samplers, theory
 from ..latex import fmt
 from . import builtin_schema
 from .base import Experiment, Figure, Result
@@ -80,11 +80,19 @@ def macros(summary: pd.DataFrame) -> dict[str, str]:
         out[f"e1/N{n}/sigma2"] = fmt(float(s_n["population_variance"].iloc[0]))
         mid = s_n.loc[(s_n["step"] - n / 2).abs().groupby(s_n["sampler"]).idxmin()]
         mid = mid.set_index("sampler")
-        out[f"e1/N{n}/kmid"] = fmt(int(mid.loc["wr", "step"]))
-        out[f"e1/N{n}/midspeedup"] = fmt(float(mid.loc["wr", "mse"] / mid.loc["rr", "mse"]))
-        out[f"e1/N{n}/midspeedup/theory"] = fmt(
-            float(mid.loc["wr", "theory"] / mid.loc["rr", "theory"])
+        present = list(mid.index)
+        facts = {name: samplers.get(name) for name in present}
+        # The with-vs-without comparison: the first sampler of each kind in the config.
+        with_ = next((k for k in present if facts[k].with_replacement), None)
+        without = next(
+            (k for k in present if not facts[k].with_replacement and facts[k].epoch_based), None
         )
+        if with_ is not None and without is not None:
+            out[f"e1/N{n}/kmid"] = fmt(int(mid.loc[with_, "step"]))
+            out[f"e1/N{n}/midspeedup"] = fmt(float(mid.loc[with_, "mse"] / mid.loc[without, "mse"]))
+            out[f"e1/N{n}/midspeedup/theory"] = fmt(
+                float(mid.loc[with_, "theory"] / mid.loc[without, "theory"])
+            )
         for sampler, s in s_n.groupby("sampler"):
             live = s[(s["step"] > 0) & (s["theory"] > 0)]
             covered = ((live["lo"] <= live["theory"]) & (live["theory"] <= live["hi"])).mean()
@@ -95,11 +103,13 @@ def macros(summary: pd.DataFrame) -> dict[str, str]:
             out[f"{key}/midratio"] = fmt(
                 float(mid.loc[sampler, "mse"] / mid.loc[sampler, "theory"])
             )
-        ends = s_n[(s_n["sampler"] == "rr") & (s_n["step"] > 0) & (s_n["step"] % n == 0)]
-        out[f"e1/N{n}/rr/epochend_max"] = fmt(float(ends["mse"].max()))
-        at_n = s_n[(s_n["sampler"] == "wr") & (s_n["step"] == n)].iloc[0]
-        out[f"e1/N{n}/wr/atN"] = fmt(float(at_n["mse"]))
-        out[f"e1/N{n}/wr/atN/theory"] = fmt(float(at_n["theory"]))
+            if facts[sampler].with_replacement:  # σ²/N after one pass, where epochs end at 0
+                at_n = s[s["step"] == n].iloc[0]
+                out[f"{key}/atN"] = fmt(float(at_n["mse"]))
+                out[f"{key}/atN/theory"] = fmt(float(at_n["theory"]))
+            elif facts[sampler].epoch_based:
+                ends = s[(s["step"] > 0) & (s["step"] % n == 0)]
+                out[f"{key}/epochend_max"] = fmt(float(ends["mse"].max()))
         out[f"e1/N{n}/N"] = fmt(int(n))
     # The paper speaks of the smallest and largest N, whatever the config chose.
     sizes = sorted(summary["N"].unique())
@@ -126,13 +136,15 @@ def random_population_mse(
     """
     steps = int(round(epochs * n))
     ks = np.asarray(checkpoints, dtype=int)
+    # The samplers' law on any population of n: every f_i = ½(x − a_i)² has L_i = 1.
+    law = problems.build("mean_estimation", n=n)
     rows = []
     for sampler in samplers_:
         sums, sq = np.zeros(len(ks)), np.zeros(len(ks))
         for start in range(0, reps, 1000):
             seeds = range(seed + start, seed + min(reps, start + 1000))
             pops = np.stack([np.random.default_rng([s, 7]).uniform(size=n) for s in seeds])
-            idx = samplers.index_streams(sampler, n, 1, steps, seeds)[:, :, 0]
+            idx = samplers.index_streams(sampler, law, 1, steps, seeds)[:, :, 0]
             running = np.cumsum(np.take_along_axis(pops, idx, axis=1), axis=1) / np.arange(
                 1, steps + 1
             )
@@ -169,6 +181,17 @@ def half_macros(table: pd.DataFrame) -> dict[str, str]:
 
 
 # ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _check(settings: dict) -> None:
+    from ..config import check_samplers, pipeline_problem
+
+    for n in settings["sizes"]:
+        spec = {
+            "name": "mean_estimation",
+            "params": {"n": int(n), "seed": settings["population_seed"]},
+        }
+        check_samplers(settings["samplers"], pipeline_problem(spec, "e1"), "e1.samplers")
 
 
 def _measure(settings: dict, out) -> Result:
@@ -211,7 +234,7 @@ def _plot(tables, meta, settings, stem) -> None:
 
 EXPERIMENT = Experiment(
     name="e1", label="E1", title="mean estimation with and without replacement",
-    schema=builtin_schema("e1"), measure=_measure, tables=("summary", "half", "example_runs"),
+    schema=builtin_schema("e1"), measure=_measure, check=_check, tables=("summary", "half", "example_runs"),
     figures=(Figure("e1_mean_estimation", ("summary", "half", "example_runs"), _plot,
                     "E1, mean estimation with and without replacement: mean squared error of the "
                     "running mean (SGD with step 1/(k+1)) about the population mean (top) and "

@@ -115,9 +115,10 @@ def macros(
 
 
 def _check(settings: dict) -> None:
-    from ..config import pipeline_problem
+    from ..config import check_samplers, pipeline_problem
 
-    pipeline_problem({"name": "roc1d", "params": settings["problem"]}, "e2.problem")
+    problem = pipeline_problem({"name": "roc1d", "params": settings["problem"]}, "e2.problem")
+    check_samplers(settings["spread_samplers"], problem, "e2.spread_samplers")
 
 
 def _measure(settings: dict, out) -> Result:

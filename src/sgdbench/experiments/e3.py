@@ -140,10 +140,12 @@ def bias_table(bias: pd.DataFrame) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, pipeline_problem
+    from ..config import ConfigError, check_samplers, pipeline_problem
 
     for label, spec in settings["problems"].items():
         problem = pipeline_problem(spec, f"e3.problems.{label}")
+        check_samplers(settings["variance_samplers"], problem, "e3.variance_samplers")
+        check_samplers(settings["bias_samplers"], problem, "e3.bias_samplers")
         for i, b in enumerate(settings["bias_batch_sizes"]):
             if b > problem.n:
                 raise ConfigError(f"e3.bias_batch_sizes.{i}", f"batch size {b} exceeds n = {problem.n} of '{label}'",

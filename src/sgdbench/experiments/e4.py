@@ -262,10 +262,11 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 
 def _check(settings: dict) -> None:
-    from ..config import pipeline_problem, require_constants
+    from ..config import check_samplers, pipeline_problem, require_constants
 
     for label, spec in settings["problems"].items():
         problem = pipeline_problem(spec, f"e4.problems.{label}")
+        check_samplers(settings["samplers"], problem, "e4.samplers")
         require_constants(problem, ("L_max", "mu", "sigma_star_sq"), f"e4.problems.{label}",
                           "E4a's step sizes and bounds")  # fmt: skip
 

@@ -15,9 +15,11 @@ from .base import Experiment, Figure, Result
 
 
 def _check(settings: dict) -> None:
-    from ..config import pipeline_problem, require_constants
+    from ..config import check_samplers, pipeline_problem, require_constants
 
     problem = pipeline_problem(settings["problem"], "e4bc.problem")
+    check_samplers(settings["decay_samplers"], problem, "e4bc.decay_samplers")
+    check_samplers(settings["horizon_samplers"], problem, "e4bc.horizon_samplers")
     require_constants(problem, ("L_max", "mu"), "e4bc.problem", "E4b/E4c's step sizes")
 
 

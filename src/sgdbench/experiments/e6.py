@@ -188,7 +188,7 @@ def macros(
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, pipeline_problem, require_constants
+    from ..config import ConfigError, check_samplers, pipeline_problem, require_constants
 
     problem = pipeline_problem(settings["problem"], "e6.problem")
     if not {"valid", "test"} <= set(problem.held_out) or problem.example_correct is None:
@@ -201,6 +201,8 @@ def _check(settings: dict) -> None:
     if settings["figure_sampler"] not in settings["samplers"]:
         raise ConfigError("e6.figure_sampler", f"{settings['figure_sampler']!r} is not in e6.samplers",
                           f"choose one of {settings['samplers']}")  # fmt: skip
+    sizes = [problem.n if b == "full" else b for b in settings["batch_sizes"]]
+    check_samplers(settings["samplers"], problem, "e6.samplers", sizes)
     bound_problem = pipeline_problem(settings["bound"]["problem"], "e6.bound.problem")
     require_constants(bound_problem, ("L",), "e6.bound.problem", "the Ghadimi–Lan bound")
 

@@ -95,9 +95,10 @@ def macros(table: pd.DataFrame, summary: pd.DataFrame) -> dict[str, str]:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, pipeline_problem, require_constants
+    from ..config import ConfigError, check_samplers, pipeline_problem, require_constants
 
     problem = pipeline_problem(settings["problem"], "e7.problem")
+    check_samplers(settings["samplers"], problem, "e7.samplers")
     require_constants(problem, ("L", "L_max"), "e7.problem", "E7's step-size grid")
     if settings["gamma_min"] >= settings["gamma_max"]:
         raise ConfigError("e7.gamma_max", "must exceed e7.gamma_min", "widen the step-size range")

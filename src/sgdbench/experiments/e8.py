@@ -175,6 +175,17 @@ def macros(table: pd.DataFrame) -> dict[str, str]:
 # ---- the pipeline's view ----------------------------------------------------------------
 
 
+def _check(settings: dict) -> None:
+    from ..config import ConfigError
+
+    for j, name in enumerate(settings["samplers"]):
+        s = samplers.get(name)
+        if s.kind != "stream" or s.weighted:
+            raise ConfigError(f"e8.samplers.{j}", f"E8 times host index streams over n alone; "
+                              f"{name!r} is {'weighted' if s.weighted else 'adaptive'}",
+                              "choose uniform stream samplers")  # fmt: skip
+
+
 def _measure(settings: dict, out) -> Result:
     table = measure(settings)
     return Result({"timings": table, "parts": breakdown(table, settings["epochs"])}, macros(table))
@@ -188,7 +199,7 @@ def _plot(tables, meta, settings, stem) -> None:
 
 EXPERIMENT = Experiment(
     name="e8", label="E8", title="what each sampler costs in wall-clock",
-    schema=builtin_schema("e8"), measure=_measure, tables=("timings", "parts"),
+    schema=builtin_schema("e8"), measure=_measure, check=_check, tables=("timings", "parts"),
     mem_mb=8000, runtime=60, threads=None,  # None: the whole machine (timings run alone)
     figures=(Figure("e8_systems", ("timings", "parts"), _plot,
                     "E8, the wall-clock cost of sampling on the device named in the title: seconds "

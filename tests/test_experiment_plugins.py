@@ -1,0 +1,86 @@
+"""Experiments as registered plugins: the pipeline schema, checks and paper follow the registry,
+and the new samplers run through every trajectory experiment by config alone."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sgdbench import config, experiments, pipeline
+from sgdbench.config import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE_SCHEMA = ROOT / "workflows/schemas/config.schema.yaml"
+SMOKE = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+
+
+def _resolved(overrides: dict, check: bool = True) -> dict:
+    cfg = {**SMOKE, **overrides}
+    return config.prepare_pipeline(cfg, BASE_SCHEMA, check=check)
+
+
+def test_pipeline_schema_has_a_section_per_registered_experiment_and_registry_enums():
+    schema = config.pipeline_schema(yaml.safe_load(BASE_SCHEMA.read_text()))
+    assert set(experiments.REGISTRY.names()) <= set(schema["properties"])
+    assert "flipflop" in schema["$defs"]["sampler"]["enum"]
+    assert schema["$defs"]["experiment_name"]["enum"] == experiments.REGISTRY.names()
+
+
+def test_defaults_fill_every_section_and_select_the_builtins():
+    cfg = _resolved({}, check=False)
+    assert cfg["experiments"] == experiments.REGISTRY.names()
+    assert cfg["e7"]["samplers"] == ["wr", "rr", "so", "cyclic"] and cfg["e7"]["points"] == 9
+
+
+def test_an_experiment_check_names_the_sampler_that_cannot_run():
+    with pytest.raises(ConfigError, match=r"'e6\.samplers\.1'.*per-example smoothness"):
+        _resolved({"e6": {**SMOKE["e6"], "samplers": ["rr", "importance"]}})
+    with pytest.raises(ConfigError, match=r"'e8\.samplers\.0'"):
+        _resolved({"e8": {**SMOKE["e8"], "samplers": ["importance"]}})
+
+
+def test_paper_sources_follow_the_selected_experiments(tmp_path):
+    cfg = _resolved({"experiments": ["e7", "e1"]}, check=False)
+    pipeline.paper_sources(ROOT / "paper/main.tex", cfg["experiments"], cfg, ROOT, tmp_path)
+    main = (tmp_path / "main.tex").read_text()
+    assert r"\input{sections/e7}" in main and r"\input{sections/e1}" in main
+    assert main.index(r"\input{sections/e7}") < main.index(r"\input{sections/e1}")
+    assert r"\input{sections/e2}" not in main and "macros-e2" not in main
+    assert "E7 (step-size sensitivity) and E1 (mean estimation" in main
+    assert (tmp_path / "sections/e7.tex").read_text() == (ROOT / "paper/sections/e7.tex").read_text()
+
+
+TRAJECTORY = {  # experiment: the settings keys that list samplers
+    "e1": ["samplers"],
+    "e2": ["spread_samplers"],
+    "e4": ["samplers"],
+    "e4bc": ["decay_samplers", "horizon_samplers"],
+    "e7": ["samplers"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TRAJECTORY))
+def test_flipflop_and_importance_run_through_every_trajectory_experiment(name, tmp_path):
+    section = {**SMOKE.get(name, {}), **{k: ["wr", "flipflop", "importance"] for k in TRAJECTORY[name]}}
+    cfg = _resolved({name: section, "experiments": [name]})
+    result = experiments.REGISTRY.get(name).measure(cfg[name], tmp_path)
+    tables = [t.rename(columns={"method": "sampler"}) for t in result.tables.values()]
+    tables = [t for t in tables if "sampler" in t.columns]
+    assert tables
+    for table in tables:
+        assert {"flipflop", "importance"} <= set(table["sampler"]), (name, set(table["sampler"]))
+        new = table[table["sampler"].isin(["flipflop", "importance"])].select_dtypes("number")
+        assert np.isfinite(new.to_numpy(float)).any(axis=0).sum() >= 2, (name, new.columns)
+    assert any(k.startswith(name[:2]) for k in result.macros)
+
+
+@pytest.mark.slow
+def test_e6_runs_flipflop_on_the_mlp(tmp_path):
+    section = {**SMOKE["e6"], "samplers": ["rr", "flipflop"], "figure_sampler": "flipflop"}
+    cfg = _resolved({"e6": section, "experiments": ["e6"]})
+    result = experiments.REGISTRY.get("e6").measure(cfg["e6"], tmp_path)
+    assert set(result.tables["curves"]["sampler"]) == {"rr", "flipflop"}
+    assert isinstance(result.tables["summary"], pd.DataFrame)
