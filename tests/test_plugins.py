@@ -123,3 +123,38 @@ def test_broken_plugin_exits_2_with_one_message(case, tmp_path, capsys, clean_re
     assert not (tmp_path / "out").exists()
     # A plugin whose import failed registered nothing that sticks around.
     assert "nomethod" not in samplers.REGISTRY and "half_registered" not in problems.REGISTRY
+
+
+@pytest.mark.slow
+def test_plugin_experiment_through_the_pipeline_and_a_paper_of_two_experiments(tmp_path):
+    """Acceptance: problem, sampler and experiment from a file outside the package, by config only."""
+    import subprocess
+    import sys
+
+    plugin_dir = tmp_path / "lab"
+    plugin_dir.mkdir()
+    shutil.copy(EXAMPLE, plugin_dir / "wine_plugin.py")
+    smoke = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+    build_paper = shutil.which("latexmk") is not None
+    cfg = {**smoke, "plugins": [str(plugin_dir / "wine_plugin.py")], "experiments": ["e1", "wine_orders"],
+           "wine_orders": {"samplers": ["rr", "random_start", "importance"], "epochs": 3, "seeds": 2},
+           "e7": {**smoke["e7"], "samplers": ["wr", "random_start"]},  # checked, not run (not selected)
+           "paper": {"build": build_paper}}  # fmt: skip
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    work = tmp_path / "work"
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2",
+                           "--directory", str(work), "--configfile", str(tmp_path / "config.yaml")],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    curves = pd.read_parquet(work / "results/wine_orders/curves.parquet")
+    assert set(curves["sampler"]) == {"rr", "random_start", "importance"}
+    assert set(curves["problem"]) == {"softmax_wine"}
+    assert (work / "results/figures/wine_orders.png").stat().st_size > 0
+    assert not (work / "results/e2").exists()  # only the selected experiments ran
+    if build_paper:
+        main = (work / "results/paper/main.tex").read_text()
+        assert r"\input{sections/wine_orders}" in main and r"\input{sections/e2}" not in main
+        assert "W1 (orders on softmax regression)" in main
+        assert (work / "paper/sgdbench.pdf").read_bytes()[:5] == b"%PDF-"
+        log = (work / "results/paper_build/main.log").read_text(errors="replace")
+        assert "undefined" not in log.lower()

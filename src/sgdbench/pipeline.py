@@ -46,6 +46,8 @@ def measure_job(
     for key, text in result.tex.items():
         _write_text(Path(results) / "macros" / f"{key}.tex", text)
     write_macros(result.macros, Path(results) / "macros" / f"{exp.macro_file()}.tex")
+    # The same values for section writers that print a sentence only when its number exists.
+    write_json(result.macros, Path(results) / "macros" / f"{exp.macro_file()}.json")
     record = provenance.record(settings, seconds, result.compile_seconds)
     record.update(experiment=name, **result.meta)
     write_json(record, out / "provenance.json")
@@ -64,10 +66,11 @@ def figure_job(
     fig.plot(tables, meta, dict(settings), Path(stem))
 
 
-def section_text(exp, settings: dict, repo: Path) -> str:
-    """An experiment's paper section: its .tex file (relative: from the repository) or text."""
+def section_text(exp, settings: dict, repo: Path, macros: dict | None = None) -> str:
+    """An experiment's paper section: its .tex file (relative: from the repository), or the
+    text its function writes from the settings and the measured values (``macros``)."""
     if callable(exp.section):
-        return exp.section(dict(settings), {})
+        return exp.section(dict(settings), dict(macros or {}))
     path = Path(exp.section)
     return (path if path.is_absolute() else Path(repo) / path).read_text()
 
@@ -89,9 +92,12 @@ def abstract_list(names) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def paper_sources(template: Path, names, configs: dict, repo: Path, out_dir: Path) -> None:
+def paper_sources(
+    template: Path, names, configs: dict, repo: Path, out_dir: Path, macros_dir: Path | None = None
+) -> None:
     """Write ``out_dir/main.tex`` (macros, abstract and sections of the selected experiments)
-    and ``out_dir/sections/<name>.tex`` for each."""
+    and ``out_dir/sections/<name>.tex`` for each; ``macros_dir`` holds the measured values
+    (``macros-<name>.json``) that section functions read."""
     text = Path(template).read_text()
     for marker in MAIN_MARKERS:
         if marker not in text:
@@ -105,7 +111,12 @@ def paper_sources(template: Path, names, configs: dict, repo: Path, out_dir: Pat
             .replace(MAIN_MARKERS[2], sections))  # fmt: skip
     for n in names:
         exp = experiments.REGISTRY.get(n)
-        _write_text(Path(out_dir) / "sections" / f"{n}.tex", section_text(exp, configs[n], repo))
+        values = {}
+        if macros_dir is not None and (Path(macros_dir) / f"{exp.macro_file()}.json").exists():
+            values = json.loads((Path(macros_dir) / f"{exp.macro_file()}.json").read_text())
+        _write_text(
+            Path(out_dir) / "sections" / f"{n}.tex", section_text(exp, configs[n], repo, values)
+        )
     _write_text(Path(out_dir) / "main.tex", text)
 
 

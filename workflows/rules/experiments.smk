@@ -10,6 +10,7 @@ for _exp in EXPERIMENTS:
             tables=[f"results/{_exp.name}/{t}.parquet" for t in _exp.tables],
             tex=[f"results/macros/{t}.tex" for t in _exp.tex],
             macros=f"results/macros/{_exp.macro_file()}.tex",
+            values=f"results/macros/{_exp.macro_file()}.json",
             provenance=f"results/{_exp.name}/provenance.json",
         log:
             f"results/logs/{_exp.name}_measure.log",

@@ -34,6 +34,7 @@ rule paper_sources:
     input:
         template=os.path.join(PAPER_DIR, "main.tex"),
         sections=section_files(config["experiments"], BASE),
+        values=[f"results/macros/{e.macro_file()}.json" for e in EXPERIMENTS],
     output:
         main="results/paper/main.tex",
         sections=[f"results/paper/sections/{e.name}.tex" for e in EXPERIMENTS],

@@ -10,4 +10,4 @@ with logged(snakemake.log):
     p = snakemake.params
     plugins.load_all(list(p.plugins))
     paper_sources(Path(snakemake.input.template), list(p.experiments), dict(p.configs), Path(p.repo),
-                  Path(snakemake.output.main).parent)  # fmt: skip
+                  Path(snakemake.output.main).parent, Path("results/macros"))  # fmt: skip

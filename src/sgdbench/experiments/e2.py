@@ -47,7 +47,7 @@ def trajectories(problem, settings: dict) -> pd.DataFrame:
     h = problem.info["h"]
     gammas = np.asarray(settings["trajectory_steps"]) / h
     steps = settings["trajectory_epochs"] * problem.n
-    res = engine.run_grid(problem, "wr", 1, gammas, [settings["seed"]], settings["trajectory_epochs"],
+    res = engine.run_grid(problem, settings["trajectory_sampler"], 1, gammas, [settings["seed"]], settings["trajectory_epochs"],
                           Schedule(), "float64", checkpoints=np.arange(steps + 1))  # fmt: skip
     lo, hi = problem.info["region_lo"], problem.info["region_hi"]
     rows = []
@@ -101,7 +101,7 @@ def macros(
     for i, (g, t) in enumerate(traj.groupby("gamma_h")):
         out[f"e2/traj{i}/gammah"] = fmt(float(g))
         out[f"e2/traj{i}/enter"] = fmt(int(t["enters_region"].iloc[0]))
-    wr = spread[spread["sampler"] == "wr"]
+    wr = spread[spread["sampler"].map(_uniform_with_replacement)]  # rows with the exact formula
     out["e2/wr/maxabsz"] = fmt(float(wr["z"].abs().max()), 2)
     out["e2/seeds"] = fmt(int(spread["seeds"].iloc[0]))
     for _, f in fits.iterrows():

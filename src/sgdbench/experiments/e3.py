@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import measure, problems
+from .. import measure, problems, samplers
 from ..latex import fmt
 from . import builtin_schema
 from .base import Experiment, Figure, Result
@@ -73,14 +73,14 @@ def macros(variance: pd.DataFrame, bias: pd.DataFrame) -> dict[str, str]:
     live = variance[variance["predicted"] > 0]
     covered = ((live["lo"] <= live["predicted"]) & (live["predicted"] <= live["hi"])).mean()
     full = variance[(variance["predicted"] == 0)]
-    ratio = variance[(variance["sampler"] == "wr") & (variance["batch_size"] > 1)]
+    facts = variance["sampler"].map(samplers.get)
+    # The comparison the paper draws: uniform sampling with against without replacement.
+    uniform_wr = facts.map(lambda s: s.with_replacement and s.uniform_marginal and not s.weighted)
+    uniform_wor = facts.map(lambda s: not s.with_replacement and s.uniform_marginal)
+    ratio = variance[uniform_wr & (variance["batch_size"] > 1)]
     half = variance.assign(half=variance["batch_size"] == variance["n"] // 2)
-    wr_half = half[half["half"] & (half["sampler"] == "wr")].set_index(["problem", "point"])[
-        "measured"
-    ]
-    wor_half = half[half["half"] & (half["sampler"] == "wor")].set_index(["problem", "point"])[
-        "measured"
-    ]
+    wr_half = half[half["half"] & uniform_wr].groupby(["problem", "point"])["measured"].first()
+    wor_half = half[half["half"] & uniform_wor].groupby(["problem", "point"])["measured"].first()
     return {
         "e3/cases": fmt(len(variance)),
         "e3/problems": fmt(variance["problem"].nunique()),

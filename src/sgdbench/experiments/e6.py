@@ -130,7 +130,7 @@ def bound(settings: dict) -> tuple[pd.DataFrame, dict, dict]:
     rows, per_seed, tic, compile_s = [], [], time.perf_counter(), 0.0
     for horizon in horizons:
         gamma = settings["scale"] / lip * np.sqrt(horizons[0] / horizon)
-        res = engine.run_grid(problem, "wr", 1, [gamma], seeds, horizon / n, dtype="float64",
+        res = engine.run_grid(problem, settings["sampler"], 1, [gamma], seeds, horizon / n, dtype="float64",
                               checkpoints=np.arange(horizon + 1))  # fmt: skip
         compile_s += res.compile_seconds
         avg = res.metrics["grad_norm_sq"][:-1, :, 0].mean(axis=0)  # t = 0 … T−1, per seed
@@ -226,7 +226,7 @@ def _plot_training(tables, meta, settings, stem) -> None:
 def _plot_summary(tables, meta, settings, stem) -> None:
     from ..figures import e6 as fig
 
-    fig.plot_summary(tables["summary"], tables["ghadimi_lan"], stem)
+    fig.plot_summary(tables["summary"], tables["ghadimi_lan"], stem, settings["bound"]["sampler"])
 
 
 EXPERIMENT = Experiment(

@@ -20,7 +20,8 @@ def plot(summary: pd.DataFrame, half: pd.DataFrame, runs: pd.DataFrame, stem) ->
         ax = axes[0, col]
         s_n = summary[(summary["N"] == n) & (summary["step"] > 0)]
         floor = s_n.loc[s_n["theory"] > 0, "theory"].min() * 1e-2
-        for sampler in [s for s in SAMPLER_ORDER if s in set(s_n["sampler"])]:
+        for k, sampler in enumerate([s for s in SAMPLER_ORDER if s in set(s_n["sampler"])]):
+            first = k == 0
             s = s_n[s_n["sampler"] == sampler]
             c = SAMPLER_COLORS[sampler]
             y = s["mse"].clip(lower=floor)
@@ -35,7 +36,7 @@ def plot(summary: pd.DataFrame, half: pd.DataFrame, runs: pd.DataFrame, stem) ->
             ax.fill_between(s["step"], s["lo"].clip(lower=floor), s["hi"].clip(lower=floor),
                             color=c, alpha=0.25, lw=0)  # fmt: skip
             ax.plot(s["step"], s["theory"].clip(lower=floor), color="0.15", ls=(0, (3, 2)), lw=0.8,
-                    label="theory" if sampler == "wr" else None)  # fmt: skip
+                    label="theory" if first else None)  # fmt: skip
         for e in range(1, int(s_n["epoch"].max()) + 1):
             ax.axvline(e * n, color="0.6", lw=0.6, ls=":")
         ax.set(xscale="log", yscale="log", xlabel="samples drawn k",
@@ -44,7 +45,8 @@ def plot(summary: pd.DataFrame, half: pd.DataFrame, runs: pd.DataFrame, stem) ->
 
         ax = axes[1, col]
         h_n = half[half["N"] == n]
-        for sampler in [s for s in SAMPLER_ORDER if s in set(h_n["sampler"])]:
+        for k, sampler in enumerate([s for s in SAMPLER_ORDER if s in set(h_n["sampler"])]):
+            first = k == 0
             h = h_n[h_n["sampler"] == sampler]
             c = SAMPLER_COLORS[sampler]
             ax.plot(
@@ -52,7 +54,7 @@ def plot(summary: pd.DataFrame, half: pd.DataFrame, runs: pd.DataFrame, stem) ->
             )
             ax.fill_between(h["step"], h["lo"], h["hi"], color=c, alpha=0.25, lw=0)
             ax.plot(h["step"], h["theory"], color="0.15", ls=(0, (3, 2)), lw=0.8,
-                    label="theory" if sampler == "wr" else None)  # fmt: skip
+                    label="theory" if first else None)  # fmt: skip
         ax.axhline(1 / (12 * n), color="0.6", lw=0.6, ls=":")
         ax.set(xscale="log", yscale="log", xlabel="samples drawn k",
                ylabel=r"$\mathrm{E}(\bar x_k-\frac{1}{2})^2$" if col == 0 else None)  # fmt: skip

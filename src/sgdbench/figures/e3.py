@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import SAMPLER_COLORS, SAMPLER_LABELS, TEXT_WIDTH, save, style
+from . import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
 
 
 def plot(variance: pd.DataFrame, stem) -> None:
@@ -20,7 +20,7 @@ def plot(variance: pd.DataFrame, stem) -> None:
             ax = axes[r, c]
             v = variance[(variance["problem"] == prob) & (variance["point"] == point)]
             floor = v.loc[v["predicted"] > 0, "predicted"].min() * 0.3
-            for sampler in ("wr", "wor"):
+            for sampler in [s for s in SAMPLER_ORDER if s in set(v["sampler"])]:
                 s = v[v["sampler"] == sampler]
                 col = SAMPLER_COLORS[sampler]
                 y = s["measured"].clip(lower=floor)

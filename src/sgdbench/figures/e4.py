@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from .. import samplers
 from . import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
 
 
@@ -21,10 +22,19 @@ def plot(table: pd.DataFrame, stem) -> None:
             c = SAMPLER_COLORS[sampler]
             ax.errorbar(s["gamma_lmax"], s["floor"], yerr=1.96 * s["se"], fmt="o-", ms=3, lw=0.8, color=c,
                         label=SAMPLER_LABELS[sampler])  # fmt: skip
-        for sampler, ls in (("wr", "--"), ("rr", ":")):
-            s = t[t["sampler"] == sampler]
-            ax.plot(s["gamma_lmax"], s["bound"], color=SAMPLER_COLORS[sampler], ls=ls, lw=0.8,
-                    label=f"bound ({sampler})")  # fmt: skip
+        # One line per bound: with replacement (dashed) and the shuffle bound (dotted),
+        # drawn in the colour of the first sampler each applies to.
+        present = [s for s in SAMPLER_ORDER if s in set(t["sampler"])]
+        kinds = {True: "--", False: ":"}
+        for with_repl, ls in kinds.items():
+            owner = next(
+                (s for s in present if samplers.get(s).with_replacement == with_repl), None
+            )
+            if owner is None:
+                continue
+            s = t[t["sampler"] == owner]
+            ax.plot(s["gamma_lmax"], s["bound"], color=SAMPLER_COLORS[owner], ls=ls, lw=0.8,
+                    label=f"bound ({owner})")  # fmt: skip
         ax.set(xscale="log", yscale="log", xlabel=r"$\gamma L_{\max}$")
         ax.set_title(f"{prob.replace('_', ' ')}\n(κ ≈ {t['kappa'].iloc[0]:.0f})", fontsize=7)
         grid = sorted(t["gamma_lmax"].unique())

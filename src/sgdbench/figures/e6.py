@@ -43,7 +43,9 @@ def plot_training(curves: pd.DataFrame, choice: pd.DataFrame, sampler: str, stem
     save(fig, stem)
 
 
-def plot_summary(summary: pd.DataFrame, bound: pd.DataFrame, stem) -> None:
+def plot_summary(
+    summary: pd.DataFrame, bound: pd.DataFrame, stem, bound_sampler: str = "wr"
+) -> None:
     """(a) test accuracy vs b at tuned γ, final and early-stopped; (b) Ghadimi–Lan vs T."""
     style()
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.7))
@@ -60,7 +62,7 @@ def plot_summary(summary: pd.DataFrame, bound: pd.DataFrame, stem) -> None:
     ax.legend(fontsize=6, frameon=False, ncols=2)
     t = bound["T"].to_numpy()
     bx.errorbar(t, bound["avg_grad_norm_sq"], yerr=1.96 * bound["se"], fmt="o-", ms=3, lw=1.0,
-                color=SAMPLER_COLORS["wr"], label=r"measured $\frac{1}{T}\sum_t \|\nabla f(x_t)\|^2$")  # fmt: skip
+                color=SAMPLER_COLORS[bound_sampler], label=r"measured $\frac{1}{T}\sum_t \|\nabla f(x_t)\|^2$")  # fmt: skip
     bx.plot(t, bound["bound"], "k--", lw=1.0, label="Ghadimi–Lan bound")
     ref = bound["avg_grad_norm_sq"].iloc[0] * np.sqrt(t[0] / t)
     bx.plot(t, ref, ":", color="0.4", lw=1.0, label=r"$\propto T^{-1/2}$")
