@@ -20,7 +20,7 @@ def test_sign_agreement_is_exactly_one_outside_the_region():
 def test_trajectories_enter_the_region_and_larger_steps_enter_sooner():
     p = e2.build(SETTINGS)
     traj = e2.trajectories(p, SETTINGS)
-    enters = traj.groupby("gamma_h")["enters_region"].first()
+    enters = traj.groupby("step_size_h")["enters_region"].first()
     assert (enters > 0).all() and enters.is_monotonic_decreasing
 
 
@@ -32,6 +32,6 @@ def test_wr_spread_matches_exact_formula_and_exponents(alpha):
     fits = fits.set_index("sampler")
     assert fits.loc["wr", "ci_low"] <= 1.05 and fits.loc["wr", "ci_high"] >= 0.95
     assert fits.loc["so", "slope"] > 1.7 and fits.loc["rr", "slope"] > 1.7  # O(γ²) or faster
-    rr_at = spread[spread["sampler"] == "rr"].set_index("gamma_h")["spread"]
-    wr_at = wr.set_index("gamma_h")["spread"]
+    rr_at = spread[spread["sampler"] == "rr"].set_index("step_size_h")["spread"]
+    wr_at = wr.set_index("step_size_h")["spread"]
     assert (rr_at < wr_at).all()

@@ -76,5 +76,5 @@ def test_horizon_vs_n_table_and_fits():
     table, fits, _ = e4.horizon_vs_n({"problem": WELL, "scale": 2.0, "K": 8, "sizes": [16, 32, 64], "seeds": 8,
                                       "seed": 0})  # fmt: skip
     assert len(table) == 4 * 3 and set(table["n"]) == {16, 32, 64}
-    assert (table["error"] > 0).all() and table.groupby("n")["gamma"].nunique().eq(1).all()
+    assert (table["error"] > 0).all() and table.groupby("n")["step_size"].nunique().eq(1).all()
     assert set(fits["sampler"]) == {"wr", "rr", "so", "cyclic"} and fits["slope"].notna().all()

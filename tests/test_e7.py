@@ -15,7 +15,7 @@ def test_every_chain_is_kept_and_gd_diverges_past_two_over_l(tmp_path):
     gammas = np.sort(table["step_size"].unique())
     assert len(table) == 4 * 13 * 3 + 13  # four samplers × γ × seeds, and gradient descent × γ
     assert table["diverged"].any() and not table["loss_gap"].isna().any()
-    gd = table[table["method"] == "gd"]
+    gd = table[table["sampler"] == "gd"]
     two_over_l = 2 / table["L"].iloc[0]
     # Gradient descent contracts for γ < 2/L and grows like |1 − γL|^k beyond it.
     assert e7.boundaries(table)["gd"] > two_over_l

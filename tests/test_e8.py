@@ -27,7 +27,7 @@ def test_streaming_a_permuted_copy_runs_the_same_sgd_as_gathering():
 
 def test_breakdown_amortises_shuffle_once_and_gives_cyclic_no_copy():
     table = pd.DataFrame([
-        {"n": 10, "b": 1, "sampler": s, "index": 1.0, "gather": 5.0, "copy": 3.0, "stream": 2.0}
+        {"n": 10, "batch_size": 1, "sampler": s, "index": 1.0, "gather": 5.0, "copy": 3.0, "stream": 2.0}
         for s in ("wr", "rr", "so", "cyclic")
     ])  # fmt: skip
     out = e8.totals(table, epochs=4).set_index("sampler")
@@ -42,8 +42,8 @@ def test_measure_times_every_part_and_scales_long_epochs():
     settings = {"sizes": [300], "batch_sizes": [1, 16, 512], "samplers": ["wr", "rr", "cyclic"],
                 "d": 4, "max_steps": 100, "repeats": 1, "epochs": 5, "seed": 0}  # fmt: skip
     table = e8.measure(settings)
-    assert set(table["b"]) == {1, 16}  # b > n is skipped
-    b1 = table[table["b"] == 1]
+    assert set(table["batch_size"]) == {1, 16}  # b > n is skipped
+    b1 = table[table["batch_size"] == 1]
     assert (b1["timed_steps"] == 100).all() and (b1["steps_per_epoch"] == 300).all()
     assert (table[["index", "gather"]] > 0).all().all()
     assert table.loc[table["sampler"] == "wr", "stream"].isna().all()

@@ -49,7 +49,24 @@ def test_paper_sources_follow_the_selected_experiments(tmp_path):
     assert main.index(r"\input{sections/e7}") < main.index(r"\input{sections/e1}")
     assert r"\input{sections/e2}" not in main and "macros-e2" not in main
     assert "E7 (step-size sensitivity) and E1 (mean estimation" in main
-    assert (tmp_path / "sections/e7.tex").read_text() == (ROOT / "paper/sections/e7.tex").read_text()
+    assert (tmp_path / "sections/e1.tex").read_text() == (
+        ROOT / "paper/sections/e1.tex"
+    ).read_text()
+    # E7 writes its section from what ran: the configured problem and samplers.
+    e7 = (tmp_path / "sections/e7.tex").read_text()
+    assert r"\texttt{least\_squares}" in e7 and r"\sgd{e7/n}" in e7
+
+
+def test_e7_section_prints_no_undefined_boundary():
+    from sgdbench.experiments import e7
+
+    settings = {"samplers": ["wr", "importance"], "problem": {"name": "ridge"}}
+    values = {"e7/wr/boundary": "23.7", "e7/importance/boundary": "none", "e7/gd/boundary": "none",
+              "e7/wr/best": "0.01", "e7/importance/best": "0.02", "e7/gd/best": "0.001"}  # fmt: skip
+    text = e7.section(settings, values)
+    assert r"\sgd{e7/wr/boundary}" in text and r"\sgd{e7/importance/boundary}" not in text
+    assert r"\texttt{importance} did not diverge" in text
+    assert "Gradient descent did not diverge on this grid" in text and "none" not in text
 
 
 TRAJECTORY = {  # experiment: the settings keys that list samplers
@@ -64,10 +81,13 @@ TRAJECTORY = {  # experiment: the settings keys that list samplers
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TRAJECTORY))
 def test_flipflop_and_importance_run_through_every_trajectory_experiment(name, tmp_path):
-    section = {**SMOKE.get(name, {}), **{k: ["wr", "flipflop", "importance"] for k in TRAJECTORY[name]}}
+    section = {
+        **SMOKE.get(name, {}),
+        **{k: ["wr", "flipflop", "importance"] for k in TRAJECTORY[name]},
+    }
     cfg = _resolved({name: section, "experiments": [name]})
     result = experiments.REGISTRY.get(name).measure(cfg[name], tmp_path)
-    tables = [t.rename(columns={"method": "sampler"}) for t in result.tables.values()]
+    tables = list(result.tables.values())
     tables = [t for t in tables if "sampler" in t.columns]
     assert tables
     for table in tables:

@@ -55,7 +55,7 @@ def test_killed_run_resumes_to_identical_results(smoke_run, tmp_path):
     proc = subprocess.Popen([*SNAKEMAKE, "--directory", str(tmp_path), *SMOKE],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
-    started = tmp_path / "results" / "logs" / "e3_measure.log"
+    started = tmp_path / "results" / "logs" / "e6_measure.log"  # the longest smoke job
     deadline = time.time() + 120
     while not started.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -63,7 +63,7 @@ def test_killed_run_resumes_to_identical_results(smoke_run, tmp_path):
     assert proc.poll() is None, "the pipeline finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert not (tmp_path / "results" / "e3" / "variance.parquet").exists()
+    assert not (tmp_path / "results" / "e6" / "curves.parquet").exists()
     assert not list(
         tmp_path.glob("results/**/*.tmp")
     )  # temp files of the killed job are not results
@@ -146,3 +146,29 @@ def test_paper_builds_to_pdf(tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     log = (tmp_path / "results" / "paper_build" / "main.log").read_text(errors="replace")
     assert "undefined" not in log.lower()
+
+
+@pytest.mark.slow
+def test_every_table_column_is_documented(smoke_run):
+    """docs/tables.md is the one place the tables are described: it names every column."""
+    doc = (ROOT / "docs" / "tables.md").read_text()
+    for path in smoke_run.glob("results/**/*.parquet"):
+        rel = path.relative_to(smoke_run / "results").with_suffix("")
+        columns = pd.read_parquet(path).columns
+        if rel.parts[0] == "e1" and rel.name == "results":  # the trajectory shards
+            section = doc[doc.index("## Trajectory shards") : doc.index("## Fitted rates")]
+        elif rel.name == "rates":
+            section = doc[doc.index("## Fitted rates") : doc.index("## Per experiment")]
+        else:
+            line = next(
+                (ln for ln in doc.splitlines() if ln.startswith(f"| `{rel.as_posix()}`")), ""
+            )
+            assert line, f"{rel} is not in docs/tables.md"
+            section = line
+        for col in columns:
+            documented = (
+                f"`{col}`" in section
+                or (col.startswith("two_batch_") and "`two_batch_<sampler>`" in section)
+                or (col.endswith("_se") and "_se" in section)
+            )
+            assert documented, f"{rel}: column {col!r} is not in docs/tables.md"

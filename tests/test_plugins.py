@@ -9,24 +9,21 @@ import pandas as pd
 import pytest
 import yaml
 
-from sgdbench import cli, problems, samplers, updates
+from sgdbench import cli, problems, samplers
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "wine_plugin.py"
-PLUGIN_NAMES = {"problem": "softmax_wine", "sampler": "random_start", "update": "sgd_weight_decay"}
 
 
 @pytest.fixture
 def clean_registries():
-    """Plugins register for the process; forget them after each test."""
-    from sgdbench import plugins
+    """Plugins register for the process; forget what any plugin registered after each test."""
+    from sgdbench import plugins, registry
 
     yield
-    problems.REGISTRY.unregister(PLUGIN_NAMES["problem"])
-    samplers.REGISTRY.unregister(PLUGIN_NAMES["sampler"])
-    updates.REGISTRY.unregister(PLUGIN_NAMES["update"])
-    for name in ("clash", "nomethod"):
-        samplers.REGISTRY.unregister(name)
+    for reg in registry._ALL:
+        for name in [k for k in reg.names() if reg.origin(k).startswith("plugin ")]:
+            reg.unregister(name)
     plugins._loaded.clear()
 
 
@@ -158,3 +155,24 @@ def test_plugin_experiment_through_the_pipeline_and_a_paper_of_two_experiments(t
         assert (work / "paper/sgdbench.pdf").read_bytes()[:5] == b"%PDF-"
         log = (work / "results/paper_build/main.log").read_text(errors="replace")
         assert "undefined" not in log.lower()
+
+
+def test_entry_point_plugins_are_loaded(tmp_path, monkeypatch, clean_registries):
+    """An installed distribution's `sgdbench.plugins` entry point registers on load_all()."""
+    from sgdbench import plugins
+
+    (tmp_path / "lab_orders.py").write_text(textwrap.dedent("""
+        from sgdbench import samplers
+        from sgdbench.samplers.streams import Reshuffle
+        samplers.register(Reshuffle("ep_reshuffle", "from an entry point", "#123456",
+                                    with_replacement=False, epoch_based=True, reshuffled=True))
+    """))  # fmt: skip
+    dist = tmp_path / "lab_orders-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lab-orders\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[sgdbench.plugins]\nlab = lab_orders\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "lab_orders" in plugins.load_all([])
+    assert "ep_reshuffle" in samplers.REGISTRY
+    assert samplers.REGISTRY.origin("ep_reshuffle") == "plugin lab_orders"
+    plugins.load_all([])  # loaded once per process: no clash on a second call

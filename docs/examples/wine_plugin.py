@@ -150,8 +150,11 @@ def plot_wine_orders(tables, meta, settings, stem):
 
 
 def wine_section(settings, macros):
+    def tex(name):
+        return name.replace("_", r"\_")
+
     rows = " ".join(
-        rf"\texttt{{{s}}} reaches \sgd{{wine/{s}/final}};" for s in settings["samplers"]
+        rf"\texttt{{{tex(s)}}} reaches \sgd{{wine/{s}/final}};" for s in settings["samplers"]
     )
     return rf"""\section{{Plugin: orders on softmax regression (wine)}}
 Softmax regression on the $n=\sgd{{wine/n}}$ wine examples, $\gamma L_{{\max}}=\sgd{{wine/step}}$,

@@ -58,13 +58,28 @@ def registry_defs() -> dict:
         "sampler": {"enum": samplers.REGISTRY.names()},
         "update_name": {"enum": updates.REGISTRY.names()},
         "problem_name": {"enum": problems.REGISTRY.names()},
+        "experiment_name": {"enum": _experiment_names()},
     }
 
 
+def _experiment_names() -> list[str]:
+    from . import experiments  # late: experiments import this module
+
+    return experiments.REGISTRY.names()
+
+
+@cache
+def shared_defs() -> dict:
+    """The ``$defs`` every schema shares (schema_defs.yaml): sampler, update rule, problem spec."""
+    return parse_yaml(resources.files("sgdbench").joinpath("schema_defs.yaml").read_text())
+
+
 def with_registry_enums(schema: dict) -> dict:
-    """``schema`` with each registry-backed ``$defs`` entry restricted to registered names."""
+    """``schema`` with the shared ``$defs``, each registry-backed one restricted to registered names."""
     schema = copy.deepcopy(schema)
     defs = schema.setdefault("$defs", {})
+    for key, value in shared_defs().items():
+        defs.setdefault(key, copy.deepcopy(value))
     for key, enum in registry_defs().items():
         if key in defs:
             defs[key] = {**defs[key], **enum}
@@ -321,10 +336,7 @@ def pipeline_schema(base_schema: dict) -> dict:
     schema = copy.deepcopy(base_schema)
     for name, exp in experiments.REGISTRY.items():
         schema["properties"][name] = copy.deepcopy(exp.schema)
-    schema = with_registry_enums(schema)
-    schema["$defs"]["experiment_name"] = {**schema["$defs"]["experiment_name"],
-                                          "enum": experiments.REGISTRY.names()}  # fmt: skip
-    return schema
+    return with_registry_enums(schema)
 
 
 def _filling_defaults(validator_class):

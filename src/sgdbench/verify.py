@@ -16,8 +16,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import samplers
+
 ALPHA = 1e-3
 EXACT_RTOL = 1e-6
+
+
+def _random_over_seeds(name: str) -> bool:
+    s = samplers.get(name)
+    return s.with_replacement or s.reshuffled or s.uniform_marginal
 
 
 def key_numbers(results: Path) -> dict[str, dict[str, float]]:
@@ -38,13 +45,14 @@ def key_numbers(results: Path) -> dict[str, dict[str, float]]:
         out[key] = {"value": float(r["measured"]), "se": float(r["se"])}
     e2 = pd.read_parquet(results / "e2" / "spread.parquet")
     for _, r in e2.iterrows():
-        out[f"e2/{r['sampler']}/spread@gh={r['gamma_h']:.4g}"] = {
+        out[f"e2/{r['sampler']}/spread@gh={r['step_size_h']:.4g}"] = {
             "value": float(r["spread"]),
             "se": float(r["se"]),
         }
     e4 = pd.read_parquet(results / "e4" / "floors.parquet")
-    for _, r in e4[e4["sampler"] != "cyclic"].iterrows():  # cyclic has no randomness over seeds
-        key = f"e4/{r['problem']}/{r['sampler']}/floor@gL={r['gamma_lmax']:.4g}"
+    random = e4["sampler"].map(_random_over_seeds)
+    for _, r in e4[random].iterrows():  # a fixed order (cyclic) has no randomness over seeds
+        key = f"e4/{r['problem']}/{r['sampler']}/floor@gL={r['step_size_lmax']:.4g}"
         out[key] = {"value": float(r["floor"]), "se": float(r["se"])}
     ns = pd.read_parquet(results / "noise_scale" / "trajectory.parquet")
     for _, r in ns.iterrows():

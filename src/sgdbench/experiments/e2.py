@@ -54,7 +54,7 @@ def trajectories(problem, settings: dict) -> pd.DataFrame:
     for gi, g in enumerate(gammas):
         x = res.x[:, 0, gi]
         inside = np.nonzero((x >= lo) & (x <= hi))[0]
-        rows.append(pd.DataFrame({"gamma_h": g * h, "step": res.steps, "x": x,
+        rows.append(pd.DataFrame({"step_size_h": g * h, "step": res.steps, "x": x,
                                   "enters_region": int(inside[0]) if len(inside) else -1}))  # fmt: skip
     return pd.concat(rows, ignore_index=True)
 
@@ -80,7 +80,7 @@ def stationary_spread(problem, settings: dict) -> tuple[pd.DataFrame, pd.DataFra
             else np.full_like(gammas, np.nan)
         )
         for gi, g in enumerate(gammas):
-            rows.append({"sampler": sampler, "gamma": g, "gamma_h": g * h, "spread": mean[gi], "se": se[gi],
+            rows.append({"sampler": sampler, "step_size": g, "step_size_h": g * h, "spread": mean[gi], "se": se[gi],
                          "theory": theory[gi], "z": (mean[gi] - theory[gi]) / se[gi],
                          "seeds": sq.shape[0], "epochs": epochs})  # fmt: skip
         fit = rates.fit_power_law(gammas, sq, n_boot=500, seed=settings["seed"])
@@ -98,7 +98,7 @@ def macros(
            "e2/x0": fmt(float(problem.x0[0])),
            "e2/outside/minagree": fmt(float(agree.loc[~agree["inside"], "agreement"].min())),
            "e2/inside/minagree": fmt(float(agree.loc[agree["inside"], "agreement"].min()))}  # fmt: skip
-    for i, (g, t) in enumerate(traj.groupby("gamma_h")):
+    for i, (g, t) in enumerate(traj.groupby("step_size_h")):
         out[f"e2/traj{i}/gammah"] = fmt(float(g))
         out[f"e2/traj{i}/enter"] = fmt(int(t["enters_region"].iloc[0]))
     wr = spread[spread["sampler"].map(_uniform_with_replacement)]  # rows with the exact formula

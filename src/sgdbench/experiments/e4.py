@@ -67,7 +67,7 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
         for gi, g in enumerate(gammas):
             sh = shuffle[g]
             bound = 2 * g * (sigma_v if info.with_replacement else sh) / c["mu"]
-            rows.append({"problem": label, "sampler": sampler, "gamma": g, "gamma_lmax": g * c["L_max"],
+            rows.append({"problem": label, "sampler": sampler, "step_size": g, "step_size_lmax": g * c["L_max"],
                          "floor": per_seed[:, gi].mean(), "se": per_seed[:, gi].std(ddof=1) / np.sqrt(len(per_seed)),
                          "floor_gap": gap[gi], "bound": bound, "sigma2_shuffle": sh,
                          "shuffle_lower": g * c["mu"] * problem.n * c["sigma_star_sq"] / 8,
@@ -98,7 +98,9 @@ def macros(table: pd.DataFrame, fits: pd.DataFrame) -> dict[str, str]:
         facts.map(lambda s: s.epoch_based and s.uniform_marginal and not s.with_replacement)
     ]
     with_repl = table[facts.map(lambda s: s.with_replacement)]
-    cases = table.drop_duplicates(["problem", "gamma"])  # σ²_Shuffle: one value per problem and γ
+    cases = table.drop_duplicates(
+        ["problem", "step_size"]
+    )  # σ²_Shuffle: one value per problem and γ
     within = (cases["shuffle_lower"] <= cases["sigma2_shuffle"]) & (
         cases["sigma2_shuffle"] <= cases["shuffle_upper"]
     )
@@ -198,7 +200,7 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             [res.metrics["dist_sq"][k, :, i] for i, k in enumerate(ks)], axis=1
         )  # (seeds, K)
         for i, k in enumerate(ks):
-            rows.append({"sampler": sampler, "K": int(k), "gamma": gammas[i], "error": final[:, i].mean(),
+            rows.append({"sampler": sampler, "K": int(k), "step_size": gammas[i], "error": final[:, i].mean(),
                          "se": final[:, i].std(ddof=1) / np.sqrt(final.shape[0])})  # fmt: skip
         window = (float(settings["fit_from"]), float(ks.max()))
         fit = rates.fit_power_law(ks, final, window=window, n_boot=500, seed=settings["seed"])
@@ -246,7 +248,7 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             _add_timing(timing, res)
             final = res.metrics["dist_sq"][-1, :, 0]
             finals[sampler].append(final)
-            rows.append({"sampler": sampler, "n": int(n), "K": k, "gamma": gamma, "error": final.mean(),
+            rows.append({"sampler": sampler, "n": int(n), "K": k, "step_size": gamma, "error": final.mean(),
                          "se": final.std(ddof=1) / np.sqrt(len(final))})  # fmt: skip
     for sampler in settings["samplers"]:
         expected = expected_exponent("horizon_vs_n", samplers.get(sampler))

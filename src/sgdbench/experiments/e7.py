@@ -40,7 +40,7 @@ def run(settings: dict) -> tuple[pd.DataFrame, dict]:
         for si, seed in enumerate(seeds if method != "gd" else [0]):
             for gi, gamma in enumerate(gammas):
                 div = int(res.diverged_at[si, gi])
-                rows.append({"method": method, "batch_size": b, "step_size": gamma,
+                rows.append({"sampler": method, "batch_size": b, "step_size": gamma,
                              "step_size_lmax": gamma * l_max, "seed": seed,
                              "loss_gap": res.metrics["loss_gap"][-1, si, gi],
                              "diverged": div >= 0, "diverged_at": div if div >= 0 else None,
@@ -60,7 +60,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
                           "diverged_fraction": g["diverged"].mean(), "chains": len(g)})  # fmt: skip
 
     return (
-        table.groupby(["method", "step_size", "step_size_lmax"])
+        table.groupby(["sampler", "step_size", "step_size_lmax"])
         .apply(one, include_groups=False)
         .reset_index()
     )
@@ -69,7 +69,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
 def boundaries(table: pd.DataFrame) -> dict[str, float]:
     """Smallest γ at which any chain of each method diverged (nan: none did)."""
     out = {}
-    for method, g in table.groupby("method"):
+    for method, g in table.groupby("sampler"):
         bad = g.loc[g["diverged"], "step_size"]
         out[method] = float(bad.min()) if len(bad) else float("nan")
     return out
@@ -83,7 +83,7 @@ def macros(table: pd.DataFrame, summary: pd.DataFrame) -> dict[str, str]:
            "e7/chains": fmt(len(table))}  # fmt: skip
     for method, gamma in boundaries(table).items():
         out[f"e7/{method}/boundary"] = fmt(gamma * lmax) if np.isfinite(gamma) else "none"
-        best = summary[summary["method"] == method].dropna(subset=["median"])
+        best = summary[summary["sampler"] == method].dropna(subset=["median"])
         row = best.loc[best["median"].idxmin()]
         out[f"e7/{method}/best"] = fmt(float(row["median"]))
         out[f"e7/{method}/bestgamma"] = fmt(float(row["step_size_lmax"]))

@@ -82,7 +82,7 @@ def _time_parts(data, n: int, b: int, sampler: str, settings: dict) -> dict:
     timed = min(per_epoch, settings["max_steps"])
     scale = per_epoch / timed
     gen = samplers.stream_generator(sampler, n, b, settings["seed"], "drop")
-    row = {"n": n, "b": b, "sampler": sampler, "d": d, "timed_steps": timed,
+    row = {"n": n, "batch_size": b, "sampler": sampler, "d": d, "timed_steps": timed,
            "steps_per_epoch": per_epoch, "copy": np.nan, "stream": np.nan,
            "index": _median_seconds(lambda: gen.take(per_epoch), repeats)}  # fmt: skip
     idx = jnp.asarray(gen.take(timed))
@@ -145,7 +145,7 @@ def breakdown(table: pd.DataFrame, epochs: float) -> pd.DataFrame:
             plans["stream"] = {"index": r["index"] * once, "copy": copy, "steps": r["stream"]}
         for strategy, parts in plans.items():
             for part, seconds in parts.items():
-                rows.append({"n": r["n"], "b": r["b"], "sampler": r["sampler"], "strategy": strategy,
+                rows.append({"n": r["n"], "batch_size": r["batch_size"], "sampler": r["sampler"], "strategy": strategy,
                              "part": part, "seconds": seconds})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -153,9 +153,13 @@ def breakdown(table: pd.DataFrame, epochs: float) -> pd.DataFrame:
 def totals(table: pd.DataFrame, epochs: float) -> pd.DataFrame:
     """``table`` with the per-epoch totals of both strategies (NaN: no stream form)."""
     parts = breakdown(table, epochs)
-    sums = parts.groupby(["n", "b", "sampler", "strategy"])["seconds"].sum().unstack("strategy")
+    sums = (
+        parts.groupby(["n", "batch_size", "sampler", "strategy"])["seconds"]
+        .sum()
+        .unstack("strategy")
+    )
     sums = sums.rename(columns=lambda c: f"{c}_total").reset_index()
-    return table.merge(sums, on=["n", "b", "sampler"], how="left")
+    return table.merge(sums, on=["n", "batch_size", "sampler"], how="left")
 
 
 def macros(table: pd.DataFrame) -> dict[str, str]:
@@ -170,7 +174,7 @@ def macros(table: pd.DataFrame) -> dict[str, str]:
     with_repl = next((k for k, s in facts.items() if s.with_replacement), None)
     if reshuffled is None or with_repl is None:
         return out
-    for b, g in big.groupby("b"):
+    for b, g in big.groupby("batch_size"):
         rr = g[g["sampler"] == reshuffled].iloc[0]
         wr = g[g["sampler"] == with_repl].iloc[0]
         out |= {f"e8/b{b}/gatheroverstream": fmt(float(rr["gather"] / rr["stream"])),

@@ -22,7 +22,7 @@ from .base import Experiment, Figure, Result
 def trajectory(settings: dict) -> pd.DataFrame:
     spec = settings["problem"]
     problem = problems.from_spec(spec)
-    res = engine.run_grid(problem, "wr", 1, [settings["step_size"]], [settings["seed"]],
+    res = engine.run_grid(problem, settings["run_sampler"], 1, [settings["step_size"]], [settings["seed"]],
                           settings["epochs"], Schedule(), "float64", log_points=settings["points"])  # fmt: skip
     rows = []
     for c, step in enumerate(res.steps):
@@ -30,7 +30,7 @@ def trajectory(settings: dict) -> pd.DataFrame:
         row = {"step": int(step), "epoch": step / problem.n, "exact": m.noise_scale,
                "wor_limit": measure.noise_scale_without_replacement(m), "grad_norm_sq": float(m.grad @ m.grad),
                "trace": m.trace}  # fmt: skip
-        for sampler in ("wr", "wor"):
+        for sampler in settings["samplers"]:
             est, _, _ = measure.two_batch_noise_scale(m, sampler, settings["b_small"], settings["b_big"],
                                                       settings["draws"], settings["seed"] + 2 * c)  # fmt: skip
             row[f"two_batch_{sampler}"] = est

@@ -17,8 +17,8 @@ def plot(
     fig, axes = plt.subplots(1, 3, figsize=(TEXT_WIDTH, 2.5))
     ax = axes[0]
     ax.axhspan(lo, hi, color="0.9", lw=0, label="region of confusion")
-    shades = plt.cm.Blues(np.linspace(0.5, 0.95, traj["gamma_h"].nunique()))
-    for c, (g, t) in zip(shades, traj.groupby("gamma_h"), strict=True):
+    shades = plt.cm.Blues(np.linspace(0.5, 0.95, traj["step_size_h"].nunique()))
+    for c, (g, t) in zip(shades, traj.groupby("step_size_h"), strict=True):
         ax.plot(t["step"].clip(lower=1), t["x"], color=c, lw=0.9, label=rf"$\gamma h={g:g}$")
     ax.axhline(x_star, color="k", lw=0.6, ls="--")
     ax.set(xscale="log", xlabel="step", ylabel="x (single wr runs)")
@@ -36,10 +36,10 @@ def plot(
     ax = axes[2]
     for sampler, s in spread.groupby("sampler", sort=False):
         c = SAMPLER_COLORS[sampler]
-        ax.errorbar(s["gamma_h"], s["spread"], yerr=1.96 * s["se"], fmt="o", ms=3, color=c,
+        ax.errorbar(s["step_size_h"], s["spread"], yerr=1.96 * s["se"], fmt="o", ms=3, color=c,
                     label=SAMPLER_LABELS[sampler])  # fmt: skip
         if s["theory"].notna().any():
-            ax.plot(s["gamma_h"], s["theory"], color=c, ls="--", lw=0.9, label="exact (wr)")
+            ax.plot(s["step_size_h"], s["theory"], color=c, ls="--", lw=0.9, label="exact (wr)")
     ax.set(
         xscale="log",
         yscale="log",

@@ -20,7 +20,7 @@ def plot(table: pd.DataFrame, stem) -> None:
         for sampler in [s for s in SAMPLER_ORDER if s in set(t["sampler"])]:
             s = t[t["sampler"] == sampler]
             c = SAMPLER_COLORS[sampler]
-            ax.errorbar(s["gamma_lmax"], s["floor"], yerr=1.96 * s["se"], fmt="o-", ms=3, lw=0.8, color=c,
+            ax.errorbar(s["step_size_lmax"], s["floor"], yerr=1.96 * s["se"], fmt="o-", ms=3, lw=0.8, color=c,
                         label=SAMPLER_LABELS[sampler])  # fmt: skip
         # One line per bound: with replacement (dashed) and the shuffle bound (dotted),
         # drawn in the colour of the first sampler each applies to.
@@ -33,11 +33,11 @@ def plot(table: pd.DataFrame, stem) -> None:
             if owner is None:
                 continue
             s = t[t["sampler"] == owner]
-            ax.plot(s["gamma_lmax"], s["bound"], color=SAMPLER_COLORS[owner], ls=ls, lw=0.8,
+            ax.plot(s["step_size_lmax"], s["bound"], color=SAMPLER_COLORS[owner], ls=ls, lw=0.8,
                     label=f"bound ({owner})")  # fmt: skip
         ax.set(xscale="log", yscale="log", xlabel=r"$\gamma L_{\max}$")
         ax.set_title(f"{prob.replace('_', ' ')}\n(κ ≈ {t['kappa'].iloc[0]:.0f})", fontsize=7)
-        grid = sorted(t["gamma_lmax"].unique())
+        grid = sorted(t["step_size_lmax"].unique())
         ax.set_xticks(grid, [f"{g:g}" for g in grid], fontsize=6)
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
     axes[0, 0].set_ylabel(r"floor of $\mathrm{E}\|x-x^*\|^2$")

@@ -43,9 +43,7 @@ def plot_training(curves: pd.DataFrame, choice: pd.DataFrame, sampler: str, stem
     save(fig, stem)
 
 
-def plot_summary(
-    summary: pd.DataFrame, bound: pd.DataFrame, stem, bound_sampler: str = "wr"
-) -> None:
+def plot_summary(summary: pd.DataFrame, bound: pd.DataFrame, stem, bound_sampler: str) -> None:
     """(a) test accuracy vs b at tuned γ, final and early-stopped; (b) Ghadimi–Lan vs T."""
     style()
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.7))

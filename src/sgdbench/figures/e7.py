@@ -14,9 +14,9 @@ def plot(table: pd.DataFrame, summary: pd.DataFrame, stem) -> None:
     style()
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH * 1.4, 2.8))
     ceiling = summary["q75"].max() * 30
-    methods = [m for m in SAMPLER_ORDER if m in set(summary["method"])]
+    methods = [m for m in SAMPLER_ORDER if m in set(summary["sampler"])]
     for k, method in enumerate(methods):
-        s = summary[summary["method"] == method]
+        s = summary[summary["sampler"] == method]
         c = SAMPLER_COLORS[method]
         ax.plot(
             s["step_size_lmax"],
@@ -28,7 +28,7 @@ def plot(table: pd.DataFrame, summary: pd.DataFrame, stem) -> None:
             label=SAMPLER_LABELS[method],
         )
         ax.fill_between(s["step_size_lmax"], s["q25"], s["q75"], color=c, alpha=0.2, lw=0)
-        d = table[(table["method"] == method) & table["diverged"]]
+        d = table[(table["sampler"] == method) & table["diverged"]]
         if len(d):
             g = d.groupby("step_size_lmax").size().index
             ax.plot(g, [ceiling * (1.35**k)] * len(g), "x", ms=4, color=c)

@@ -14,12 +14,12 @@ PART_LABELS = {"index": "index generation", "copy": "permuted copy", "steps": "g
 def plot(table: pd.DataFrame, parts: pd.DataFrame, stem) -> None:
     """Top: per-epoch totals vs n (solid: gather, dashed: stream). Bottom: parts at the largest n."""
     style()
-    sizes = sorted(table["b"].unique())
+    sizes = sorted(table["batch_size"].unique())
     fig, axes = plt.subplots(2, len(sizes), figsize=(TEXT_WIDTH, 4.8), squeeze=False)
     samplers = [s for s in SAMPLER_ORDER if s in set(table["sampler"])]
     for col, b in enumerate(sizes):
         ax, bx = axes[0, col], axes[1, col]
-        g = table[table["b"] == b]
+        g = table[table["batch_size"] == b]
         for sampler in samplers:
             s = g[g["sampler"] == sampler].sort_values("n")
             color = SAMPLER_COLORS[sampler]
@@ -36,7 +36,7 @@ def plot(table: pd.DataFrame, parts: pd.DataFrame, stem) -> None:
                 ax.plot(s["n"], s["stream_total"], "s--", ms=3, lw=1.0, mfc="none", color=color,
                         label=f"{sampler} stream")  # fmt: skip
         ax.set(xscale="log", yscale="log", xlabel="examples n", title=f"b = {b}")
-        big = parts[(parts["b"] == b) & (parts["n"] == parts["n"].max())]
+        big = parts[(parts["batch_size"] == b) & (parts["n"] == parts["n"].max())]
         bars = [(s, k) for s in samplers for k in ("gather", "stream")
                 if ((big["sampler"] == s) & (big["strategy"] == k)).any()]  # fmt: skip
         for x, (sampler, strategy) in enumerate(bars):

@@ -5,17 +5,22 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from .. import samplers
 from . import SAMPLER_COLORS, SAMPLER_LABELS, TEXT_WIDTH, save, style
 
 
 def plot(traj: pd.DataFrame, check: pd.DataFrame, stem) -> None:
     style()
+    estimated = [c.removeprefix("two_batch_") for c in traj.columns if c.startswith("two_batch_")]
+    without = next((s for s in estimated if not samplers.get(s).with_replacement), None)
+    run_colour = SAMPLER_COLORS[estimated[0]]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.6))
     t = traj[traj["step"] > 0]
     ax.plot(t["epoch"], t["exact"], color="k", lw=1.2, label=r"exact $B_\mathrm{simple}$")
-    ax.plot(t["epoch"], t["wor_limit"].where(t["wor_limit"] > 0), color=SAMPLER_COLORS["wor"], ls="--",
+    ax.plot(t["epoch"], t["wor_limit"].where(t["wor_limit"] > 0),
+            color=SAMPLER_COLORS[without] if without else "0.4", ls="--",
             lw=0.9, label="limit of the estimator without repl.")  # fmt: skip
-    for sampler, marker in (("wr", "o"), ("wor", "s")):
+    for sampler, marker in zip(estimated, "osd^v<>", strict=False):
         est = t[f"two_batch_{sampler}"]
         ax.plot(t["epoch"], est.where(est > 0), marker, ms=3, color=SAMPLER_COLORS[sampler],
                 label=f"two-batch, {SAMPLER_LABELS[sampler]}")  # fmt: skip
@@ -34,7 +39,7 @@ def plot(traj: pd.DataFrame, check: pd.DataFrame, stem) -> None:
             check["exact"][side],
             marker,
             ms=3,
-            color=SAMPLER_COLORS["wr"],
+            color=run_colour,
             label=label,
         )
     bx.set(xscale="log", yscale="log", xlabel=r"$|x-\bar a|$", ylabel=r"$B_\mathrm{simple}(x)$",
