@@ -11,7 +11,13 @@ from sgdbench.latex import macro_file
 
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory):
-    settings = {"population_seed": 1, "repetitions": 4000, "epochs": 2.5, "log_points": 25}
+    settings = {
+        "samplers": ["wr", "rr"],
+        "population_seed": 1,
+        "repetitions": 4000,
+        "epochs": 2.5,
+        "log_points": 25,
+    }
     runs = []
     for n in (20, 60):
         out = tmp_path_factory.mktemp(f"e1_{n}")
@@ -63,7 +69,7 @@ def test_theory_formula_reduces_to_finite_population_correction():
 
 def test_random_population_mse_matches_both_closed_forms(alpha):
     ks = np.unique(np.round(np.geomspace(1, 90, 20)).astype(int))
-    table = e1.random_population_mse(30, 3000, 3, ks, seed=11)
+    table = e1.random_population_mse(30, 3000, 3, ks, seed=11, samplers_=["wr", "rr"])
     z_crit = stats.norm.isf(alpha / (2 * len(table)))
     assert table["z"].abs().max() < z_crit
     first_epoch = table[(table["sampler"] == "rr") & (table["step"] <= 30)]

@@ -5,7 +5,8 @@ from scipy import stats
 
 from sgdbench.experiments import e2
 
-SETTINGS = {"problem": {"n": 20, "seed": 3}, "seed": 0, "trajectory_steps": [0.1, 0.5],
+SETTINGS = {"problem": {"n": 20, "seed": 3}, "seed": 0, "trajectory_sampler": "wr",
+            "spread_samplers": ["wr", "rr", "so"], "trajectory_steps": [0.1, 0.5],
             "trajectory_epochs": 10, "spread_steps": [0.01, 0.03, 0.1], "seeds": 3000}  # fmt: skip
 
 

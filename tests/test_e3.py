@@ -8,6 +8,8 @@ from sgdbench.experiments import e3, noise_scale
 SETTINGS = {
     "draws": 4000,
     "bias_draws": 4000,
+    "variance_samplers": ["wr", "wor"],
+    "bias_samplers": ["wr", "wor", "rr"],
     "bias_batch_sizes": [1, 4],
     "seed": 0,
     "problems": {"ls": {"name": "least_squares", "params": {"n": 16, "d": 3}}},
@@ -33,7 +35,8 @@ def test_e3_tables_cover_every_case_and_agree_with_theory(alpha):
 
 
 def test_noise_scale_trajectory_and_mean_check():
-    traj = noise_scale.trajectory({"problem": {"name": "least_squares", "params": {"n": 32, "d": 3}},
+    traj = noise_scale.trajectory({"run_sampler": "wr", "samplers": ["wr", "wor"],
+                                   "problem": {"name": "least_squares", "params": {"n": 32, "d": 3}},
                                    "step_size": 0.01, "epochs": 3, "points": 4, "b_small": 2,
                                    "b_big": 8, "draws": 2000, "seed": 0})  # fmt: skip
     assert traj["step"].iloc[0] == 0 and (np.diff(traj["exact"].to_numpy()[:3]) > 0).all()

@@ -12,7 +12,7 @@ LOGISTIC = {  # each component λ-strongly convex: the theorem's assumptions hol
     },
     "breast_cancer": {"name": "logistic", "params": {"dataset": "breast_cancer", "reg": 0.2}},
 }
-SETTINGS = {"steps": [0.5, 0.25, 0.125], "seeds": 8, "tolerance": 1e-3, "max_epochs": 400,
+SETTINGS = {"samplers": ["wr", "rr", "so", "cyclic"], "steps": [0.5, 0.25, 0.125], "seeds": 8, "tolerance": 1e-3, "max_epochs": 400,
             "permutations": 100, "seed": 0, "problems": LOGISTIC}  # fmt: skip
 
 
@@ -54,7 +54,7 @@ WELL = {"name": "least_squares", "params": {"n": 32, "d": 3, "cond": 3.0, "noise
 
 
 def test_decaying_steps_rates():
-    table, fits, _ = e4.decaying({"problem": WELL, "step": 0.5, "scale": 4.0, "epochs": 300, "seeds": 24,
+    table, fits, _ = e4.decaying({"samplers": ["wr", "rr"], "problem": WELL, "step": 0.5, "scale": 4.0, "epochs": 300, "seeds": 24,
                                   "fit_from": 20, "seed": 0})  # fmt: skip
     f = fits.set_index(["quantity", "sampler"])["slope"]
     one_over_k = [q for q in f.index.get_level_values(0) if "0.75" not in q][0]
@@ -64,7 +64,7 @@ def test_decaying_steps_rates():
 
 
 def test_horizon_tuned_rates():
-    table, fits, _ = e4.horizon({"problem": WELL, "scale": 2.0, "epochs": [8, 16, 32, 64, 128], "seeds": 24,
+    table, fits, _ = e4.horizon({"samplers": ["wr", "rr", "so", "cyclic"], "problem": WELL, "scale": 2.0, "epochs": [8, 16, 32, 64, 128], "seeds": 24,
                                  "fit_from": 8, "seed": 0})  # fmt: skip
     f = fits.set_index("sampler")
     assert f.loc["wr", "ci_low"] <= -0.7 and f.loc["wr", "ci_high"] >= -1.3
@@ -73,7 +73,7 @@ def test_horizon_tuned_rates():
 
 
 def test_horizon_vs_n_table_and_fits():
-    table, fits, _ = e4.horizon_vs_n({"problem": WELL, "scale": 2.0, "K": 8, "sizes": [16, 32, 64], "seeds": 8,
+    table, fits, _ = e4.horizon_vs_n({"samplers": ["wr", "rr", "so", "cyclic"], "problem": WELL, "scale": 2.0, "K": 8, "sizes": [16, 32, 64], "seeds": 8,
                                       "seed": 0})  # fmt: skip
     assert len(table) == 4 * 3 and set(table["n"]) == {16, 32, 64}
     assert (table["error"] > 0).all() and table.groupby("n")["step_size"].nunique().eq(1).all()

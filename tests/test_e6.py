@@ -55,7 +55,7 @@ def test_full_batch_is_n_and_oversized_batches_are_refused():
 def test_ghadimi_lan_bound_is_computed_as_stated_and_holds():
     spec = {"name": "nonconvex_logistic",
             "params": {"dataset": "synthetic", "n": 50, "d": 3, "reg": 0.2, "descent_steps": 3000}}  # fmt: skip
-    table, fit, _ = e6.bound({"problem": spec, "horizons": [32, 128, 512], "scale": 1.0, "seeds": 6,
+    table, fit, _ = e6.bound({"sampler": "wr", "problem": spec, "horizons": [32, 128, 512], "scale": 1.0, "seeds": 6,
                               "seed": 0})  # fmt: skip
     p = problems.from_spec(spec)
     f_gap0 = float(p.loss(p.x0)) - float(p.f_star)

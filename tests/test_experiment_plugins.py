@@ -104,3 +104,13 @@ def test_e6_runs_flipflop_on_the_mlp(tmp_path):
     result = experiments.REGISTRY.get("e6").measure(cfg["e6"], tmp_path)
     assert set(result.tables["curves"]["sampler"]) == {"rr", "flipflop"}
     assert isinstance(result.tables["summary"], pd.DataFrame)
+
+
+def test_experiment_settings_fill_defaults_and_name_a_bad_field():
+    settings = config.experiment_settings("e7", {"points": 5})
+    assert settings["points"] == 5 and settings["samplers"] == ["wr", "rr", "so", "cyclic"]
+    assert settings["problem"]["params"]["n"] == 256
+    with pytest.raises(ConfigError, match=r"'e7\.points'"):
+        config.experiment_settings("e7", {"points": 1})
+    with pytest.raises(ConfigError, match=r"'e7\.samplers\.0'"):
+        config.experiment_settings("e7", {"samplers": ["no_such_sampler"]})

@@ -372,6 +372,22 @@ def _first_error(validator, instance) -> None:
     raise ConfigError(field, err.message, _schema_fix(err))
 
 
+def experiment_settings(name: str, overrides: dict | None = None) -> dict:
+    """One experiment's settings: ``overrides`` validated against its schema, defaults filled
+    (what the pipeline hands the experiment; for tests and scripts that call it directly)."""
+    from . import experiments
+
+    schema = with_registry_enums({**copy.deepcopy(experiments.REGISTRY.get(name).schema)})
+    settings = copy.deepcopy(dict(overrides or {}))
+    try:
+        _first_error(_filling_defaults(jsonschema.Draft202012Validator)(schema), settings)
+    except ConfigError as e:
+        raise ConfigError(
+            f"{name}.{e.field}", str(e).split(": ", 1)[1].split(". Fix: ")[0], e.fix
+        ) from e
+    return settings
+
+
 def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool = True) -> dict:
     """What the Snakefile does with its config: plugins, schema with defaults, semantic checks.
 
