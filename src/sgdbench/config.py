@@ -141,7 +141,7 @@ def _schema_fix(err: jsonschema.ValidationError) -> str:
         return f"give a value {'>' if kind == 'exclusiveMinimum' else '>='} {err.validator_value}"
     if kind == "required":
         return "add the missing key"
-    return "see src/sgdbench/run_schema.yaml"
+    return "see the schema: src/sgdbench/run_schema.yaml (run configs) or `sgdbench.config.pipeline_schema`"
 
 
 def _fill_defaults(cfg: dict, schema: dict) -> None:
@@ -181,21 +181,7 @@ def resolve(raw: dict) -> dict:
     """Load ``raw``'s plugins, validate it, and return it with every default filled in."""
     load_plugins(raw)
     cfg = copy.deepcopy(raw)
-    errors = sorted(
-        jsonschema.Draft202012Validator(run_schema()).iter_errors(cfg),
-        key=lambda e: (len(e.path), list(map(str, e.path))),
-    )
-    if errors:
-        err = errors[0]
-        field = _field(err.path)
-        if err.validator == "additionalProperties":
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            field = _field([*err.path, extra[0]]) if extra else field
-            raise ConfigError(field, "unknown key", _schema_fix(err))
-        if err.validator == "required":
-            missing = [k for k in err.validator_value if k not in err.instance]
-            raise ConfigError(_field([*err.path, missing[0]]), "missing", _schema_fix(err))
-        raise ConfigError(field, err.message, _schema_fix(err))
+    _first_error(jsonschema.Draft202012Validator(run_schema()), cfg)
     _fill_defaults(cfg, run_schema())
     cfg["update"] = _resolve_update(cfg.get("update"), "update")
 

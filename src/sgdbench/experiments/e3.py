@@ -171,6 +171,7 @@ EXPERIMENT = Experiment(
     figures=(Figure("e3_variance", ("variance",), _plot,
                     "E3, variance of the mini-batch gradient vs batch size at x0, midway and x*: "
                     "Monte Carlo from the real samplers (markers, 95% intervals) against tr Σ/b "
-                    "with replacement and tr Σ/b·(n−b)/(n−1) without (dashed)."),),
+                    "with replacement, tr Σ/b·(n−b)/(n−1) without, and the exact weighted "
+                    "formula for importance sampling (dashed)."),),
     section="paper/sections/e3.tex",
 )  # fmt: skip

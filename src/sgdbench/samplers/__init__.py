@@ -80,7 +80,7 @@ for _s in (
                uniform_marginal=False, shuffled=False),
     FlipFlop("flipflop", "FlipFlop (rr, reversed)", "#fbafe4", with_replacement=False,
              epoch_based=True, reshuffled=True, linestyle="--"),
-    Importance("importance", "importance ($p_i \\propto L_i$)", "#56b4e9", with_replacement=True,
+    Importance("importance", "importance ($p_i \\propto L_i$)", "#949494", with_replacement=True,
                epoch_based=False, uniform_marginal=False, weighted=True,
                independent_batches=True, linestyle="--"),
 ):  # fmt: skip
