@@ -49,6 +49,12 @@ def test_paper_sources_follow_the_selected_experiments(tmp_path):
     assert main.index(r"\input{sections/e7}") < main.index(r"\input{sections/e1}")
     assert r"\input{sections/e2}" not in main and "macros-e2" not in main
     assert "E7 (step-size sensitivity) and E1 (mean estimation" in main
+    # The abstract names the samplers the selected experiments use, by label.
+    assert "the samplers with replacement, random reshuffling, shuffle once and cyclic" in main
+    cfg["e7"]["samplers"] = ["wr", "flipflop"]
+    pipeline.paper_sources(ROOT / "paper/main.tex", ["e7"], cfg, ROOT, tmp_path)
+    main = (tmp_path / "main.tex").read_text()
+    assert "the samplers with replacement and FlipFlop" in main and "shuffle once" not in main
     assert (tmp_path / "sections/e1.tex").read_text() == (
         ROOT / "paper/sections/e1.tex"
     ).read_text()

@@ -17,7 +17,12 @@ from . import engine, experiments, plugins, provenance
 from .latex import write_macros
 from .results import write_atomic, write_json, write_parquet
 
-MAIN_MARKERS = ("%% sgdbench:macros", "%% sgdbench:abstract", "%% sgdbench:sections")
+MAIN_MARKERS = (
+    "%% sgdbench:macros",
+    "%% sgdbench:abstract",
+    "%% sgdbench:sections",
+    "%% sgdbench:samplers",
+)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -86,6 +91,36 @@ def section_files(names, repo: Path) -> list[str]:
     return out
 
 
+def samplers_in(settings) -> list[str]:
+    """Registered sampler names an experiment's settings select (keys that name samplers)."""
+    from . import samplers
+
+    found = []
+
+    def walk(node, key=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif "sampler" in key:
+            for name in [node] if isinstance(node, str) else list(node or []):
+                if isinstance(name, str) and name in samplers.REGISTRY and name not in found:
+                    found.append(name)
+
+    walk(settings)
+    return found
+
+
+def sampler_list(names, configs: dict) -> str:
+    """The samplers the selected experiments compare, by their labels, in registry order."""
+    from . import samplers
+
+    used = {s for n in names for s in samplers_in(configs[n])}
+    labels = [samplers.get(s).label for s in samplers.REGISTRY.names() if s in used]
+    if not labels:
+        return "it uses"
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
 def abstract_list(names) -> str:
     """``E1 (mean estimation …), E2 (…) and E8 (…)`` for the selected experiments."""
     parts = [f"{e.label} ({e.title})" for e in map(experiments.REGISTRY.get, names)]
@@ -108,7 +143,8 @@ def paper_sources(
     )
     sections = "\n".join(rf"\input{{sections/{n}}}" for n in names)
     text = (text.replace(MAIN_MARKERS[0], macros).replace(MAIN_MARKERS[1], abstract_list(names) + "%")
-            .replace(MAIN_MARKERS[2], sections))  # fmt: skip
+            .replace(MAIN_MARKERS[2], sections)
+            .replace(MAIN_MARKERS[3], "the samplers " + sampler_list(names, configs)))  # fmt: skip
     for n in names:
         exp = experiments.REGISTRY.get(n)
         values = {}
