@@ -71,7 +71,7 @@ def names(**facts) -> list[str]:
 for _s in (
     WithReplacement("wr", "with replacement", "#0173b2", with_replacement=True,
                     epoch_based=False, independent_batches=True),
-    BNice("wor", "without repl. (per batch)", "#de8f05", with_replacement=False,
+    BNice("wor", "without replacement (per batch)", "#de8f05", with_replacement=False,
           epoch_based=False, independent_batches=True),
     Reshuffle("rr", "random reshuffling", "#029e73", with_replacement=False, epoch_based=True,
               reshuffled=True),
