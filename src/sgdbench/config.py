@@ -43,7 +43,7 @@ class ConfigError(ValueError):
     """A config that cannot run; ``field`` is a dotted path such as ``schedule.k0``."""
 
     def __init__(self, field: str, message: str, fix: str):
-        self.field, self.fix = field, fix
+        self.field, self.message, self.fix = field, message, fix
         super().__init__(f"config field '{field}': {message}. Fix: {fix}")
 
 
@@ -144,14 +144,6 @@ def _schema_fix(err: jsonschema.ValidationError) -> str:
     return "see the schema: src/sgdbench/run_schema.yaml (run configs) or `sgdbench.config.pipeline_schema`"
 
 
-def _fill_defaults(cfg: dict, schema: dict) -> None:
-    for key, sub in schema.get("properties", {}).items():
-        if key not in cfg and "default" in sub:
-            cfg[key] = copy.deepcopy(sub["default"])
-        if isinstance(cfg.get(key), dict) and sub.get("type") == "object":
-            _fill_defaults(cfg[key], sub)
-
-
 def _check_problem_params(name: str, params: dict, prefix: str = "problem") -> None:
     sig = inspect.signature(problems.REGISTRY[name])
     for key, value in params.items():
@@ -181,8 +173,7 @@ def resolve(raw: dict) -> dict:
     """Load ``raw``'s plugins, validate it, and return it with every default filled in."""
     load_plugins(raw)
     cfg = copy.deepcopy(raw)
-    _first_error(jsonschema.Draft202012Validator(run_schema()), cfg)
-    _fill_defaults(cfg, run_schema())
+    _first_error(_filling_defaults(jsonschema.Draft202012Validator)(run_schema()), cfg)
     cfg["update"] = _resolve_update(cfg.get("update"), "update")
 
     name = cfg["problem"]["name"]
@@ -368,9 +359,7 @@ def experiment_settings(name: str, overrides: dict | None = None) -> dict:
     try:
         _first_error(_filling_defaults(jsonschema.Draft202012Validator)(schema), settings)
     except ConfigError as e:
-        raise ConfigError(
-            f"{name}.{e.field}", str(e).split(": ", 1)[1].split(". Fix: ")[0], e.fix
-        ) from e
+        raise ConfigError(f"{name}.{e.field}", e.message, e.fix) from e
     return settings
 
 

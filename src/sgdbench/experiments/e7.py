@@ -157,7 +157,7 @@ def section(settings: dict, values: dict) -> str:
   \label{fig:e7}
 \end{figure}
 """
-    return "\n".join(text[:2]) + "\n" + "\n".join(text[2:]) + "\n" + figure
+    return "\n".join(text) + "\n" + figure
 
 
 # ---- the pipeline's view ----------------------------------------------------------------

@@ -33,6 +33,9 @@ class _Order(Sequence):
     def __getitem__(self, i):
         return self._names()[i]
 
+    def __iter__(self) -> Iterator[str]:  # one registry read per loop, not one per item
+        return iter(self._names())
+
     def __len__(self) -> int:
         return len(self._names())
 

@@ -61,11 +61,6 @@ def get(name: str | Sampler) -> Sampler:
     return name if isinstance(name, Sampler) else REGISTRY.get(name)
 
 
-def names(**facts) -> list[str]:
-    """Registered names, optionally only those whose facts match (``names(weighted=False)``)."""
-    return [k for k, s in REGISTRY.items() if all(getattr(s, f) == v for f, v in facts.items())]
-
-
 # Colours: seaborn's colorblind palette, in registration order (full gradient descent,
 # which is not a sampler, takes the sixth colour in the figures).
 for _s in (
@@ -125,6 +120,6 @@ def uniform_permutations(n: int, count: int, seed: int) -> np.ndarray:
 
 __all__ = [
     "LAST_BATCH_RULES", "REGISTRY", "AdaptiveSampler", "IndexStream", "Sampler", "StreamGenerator",
-    "epoch_ends", "epoch_of_step", "generator", "get", "index_stream", "index_streams", "names",
+    "epoch_ends", "epoch_of_step", "generator", "get", "index_stream", "index_streams",
     "num_steps", "register", "stream_generator", "steps_per_epoch", "uniform_permutations",
 ]  # fmt: skip
