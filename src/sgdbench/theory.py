@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .stationary import stationary_mse as stationary_mse  # exact theory of quadratics, public here
+
 
 def running_mean_var_wr(variance: float, k) -> np.ndarray:
     """Var of the mean of k i.i.d. draws from a population with variance σ²: σ²/k."""

@@ -14,7 +14,9 @@ from ..registry import Registry, RegistryError
 from .base import (
     LAST_BATCH_RULES,
     AdaptiveSampler,
+    BatchLaw,
     IndexStream,
+    OrderLaw,
     Sampler,
     StreamGenerator,
     epoch_ends,
@@ -119,7 +121,7 @@ def uniform_permutations(n: int, count: int, seed: int) -> np.ndarray:
 
 
 __all__ = [
-    "LAST_BATCH_RULES", "REGISTRY", "AdaptiveSampler", "IndexStream", "Sampler", "StreamGenerator",
+    "LAST_BATCH_RULES", "REGISTRY", "AdaptiveSampler", "BatchLaw", "IndexStream", "OrderLaw", "Sampler", "StreamGenerator",
     "epoch_ends", "epoch_of_step", "generator", "get", "index_stream", "index_streams",
     "num_steps", "register", "stream_generator", "steps_per_epoch", "uniform_permutations",
 ]  # fmt: skip

@@ -61,6 +61,33 @@ def generator(seed: int) -> np.random.Generator:
 
 
 @dataclass(frozen=True)
+class BatchLaw:
+    """Batches i.i.d. across steps: b draws from ``probabilities``, each gradient times ``weights``.
+
+    ``replacement=False`` means a uniform b-subset (``probabilities`` then uniform).
+    Read by :func:`sgdbench.stationary.stationary_mse`.
+    """
+
+    probabilities: np.ndarray
+    weights: np.ndarray
+    replacement: bool
+
+
+@dataclass(frozen=True)
+class OrderLaw:
+    """Epochs walk permutations: blocks of epochs with orders (T_1 π, …, T_k π).
+
+    ``transforms`` names each epoch's order within a block from the block's
+    permutation π ("identity" or "reverse"); ``draw`` says where π comes from:
+    "fresh" (a new uniform permutation every block), "once" (one uniform
+    permutation for the whole run) or "stored" (the data's own order, range(n)).
+    """
+
+    transforms: tuple[str, ...] = ("identity",)
+    draw: str = "fresh"
+
+
+@dataclass(frozen=True)
 class Sampler:
     """A sampling scheme: its name, how to draw it, and the facts theory and figures read.
 
@@ -105,6 +132,10 @@ class Sampler:
     def stream(self, problem, b: int, seed: int, last_batch: str = "carry"):
         """An object with ``take(steps) -> (steps, b) int32``, or None (adaptive samplers)."""
         raise NotImplementedError
+
+    def law(self, problem) -> BatchLaw | OrderLaw | None:
+        """The sampler's law in the form exact theory reads; None where none is declared."""
+        return None
 
     # ---- device side (inside the compiled loop) ------------------------------
     def device_params(self, problem) -> Any:

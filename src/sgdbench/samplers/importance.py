@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
-from .base import IndexStream
+from .base import BatchLaw, IndexStream
 
 
 def probabilities(problem) -> np.ndarray:
@@ -45,6 +45,10 @@ class Importance(IndexStream):
     def batch_unit(self, rng, ctx, n, b, rows):
         # Inverse CDF of a uniform draw: exact up to float64 rounding of p.
         return np.searchsorted(ctx, rng.random((rows, b)), side="right")
+
+    def law(self, problem):
+        p = probabilities(problem)
+        return BatchLaw(p, 1.0 / (problem.n * p), replacement=True)
 
     def device_params(self, problem):
         p = probabilities(problem)

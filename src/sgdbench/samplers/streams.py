@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import IndexStream
+from .base import BatchLaw, IndexStream, OrderLaw
 
 
 def _rows_with_repeats(a: np.ndarray) -> np.ndarray:
@@ -54,12 +54,20 @@ def _permutations(rng: np.random.Generator, n: int, count: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class WithReplacement(IndexStream):
+    def law(self, problem):
+        n = problem.n
+        return BatchLaw(np.full(n, 1.0 / n), np.ones(n), replacement=True)
+
     def batch_unit(self, rng, ctx, n, b, rows):
         return rng.integers(0, n, size=(rows, b))
 
 
 @dataclass(frozen=True)
 class BNice(IndexStream):
+    def law(self, problem):
+        n = problem.n
+        return BatchLaw(np.full(n, 1.0 / n), np.ones(n), replacement=False)
+
     def batch_unit(self, rng, ctx, n, b, rows):
         if b == 1:  # the same draws as with replacement: one law, one stream
             return rng.integers(0, n, size=(rows, b))
@@ -68,6 +76,9 @@ class BNice(IndexStream):
 
 @dataclass(frozen=True)
 class Reshuffle(IndexStream):
+    def law(self, problem):
+        return OrderLaw(("identity",), "fresh")
+
     def epoch_orders(self, rng, ctx, n, epochs):
         return _permutations(rng, n, epochs)
 
@@ -78,6 +89,9 @@ class FixedOrder(IndexStream):
 
     shuffled: bool = True
 
+    def law(self, problem):
+        return OrderLaw(("identity",), "once" if self.shuffled else "stored")
+
     def context(self, problem, rng):
         return rng.permutation(problem.n) if self.shuffled else np.arange(problem.n)
 
@@ -87,6 +101,9 @@ class FixedOrder(IndexStream):
 
 @dataclass(frozen=True)
 class FlipFlop(IndexStream):
+    def law(self, problem):
+        return OrderLaw(("identity", "reverse"), "fresh")
+
     def epoch_orders(self, rng, ctx, n, epochs):
         pairs = max(1, epochs // 2)  # whole (permutation, reversed) pairs: no state across units
         perms = _permutations(rng, n, pairs)

@@ -1,0 +1,343 @@
+"""Exact stationary error of constant-step SGD on quadratic finite sums.
+
+On f_i(x) = ½ xᵀA_i x − … every gradient is affine, ∇f_i(x) = A_i e + g_i with
+e = x − x* and g_i = ∇f_i(x*) (Σ g_i = 0). One step on a batch B is the affine
+map e ↦ (I − γĀ_B) e − γḡ_B, so the error is a random affine recursion whose
+first and second moments close:
+
+* **i.i.d. batches** (``BatchLaw``: ``wr``, ``wor``, ``importance``): the mean is
+  0 and vec S = γ²(I − E[M⊗M])⁻¹ vec E[ḡḡᵀ], M = I − γĀ_B, at every step.
+* **permutation orders** (``OrderLaw``: ``rr``, ``so``, ``cyclic``, ``flipflop``):
+  a block of epochs is one affine map e ↦ Φ_π e + ψ_π. With a fresh π per block
+  (rr, flipflop) m = (I − EΦ)⁻¹Eψ and
+  vec S = (I − E[Φ⊗Φ])⁻¹ vec(E[Φmψᵀ] + E[ψmᵀΦᵀ] + E[ψψᵀ]); with one order for
+  the run (so, cyclic) each order has the fixed point (I − Φ_π)⁻¹ψ_π and the
+  answer is its mean square over the orders. Values are at block ends (epoch
+  ends; for flipflop the end of each (π, reversed π) pair).
+
+The moments over permutations are computed exactly in one of two ways:
+enumeration of all n! orders (n ≤ :data:`MAX_ENUMERATION`, any dimension, any
+b | n), or, when the A_i commute (1-D problems, a shared Hessian) and b = 1, in
+closed form: in a common eigenbasis every coordinate is a scalar recursion, and
+a uniform order is the rank order of i.i.d. U(0, 1) arrival times, so given the
+times of one or two examples every other one is independently before, between
+or after them. The moments become one- and two-dimensional integrals of
+polynomials of degree < n, which Gauss–Legendre quadrature computes exactly.
+Non-commuting components with n > 8 have no known polynomial-time form (the
+mean of an ordered product of n non-commuting matrices over all orders is a
+non-commutative permanent); those raise a ValueError that says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_ENUMERATION = 8  # 8! = 40,320 orders
+
+
+@dataclass(frozen=True)
+class Quadratic:
+    """The affine gradients of a quadratic finite sum at its minimiser."""
+
+    hessians: np.ndarray  # (n, d, d): A_i
+    grads: np.ndarray  # (n, d): g_i = ∇f_i(x*)
+
+    @property
+    def n(self) -> int:
+        return self.hessians.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.hessians.shape[1]
+
+
+def quadratic_form(problem) -> Quadratic:
+    """(A_i, g_i) of ``problem`` from JAX derivatives at x*; ValueError if f_i is not quadratic.
+
+    Quadratic means every per-example gradient is affine: checked at two random
+    points against A_i e + g_i to 1e-8 relative.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    x_star = jnp.asarray(problem.x_star, dtype=jnp.float64)
+    if x_star.ndim != 1:
+        raise ValueError(f"problem {problem.name!r}: exact theory needs a vector of parameters")
+    data = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype=jnp.float64)
+                                  if jnp.issubdtype(a.dtype, jnp.floating) else a, dict(problem.data))  # fmt: skip
+    grad = jax.vmap(jax.grad(problem.example_loss), in_axes=(None, 0))
+    hess = jax.vmap(jax.hessian(problem.example_loss), in_axes=(None, 0))
+    a = np.asarray(hess(x_star, data), dtype=np.float64)
+    g = np.asarray(grad(x_star, data), dtype=np.float64)
+    rng = np.random.default_rng(0)
+    scale = 1.0 + float(np.max(np.abs(np.asarray(x_star))))
+    for _ in range(2):
+        e = rng.standard_normal(x_star.shape) * scale
+        got = np.asarray(grad(x_star + e, data), dtype=np.float64)
+        want = np.einsum("nij,j->ni", a, e) + g
+        if np.max(np.abs(got - want)) > 1e-8 * (1.0 + np.max(np.abs(want))):
+            raise ValueError(
+                f"problem {problem.name!r} is not a quadratic finite sum (its gradients are not "
+                "affine); exact stationary theory exists only for quadratics"
+            )
+    return Quadratic(a, g)
+
+
+METHODS = ("auto", "enumerate", "closed_form")
+
+
+def stationary_mse(problem, sampler, step_size: float, batch_size: int = 1, *,
+                   method: str = "auto") -> float:  # fmt: skip
+    """Stationary E‖x − x*‖² of constant-step SGD (every step for i.i.d. batches, block ends
+    for permutation orders); ``inf`` when the second moment diverges at this step size.
+
+    ``problem`` is a quadratic :class:`~sgdbench.problems.Problem` or a
+    :class:`Quadratic`; ``sampler`` a registered name or a Sampler with a law.
+    ``method`` picks how moments over permutations are taken: "enumerate" (all
+    n! orders), "closed_form" (commuting Hessians, b = 1) or "auto" (enumeration
+    for n ≤ 8, else the closed form where it applies).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    from . import samplers
+
+    q = problem if isinstance(problem, Quadratic) else quadratic_form(problem)
+    s = samplers.get(sampler) if isinstance(sampler, str) else sampler
+    law = s.law(_SizeOnly(q.n) if isinstance(problem, Quadratic) else problem)
+    b, gamma = int(batch_size), float(step_size)
+    if not 1 <= b <= q.n:
+        raise ValueError(f"batch size must satisfy 1 <= b <= n, got b={b}, n={q.n}")
+    if isinstance(law, samplers.BatchLaw):
+        return _iid_batches(q, law, gamma, b)
+    if isinstance(law, samplers.OrderLaw):
+        return _orders(q, law, gamma, b, method)
+    raise ValueError(f"sampler {s.name!r} declares no law (Sampler.law) that exact theory can read")
+
+
+class _SizeOnly:
+    """Stands in for a problem when only n is known (uniform laws need nothing else)."""
+
+    def __init__(self, n: int):
+        self.n, self.name, self.example_smoothness = n, "quadratic", None
+
+
+# ---- i.i.d. batches ---------------------------------------------------------------------
+
+
+def _iid_batches(q: Quadratic, law, gamma: float, b: int) -> float:
+    a, g, n, d = q.hessians, q.grads, q.n, q.dim
+    p, w = np.asarray(law.probabilities, float), np.asarray(law.weights, float)
+    h = a.mean(0)
+    if np.max(np.abs(np.einsum("i,ijk->jk", p * w, a) - h)) > 1e-10 * (1 + np.abs(h).max()):
+        raise ValueError(
+            "exact theory needs an unbiased law: Σ p_i w_i A_i must equal the mean A_i"
+        )
+    aa = np.einsum("i,ijk,ilm->jlkm", p * w**2, a, a).reshape(d * d, d * d)  # E[w²A⊗A]
+    gg = np.einsum("i,ij,ik->jk", p * w**2, g, g)  # E[w²ggᵀ]
+    hh = np.kron(h, h)
+    if law.replacement:
+        mm, noise = aa / b + (1 - 1 / b) * hh, gg / b
+    else:
+        if not np.allclose(p, 1.0 / n) or not np.allclose(w, 1.0):
+            raise ValueError(
+                "exact theory of sampling without replacement needs uniform, unweighted draws"
+            )
+        # Distinct pairs of a uniform subset: E[A_i⊗A_j] = (n²H⊗H − ΣA_i⊗A_i)/(n(n − 1)).
+        pair = (n * n * hh - n * aa) / (n * (n - 1)) if n > 1 else hh
+        mm = (aa + (b - 1) * pair) / b
+        noise = gg * (n - b) / (b * (n - 1)) if n > 1 else 0 * gg
+    eye = np.eye(d)
+    k = np.eye(d * d) - gamma * (np.kron(eye, h) + np.kron(h, eye)) + gamma**2 * mm
+    if _radius(k) >= 1:
+        return math.inf
+    s = np.linalg.solve(np.eye(d * d) - k, gamma**2 * noise.reshape(-1))
+    return float(np.trace(s.reshape(d, d)))
+
+
+def _radius(m: np.ndarray) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(m)))) if m.size else 0.0
+
+
+# ---- permutation orders -----------------------------------------------------------------
+
+
+def _orders(q: Quadratic, law, gamma: float, b: int, method: str) -> float:
+    if q.n % b:
+        raise ValueError(
+            f"exact epoch-end theory needs whole batches per epoch: b = {b} must divide n = {q.n}"
+        )
+    unknown = set(law.transforms) - {"identity", "reverse"}
+    if unknown or law.draw not in ("fresh", "once", "stored"):
+        raise ValueError(f"exact theory cannot read the order law {law}")
+    if law.draw == "stored":
+        phi, psi = _block_map(q, law.transforms, np.arange(q.n), gamma, b)
+        return _fixed_point_sq(phi, psi)
+    if method == "enumerate" or (method == "auto" and q.n <= MAX_ENUMERATION):
+        if q.n > MAX_ENUMERATION:
+            raise ValueError(f"enumeration takes n ≤ {MAX_ENUMERATION} (n! orders), got n = {q.n}")
+        return _enumerated(q, law, gamma, b)
+    basis = _common_eigenbasis(q.hessians)
+    if basis is None or b != 1:
+        why = "b > 1" if basis is not None else "its components' Hessians do not commute"
+        raise ValueError(
+            f"no closed form when {why} (n = {q.n}): enumeration of the n! orders is the only "
+            f"exact method; use n ≤ {MAX_ENUMERATION}, or b = 1 with commuting Hessians"
+        )
+    curv = np.einsum("ji,njk,ki->ni", basis, q.hessians, basis)  # (n, d) eigenvalues per example
+    grads = q.grads @ basis
+    total = 0.0
+    for c in range(q.dim):
+        total += _scalar(curv[:, c], grads[:, c], gamma, law)
+        if math.isinf(total):
+            return math.inf
+    return total
+
+
+def _block_map(q: Quadratic, transforms, perm, gamma: float, b: int):
+    """(Φ, ψ) of one block of epochs whose first order is ``perm``."""
+    d = q.dim
+    phi, psi = np.eye(d), np.zeros(d)
+    for t in transforms:
+        order = perm if t == "identity" else perm[::-1]
+        for batch in order.reshape(-1, b):
+            step = np.eye(d) - gamma * q.hessians[batch].mean(0)
+            phi, psi = step @ phi, step @ psi - gamma * q.grads[batch].mean(0)
+    return phi, psi
+
+
+def _fixed_point_sq(phi: np.ndarray, psi: np.ndarray) -> float:
+    if _radius(phi) >= 1:
+        return math.inf
+    e = np.linalg.solve(np.eye(len(psi)) - phi, psi)
+    return float(e @ e)
+
+
+def _enumerated(q: Quadratic, law, gamma: float, b: int) -> float:
+    maps = [_block_map(q, law.transforms, np.array(p), gamma, b)
+            for p in itertools.permutations(range(q.n))]  # fmt: skip
+    if law.draw == "once":
+        return float(np.mean([_fixed_point_sq(phi, psi) for phi, psi in maps]))
+    phis = np.array([m[0] for m in maps])
+    psis = np.array([m[1] for m in maps])
+    return _fresh_stationary(phis, psis)
+
+
+def _fresh_stationary(phis: np.ndarray, psis: np.ndarray) -> float:
+    """tr S of e ↦ Φe + ψ with (Φ, ψ) drawn uniformly from the given list every block."""
+    d = psis.shape[1]
+    kk = np.einsum("pij,pkl->ikjl", phis, phis).reshape(d * d, d * d) / len(phis)
+    if _radius(kk) >= 1:
+        return math.inf
+    m = np.linalg.solve(np.eye(d) - phis.mean(0), psis.mean(0))
+    cross = np.einsum("pij,j,pk->ik", phis, m, psis) / len(phis)
+    rhs = cross + cross.T + np.einsum("pi,pj->ij", psis, psis) / len(phis)
+    s = np.linalg.solve(np.eye(d * d) - kk, rhs.reshape(-1))
+    return float(np.trace(s.reshape(d, d)))
+
+
+def _common_eigenbasis(a: np.ndarray) -> np.ndarray | None:
+    """An orthonormal basis diagonalising every A_i, or None when they do not commute."""
+    d = a.shape[1]
+    if d == 1:
+        return np.eye(1)
+    size = 1.0 + np.abs(a).max()
+    mix = np.einsum("i,ijk->jk", np.random.default_rng(0).standard_normal(len(a)), a)
+    _, v = np.linalg.eigh((mix + mix.T) / 2)
+    rotated = np.einsum("ji,njk,kl->nil", v, a, v)
+    off = rotated - np.einsum("nii->ni", rotated)[:, :, None] * np.eye(d)
+    return v if np.abs(off).max() <= 1e-10 * size else None
+
+
+# ---- commuting components, b = 1: closed form per eigen-coordinate -----------------------
+
+
+def _gauss(n_nodes: int):
+    x, w = np.polynomial.legendre.leggauss(n_nodes)
+    return (x + 1) / 2, w / 2  # on [0, 1]
+
+
+def _one_time(n: int):
+    """Nodes and weights of ∫_0^1 dt, exact for polynomials of degree ≤ n."""
+    return _gauss(n // 2 + 2)
+
+
+def _two_times(n: int):
+    """Nodes (s, t) and weights of ∫∫_{0<s<t<1}, exact for polynomials of degree ≤ n."""
+    u, wu = _gauss(n // 2 + 2)
+    t, wt = _gauss(n // 2 + 2)
+    s = np.outer(t, u).ravel()
+    tt = np.repeat(t, len(u))
+    return s, tt, (np.outer(wt * t, wu)).ravel()  # ds = t du
+
+
+def _coef_x(base, xs) -> np.ndarray:
+    """Σ_i xs_i Π_{l≠i} base_l at every node: the x-coefficient of Π_l (base_l + x·xs_l)."""
+    one, x = np.ones(base.shape[1]), np.zeros(base.shape[1])
+    for bl, xl in zip(base, xs, strict=True):
+        one, x = one * bl, x * bl + one * xl
+    return x
+
+
+def _coef_xy(base, xs, ys) -> np.ndarray:
+    """Σ_{i≠j} xs_i ys_j Π_{l≠i,j} base_l: the xy-coefficient of Π_l (base_l + x·xs_l + y·ys_l)."""
+    one = np.ones(base.shape[1])
+    x, y, xy = 0 * one, 0 * one, 0 * one
+    for bl, xl, yl in zip(base, xs, ys, strict=True):
+        one, x, y, xy = one * bl, x * bl + one * xl, y * bl + one * yl, xy * bl + x * yl + y * xl
+    return xy
+
+
+def _scalar_moments(curv: np.ndarray, g: np.ndarray, gamma: float):
+    """Φ, Eψ, Eψ² and E[ψ_π ψ_rev(π)] of one epoch of the scalar recursion e ↦ c_i e − γg_i."""
+    n = len(curv)
+    c = 1.0 - gamma * curv
+    phi = float(np.prod(c))
+    t, wt = _one_time(n)
+    # Example i at time t: each other example is before (factor 1) or after it (factor c_l).
+    mean = -gamma * wt @ _coef_x(t + (1 - t) * c[:, None], np.outer(g, np.ones_like(t)))
+    diag = wt @ _coef_x(t + (1 - t) * c[:, None] ** 2, np.outer(g**2, np.ones_like(t)))
+    s, tt, w2 = _two_times(n)
+    ones = np.ones_like(s)
+    # i at s before j at t; ψ's coefficients are the products of c over later examples.
+    between = s + (tt - s) * c[:, None] + (1 - tt) * c[:, None] ** 2
+    pairs = w2 @ _coef_xy(between, np.outer(g, ones), np.outer(g * c, ones))
+    second = gamma**2 * (diag + 2 * pairs)
+    # The reversed order's coefficients are products over earlier examples.
+    same = float(_excluded_products(c) @ g**2)
+    ij = s * c[:, None] + (tt - s) * c[:, None] ** 2 + (1 - tt) * c[:, None]
+    ji = s * c[:, None] + (tt - s) + (1 - tt) * c[:, None]
+    cross = (w2 @ _coef_xy(ij, np.outer(g * c, ones), np.outer(g * c, ones))
+             + w2 @ _coef_xy(ji, np.outer(g, ones), np.outer(g, ones)))  # fmt: skip
+    reverse = gamma**2 * (same + cross)
+    return phi, float(mean), float(second), float(reverse)
+
+
+def _excluded_products(c: np.ndarray) -> np.ndarray:
+    """Π_{l≠i} c_l for every i, without dividing (c_l may be 0)."""
+    left = np.concatenate([[1.0], np.cumprod(c[:-1])])
+    right = np.concatenate([np.cumprod(c[::-1][:-1])[::-1], [1.0]])
+    return left * right
+
+
+def _scalar(curv: np.ndarray, g: np.ndarray, gamma: float, law) -> float:
+    phi, mean, second, reverse = _scalar_moments(curv, g, gamma)
+    if law.transforms == ("identity",):
+        if law.draw == "once":  # the fixed point ψ_π/(1 − Φ), squared, over orders
+            return second / (1 - phi) ** 2 if abs(phi) < 1 else math.inf
+        if phi**2 >= 1:
+            return math.inf
+        m = mean / (1 - phi)
+        return (second + 2 * phi * m * mean) / (1 - phi**2)
+    if law.transforms == ("identity", "reverse") and law.draw == "fresh":
+        big_phi = phi * phi
+        big_mean = (1 + phi) * mean
+        big_second = (phi**2 + 1) * second + 2 * phi * reverse
+        if big_phi**2 >= 1:
+            return math.inf
+        m = big_mean / (1 - big_phi)
+        return (big_second + 2 * big_phi * m * big_mean) / (1 - big_phi**2)
+    raise ValueError(f"no closed form for the order law {law}; use n ≤ {MAX_ENUMERATION}")
