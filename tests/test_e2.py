@@ -1,6 +1,7 @@
-"""E2 on roc1d: sign agreement, the exact wr spread, and the exponents in γ."""
+"""E2 on roc1d: sign agreement, the exact spreads, the exact path, and the exponents in γ."""
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from sgdbench.experiments import e2
@@ -25,14 +26,40 @@ def test_trajectories_enter_the_region_and_larger_steps_enter_sooner():
     assert (enters > 0).all() and enters.is_monotonic_decreasing
 
 
-def test_wr_spread_matches_exact_formula_and_exponents(alpha):
+def test_every_spread_matches_its_exact_value_and_exponents(alpha):
     p = e2.build(SETTINGS)
     spread, fits = e2.stationary_spread(p, SETTINGS)
     wr = spread[spread["sampler"] == "wr"]
-    assert wr["z"].abs().max() < stats.norm.isf(alpha / (2 * len(wr)))
+    assert spread["theory"].notna().all()  # wr, rr and so all have exact laws
+    assert spread["z"].abs().max() < stats.norm.isf(alpha / (2 * len(spread)))
     fits = fits.set_index("sampler")
     assert fits.loc["wr", "ci_low"] <= 1.05 and fits.loc["wr", "ci_high"] >= 0.95
     assert fits.loc["so", "slope"] > 1.7 and fits.loc["rr", "slope"] > 1.7  # O(γ²) or faster
     rr_at = spread[spread["sampler"] == "rr"].set_index("step_size_h")["spread"]
     wr_at = wr.set_index("step_size_h")["spread"]
     assert (rr_at < wr_at).all()
+
+
+def test_exact_path_at_region_entry_is_far_above_the_floor():
+    """Point 1 of the readings: entering the region is not where expected progress ends."""
+    p = e2.build(SETTINGS)
+    traj = e2.trajectories(p, SETTINGS)
+    for _, t in traj.groupby("step_size_h"):
+        enter = int(t["enters_region"].iloc[0])
+        expected, floor = t["expected"].to_numpy(), float(t["stationary"].iloc[0])
+        assert expected[enter] > 10 * floor
+        settle = int(np.nonzero(expected <= 2 * floor)[0][0])
+        assert settle > enter and np.all(
+            np.diff(expected[enter : settle + 1]) < 0
+        )  # still contracting
+        assert expected[-1] == pytest.approx(floor, rel=0.05)
+
+
+def test_exact_local_slopes_reach_the_asymptotic_exponents_as_gamma_shrinks():
+    p = e2.build(SETTINGS)
+    curves = e2.exact_curves(p, SETTINGS).set_index("sampler")
+    smallest = curves.groupby(level=0)["local_slope"].first()
+    assert abs(smallest["wr"] - 1) < 0.01 and abs(smallest["so"] - 2) < 0.05
+    assert abs(smallest["rr"] - 2) < 0.1  # four decades below the window, not on it
+    on_window = curves[curves["step_size_h"] >= 0.01]
+    assert on_window.loc["rr", "local_slope"].max() > 2.5  # the pre-asymptotic γ³ mixture

@@ -219,3 +219,42 @@ def test_engine_agrees_with_enumeration_in_two_dimensions(name, alpha):
     got, se = _engine_mse(p, name, gamma, 2, 256, 200, 40)
     z = stats.norm.ppf(1 - alpha / 2 / 3)
     assert abs(got - want) < z * se, (got, want, se)
+
+
+# ---- the exact finite-horizon path of i.i.d.-batch samplers ----------------------------
+
+
+@pytest.mark.parametrize(("name", "b"), [("wr", 1), ("wr", 2), ("wor", 2)])
+def test_expected_path_equals_enumeration_of_every_batch_sequence_step(name, b):
+    """Two dimensions, n = 4: E‖e_t‖² by averaging the exact next error over every batch."""
+    p = problems.build("least_squares", n=4, d=2, cond=3.0, noise=0.5)
+    q = quadratic_form(p)
+    gamma = 0.4 / p.constants["L_max"]
+    if name == "wr":
+        batches = list(itertools.product(range(4), repeat=b))
+    else:
+        batches = list(itertools.combinations(range(4), b))
+    # Every error reachable after t steps, with its probability: (4^b)^t points for t ≤ 4.
+    points = [(np.asarray(p.x0 - p.x_star, float), 1.0)]
+    want = [float(points[0][0] @ points[0][0])]
+    for _ in range(4):
+        points = [(e - gamma * (q.hessians[list(bt)].mean(0) @ e + q.grads[list(bt)].mean(0)), pr / len(batches))
+                  for e, pr in points for bt in batches]  # fmt: skip
+        want.append(sum(pr * float(e @ e) for e, pr in points))
+    got = theory.expected_mse_path(p, name, gamma, 4, batch_size=b)
+    np.testing.assert_allclose(got, want, rtol=1e-11)
+
+
+def test_expected_path_agrees_with_engine_runs(alpha):
+    """roc1d from its far start: the engine's mean squared error over 2,000 seeds at five steps."""
+    p = problems.build("roc1d", n=20)
+    gamma = 0.1 / p.info["h"]
+    steps = np.array([0, 5, 20, 60, 200, 600])
+    res = engine.run_grid(p, "wr", 1, [gamma], range(2000), 30, Schedule(), "float64",
+                          checkpoints=steps)  # fmt: skip
+    sq = (np.asarray(res.x)[:, :, 0] - float(p.x_star[0])) ** 2  # (steps, seeds)
+    want = theory.expected_mse_path(p, "wr", gamma, int(steps[-1]))[steps]
+    z = stats.norm.ppf(1 - alpha / 2 / (len(steps) - 1))
+    mean, se = sq.mean(1), sq.std(1, ddof=1) / np.sqrt(sq.shape[1])
+    assert mean[0] == pytest.approx(want[0], rel=1e-12)  # the start is deterministic
+    assert np.all(np.abs(mean[1:] - want[1:]) < z * se[1:]), (mean, want, se)

@@ -52,12 +52,16 @@ def fit_power_law(
 
 
 def rate_row(experiment: str, problem: str, sampler: str, quantity: str, expected: float,
-             window, fit: dict) -> dict:  # fmt: skip
-    """One tidy row of the rates table the paper's exponent tables are built from."""
+             window, fit: dict, regime: str, exact: float = float("nan")) -> dict:  # fmt: skip
+    """One tidy row of the rates table the paper's exponent tables are built from.
+
+    ``regime`` is where ``expected`` holds (e.g. γ → 0); ``exact`` the same fit
+    applied to an exact curve at the same points, where one exists.
+    """
     return {"experiment": experiment, "problem": problem, "sampler": sampler, "quantity": quantity,
             "slope": fit["slope"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
-            "expected": expected, "window": f"[{window[0]:.3g}, {window[1]:.3g}]",
-            "seeds": fit["seeds"]}  # fmt: skip
+            "exact": exact, "expected": expected, "regime": regime,
+            "window": f"[{window[0]:.3g}, {window[1]:.3g}]", "seeds": fit["seeds"]}  # fmt: skip
 
 
 def _expected(value: float) -> str:
@@ -65,13 +69,23 @@ def _expected(value: float) -> str:
 
 
 def latex_table(rows: pd.DataFrame, by_problem: bool = False) -> str:
-    """A booktabs table: (problem,) quantity, sampler, fitted slope [95% interval], expected."""
+    """A booktabs table: (problem,) quantity, sampler, fitted slope [95% interval], the exact
+    curve's slope over the same points (when any row has one), expected exponent and its regime."""
     first = "problem & " if by_problem else ""
-    lines = [r"\begin{tabular}{" + ("l" if by_problem else "") + "llrrr}", r"\toprule",
-             first + r"quantity & sampler & slope & 95\% interval & expected \\", r"\midrule"]  # fmt: skip
+    exact = "exact" in rows and rows["exact"].notna().any()
+    cols = ("l" if by_problem else "") + "llrr" + ("r" if exact else "") + "rl"
+    head = r"slope & 95\% interval & " + ("exact & " if exact else "") + r"expected & regime \\"
+    lines = [r"\begin{tabular}{" + cols + "}", r"\toprule", first + r"quantity & sampler & " + head,
+             r"\midrule"]  # fmt: skip
     for _, r in rows.iterrows():
         lead = r["problem"].replace("_", " ") + " & " if by_problem else ""
+        ex = (
+            (_expected(round(r["exact"], 2)) if np.isfinite(r["exact"]) else "--") + " & "
+            if exact
+            else ""
+        )
         lines.append(lead + rf"{r['quantity']} & \texttt{{{r['sampler']}}} & {r['slope']:.2f} & "
-                     rf"[{r['ci_low']:.2f}, {r['ci_high']:.2f}] & {_expected(r['expected'])} \\")  # fmt: skip
+                     rf"[{r['ci_low']:.2f}, {r['ci_high']:.2f}] & {ex}{_expected(r['expected'])} & "
+                     rf"{r.get('regime', '')} \\")  # fmt: skip
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"

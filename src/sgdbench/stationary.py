@@ -91,7 +91,7 @@ METHODS = ("auto", "enumerate", "closed_form")
 
 
 def stationary_mse(problem, sampler, step_size: float, batch_size: int = 1, *,
-                   method: str = "auto") -> float:  # fmt: skip
+                   method: str = "auto", quadratic: Quadratic | None = None) -> float:  # fmt: skip
     """Stationary E‖x − x*‖² of constant-step SGD (every step for i.i.d. batches, block ends
     for permutation orders); ``inf`` when the second moment diverges at this step size.
 
@@ -99,13 +99,14 @@ def stationary_mse(problem, sampler, step_size: float, batch_size: int = 1, *,
     :class:`Quadratic`; ``sampler`` a registered name or a Sampler with a law.
     ``method`` picks how moments over permutations are taken: "enumerate" (all
     n! orders), "closed_form" (commuting Hessians, b = 1) or "auto" (enumeration
-    for n ≤ 8, else the closed form where it applies).
+    for n ≤ 8, else the closed form where it applies). ``quadratic`` (the
+    problem's :func:`quadratic_form`) saves recomputing it on repeated calls.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     from . import samplers
 
-    q = problem if isinstance(problem, Quadratic) else quadratic_form(problem)
+    q = problem if isinstance(problem, Quadratic) else quadratic or quadratic_form(problem)
     s = samplers.get(sampler) if isinstance(sampler, str) else sampler
     law = s.law(_SizeOnly(q.n) if isinstance(problem, Quadratic) else problem)
     b, gamma = int(batch_size), float(step_size)
@@ -128,7 +129,8 @@ class _SizeOnly:
 # ---- i.i.d. batches ---------------------------------------------------------------------
 
 
-def _iid_batches(q: Quadratic, law, gamma: float, b: int) -> float:
+def _batch_moments(q: Quadratic, law, b: int):
+    """H, E[Ā⊗Ā], E[ḡḡᵀ] and T with E[Ā m ḡᵀ] = T·m of one step's batch (unbiased laws)."""
     a, g, n, d = q.hessians, q.grads, q.n, q.dim
     p, w = np.asarray(law.probabilities, float), np.asarray(law.weights, float)
     h = a.mean(0)
@@ -138,24 +140,72 @@ def _iid_batches(q: Quadratic, law, gamma: float, b: int) -> float:
         )
     aa = np.einsum("i,ijk,ilm->jlkm", p * w**2, a, a).reshape(d * d, d * d)  # E[w²A⊗A]
     gg = np.einsum("i,ij,ik->jk", p * w**2, g, g)  # E[w²ggᵀ]
+    ag = np.einsum("i,ijk,il->jkl", p * w**2, a, g)  # E[w² A_i[j,k] g_i[l]]
     hh = np.kron(h, h)
     if law.replacement:
-        mm, noise = aa / b + (1 - 1 / b) * hh, gg / b
-    else:
-        if not np.allclose(p, 1.0 / n) or not np.allclose(w, 1.0):
-            raise ValueError(
-                "exact theory of sampling without replacement needs uniform, unweighted draws"
-            )
-        # Distinct pairs of a uniform subset: E[A_i⊗A_j] = (n²H⊗H − ΣA_i⊗A_i)/(n(n − 1)).
-        pair = (n * n * hh - n * aa) / (n * (n - 1)) if n > 1 else hh
-        mm = (aa + (b - 1) * pair) / b
-        noise = gg * (n - b) / (b * (n - 1)) if n > 1 else 0 * gg
-    eye = np.eye(d)
-    k = np.eye(d * d) - gamma * (np.kron(eye, h) + np.kron(h, eye)) + gamma**2 * mm
+        return h, aa / b + (1 - 1 / b) * hh, gg / b, ag / b
+    if not np.allclose(p, 1.0 / n) or not np.allclose(w, 1.0):
+        raise ValueError(
+            "exact theory of sampling without replacement needs uniform, unweighted draws"
+        )
+    if n == 1:
+        return h, hh, 0 * gg, 0 * ag
+    # Distinct pairs of a uniform subset: E[A_i⊗A_j] = (n²H⊗H − ΣA_i⊗A_i)/(n(n − 1)),
+    # and E[A_i m g_jᵀ] = −Σ A_i m g_iᵀ/(n(n − 1)) since Σ g_i = 0.
+    pair = (n * n * hh - n * aa) / (n * (n - 1))
+    shrink = (n - b) / (b * (n - 1))
+    return h, (aa + (b - 1) * pair) / b, gg * shrink, ag * shrink
+
+
+def _step_operator(h: np.ndarray, mm: np.ndarray, gamma: float) -> np.ndarray:
+    """E[M⊗M] with M = I − γĀ: vec(E[M S Mᵀ]) = E[M⊗M] vec S (row-major vec)."""
+    eye = np.eye(len(h))
+    return np.eye(len(h) ** 2) - gamma * (np.kron(eye, h) + np.kron(h, eye)) + gamma**2 * mm
+
+
+def _iid_batches(q: Quadratic, law, gamma: float, b: int) -> float:
+    d = q.dim
+    h, mm, noise, _ = _batch_moments(q, law, b)
+    k = _step_operator(h, mm, gamma)
     if _radius(k) >= 1:
         return math.inf
     s = np.linalg.solve(np.eye(d * d) - k, gamma**2 * noise.reshape(-1))
     return float(np.trace(s.reshape(d, d)))
+
+
+def expected_mse_path(
+    problem, sampler, step_size: float, steps: int, batch_size: int = 1, *, quadratic=None
+) -> np.ndarray:
+    """E‖x_t − x*‖² for t = 0 … steps of constant-step SGD from the problem's x0, exactly,
+    for samplers whose batches are i.i.d. across steps (a :class:`BatchLaw`).
+    ``quadratic`` (the problem's :func:`quadratic_form`) saves recomputing it.
+
+    The mean and second moment of the error follow a closed linear recursion:
+    m' = (I − γH)m and S' = E[MSMᵀ] + γ²(E[Āmḡᵀ] + E[ḡmᵀĀ]) + γ²E[ḡḡᵀ].
+    """
+    from . import samplers
+
+    q = quadratic or quadratic_form(problem)
+    s = samplers.get(sampler) if isinstance(sampler, str) else sampler
+    law = s.law(problem)
+    if not isinstance(law, samplers.BatchLaw):
+        raise ValueError(f"the exact path needs i.i.d. batches; sampler {s.name!r} walks orders")
+    gamma, d = float(step_size), q.dim
+    h, mm, noise, ag = _batch_moments(q, law, int(batch_size))
+    k = _step_operator(h, mm, gamma)
+    m = (
+        np.asarray(problem.x0, dtype=np.float64).ravel()
+        - np.asarray(problem.x_star, np.float64).ravel()
+    )
+    sq = np.outer(m, m)
+    out = np.empty(steps + 1)
+    out[0] = np.trace(sq)
+    for t in range(1, steps + 1):
+        cross = np.einsum("jkl,k->jl", ag, m)  # E[Ā m ḡᵀ]
+        sq = (k @ sq.reshape(-1)).reshape(d, d) + gamma**2 * (cross + cross.T + noise)
+        m = m - gamma * h @ m
+        out[t] = np.trace(sq)
+    return out
 
 
 def _radius(m: np.ndarray) -> float:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stationary import stationary_mse as stationary_mse  # exact theory of quadratics, public here
+from .stationary import expected_mse_path as expected_mse_path  # exact theory of quadratics
+from .stationary import quadratic_form as quadratic_form
+from .stationary import stationary_mse as stationary_mse
 
 
 def running_mean_var_wr(variance: float, k) -> np.ndarray:
@@ -123,3 +125,23 @@ def expected_exponent(quantity: str, sampler) -> float:
             return float("nan")
         return -1.0 if sampler.uniform_marginal else 0.0
     raise ValueError(f"no expected exponent for {quantity!r}")
+
+
+_REGIMES = {
+    "floor_vs_gamma": r"$\gamma\to0$",
+    "decay_inv": r"$k\to\infty$",
+    "decay_inv_power": r"$k\to\infty$",
+    "horizon_vs_K": r"$K\to\infty$",
+    "horizon_vs_n": r"$K$ fixed, $n\to\infty$",
+}
+
+
+def exponent_regime(quantity: str) -> str:
+    """Where the exponent of :func:`expected_exponent` holds (LaTeX): the limit it is proven in.
+
+    A measured slope is comparable with it only once local slopes have settled
+    there; the experiments report the local slopes beside the fit.
+    """
+    if quantity not in _REGIMES:
+        raise ValueError(f"no expected exponent for {quantity!r}")
+    return _REGIMES[quantity]

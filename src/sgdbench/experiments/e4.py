@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import engine, measure, problems, rates, samplers
 from ..latex import fmt
-from ..theory import expected_exponent
+from ..theory import expected_exponent, exponent_regime
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -76,7 +76,7 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
                          "kappa": c["L"] / c["mu"]})  # fmt: skip
         fit = rates.fit_power_law(gammas, per_seed, n_boot=500, seed=settings["seed"])
         fits.append(rates.rate_row("e4a", label, sampler, "floor vs $\\gamma$", expected_exponent("floor_vs_gamma", samplers.get(sampler)),
-                                   (gammas.min(), gammas.max()), fit))  # fmt: skip
+                                   (gammas.min(), gammas.max()), fit, exponent_regime("floor_vs_gamma")))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
 
@@ -171,7 +171,7 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
                 "gap vs epochs, $1/k$" if variant == "inv" else "gap vs epochs, $1/k^{0.75}$ + avg."
             )
             fits.append(rates.rate_row("e4b", spec["name"], sampler, label, expected_exponent(f"decay_{variant}", samplers.get(sampler)),
-                                       window, fit))  # fmt: skip
+                                       window, fit, exponent_regime(f"decay_{variant}")))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
 
@@ -205,7 +205,8 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         window = (float(settings["fit_from"]), float(ks.max()))
         fit = rates.fit_power_law(ks, final, window=window, n_boot=500, seed=settings["seed"])
         fits.append(rates.rate_row("e4c", spec["name"], sampler, "error vs $K$, tuned $\\gamma$",
-                                   expected_exponent("horizon_vs_K", samplers.get(sampler)), window, fit))  # fmt: skip
+                                   expected_exponent("horizon_vs_K", samplers.get(sampler)), window, fit,
+                                   exponent_regime("horizon_vs_K")))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
 
@@ -256,7 +257,7 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             sizes, np.stack(finals[sampler], axis=1), n_boot=500, seed=settings["seed"]
         )
         fits.append(rates.rate_row("e4c", spec["name"], sampler, f"error vs $n$, $K={k}$", expected,
-                                   (float(sizes.min()), float(sizes.max())), fit))  # fmt: skip
+                                   (float(sizes.min()), float(sizes.max())), fit, exponent_regime("horizon_vs_n")))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
 
