@@ -258,3 +258,27 @@ def test_expected_path_agrees_with_engine_runs(alpha):
     mean, se = sq.mean(1), sq.std(1, ddof=1) / np.sqrt(sq.shape[1])
     assert mean[0] == pytest.approx(want[0], rel=1e-12)  # the start is deterministic
     assert np.all(np.abs(mean[1:] - want[1:]) < z * se[1:]), (mean, want, se)
+
+
+def test_reshuffling_bias_is_the_leading_term_of_the_exact_stationary_mean():
+    """β = ½H⁻¹(1/n)ΣA_i g_i: the exact rr epoch-end mean (all 6! orders, 2-D) is −γβ + O(γ²),
+    and in 1-D (closed form, n = 20) the stationary error is γ²‖β‖² + O(γ³)."""
+    from sgdbench.stationary import _block_map, reshuffling_bias
+
+    p = problems.build("least_squares", n=6, d=2, cond=3.0, noise=0.5)
+    q, beta = quadratic_form(p), reshuffling_bias(p)
+    for gl in (1e-3, 1e-4):
+        gamma = gl / p.constants["L_max"]
+        maps = [
+            _block_map(q, ("identity",), np.array(o), gamma, 1)
+            for o in itertools.permutations(range(6))
+        ]
+        phi, psi = np.mean([m[0] for m in maps], 0), np.mean([m[1] for m in maps], 0)
+        mean = np.linalg.solve(np.eye(2) - phi, psi)
+        np.testing.assert_allclose(mean / -gamma, beta, rtol=5 * gl)  # the O(γ²) remainder
+    r = problems.build("roc1d", n=20)
+    beta = reshuffling_bias(r)
+    gamma = 1e-7 / r.info["h"]
+    assert stationary_mse(r, "rr", gamma) / (gamma**2 * float(beta @ beta)) == pytest.approx(
+        1, abs=0.01
+    )

@@ -11,6 +11,7 @@ shared THEORY.md; the two-batch noise-scale estimator is McCandlish et al. (2018
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,7 +216,15 @@ def noise_scale_without_replacement(m: Moments) -> float:
 
 
 def shuffling_variance(problem: Problem, gamma: float, permutations: int, seed: int) -> float:
-    """σ²_Shuffle = max_i (1/γ) E_π[D_{f_{π_i}}(x*^i, x*)] by Monte Carlo over permutations.
+    """σ²_Shuffle = max_i (1/γ) E_π[D_{f_{π_i}}(x*^i, x*)] by Monte Carlo over permutations."""
+    return shuffling_variance_interval(problem, gamma, permutations, seed, n_boot=0)[0]
+
+
+def shuffling_variance_interval(problem: Problem, gamma: float, permutations: int, seed: int,
+                                n_boot: int = 1000, level: float = 0.95) -> tuple[float, float, float]:  # fmt: skip
+    """(estimate, low, high): σ²_Shuffle = max_i (1/γ) E_π[D_{f_{π_i}}(x*^i, x*)] by Monte Carlo
+    over permutations, with a percentile bootstrap interval over the permutations (the unit
+    that varies; the max over positions i is recomputed in every resample).
 
     x*^i = x* − γ Σ_{j<i} ∇f_{π_j}(x*) are the "shuffled optimum" iterates of
     Mishchenko, Khaled and Richtárik (2020); D is the Bregman divergence of one
@@ -239,5 +248,12 @@ def shuffling_variance(problem: Problem, gamma: float, permutations: int, seed: 
         return (problem.example_loss(y, row) - problem.example_loss(problem.x_star, row)
                 - jnp.sum(g * (y - problem.x_star)))  # fmt: skip
 
-    d = jax.jit(jax.vmap(jax.vmap(bregman)))(jnp.asarray(points), jnp.asarray(perms))
-    return float(np.max(np.asarray(d).mean(axis=0)) / gamma)
+    d = np.asarray(jax.jit(jax.vmap(jax.vmap(bregman)))(jnp.asarray(points), jnp.asarray(perms)))
+    estimate = float(np.max(d.mean(axis=0)) / gamma)
+    if n_boot <= 0:
+        return estimate, math.nan, math.nan
+    rng = np.random.default_rng([seed, 0x5B])
+    boots = np.array([np.max(d[rng.integers(0, len(d), len(d))].mean(axis=0)) / gamma
+                      for _ in range(n_boot)])  # fmt: skip
+    tail = (1 - level) / 2
+    return estimate, float(np.quantile(boots, tail)), float(np.quantile(boots, 1 - tail))

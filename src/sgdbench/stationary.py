@@ -55,12 +55,8 @@ class Quadratic:
         return self.hessians.shape[1]
 
 
-def quadratic_form(problem) -> Quadratic:
-    """(A_i, g_i) of ``problem`` from JAX derivatives at x*; ValueError if f_i is not quadratic.
-
-    Quadratic means every per-example gradient is affine: checked at two random
-    points against A_i e + g_i to 1e-8 relative.
-    """
+def derivatives_at_optimum(problem):
+    """Per-example Hessians and gradients at x* (float64), and the gradient function."""
     import jax
     import jax.numpy as jnp
 
@@ -73,11 +69,35 @@ def quadratic_form(problem) -> Quadratic:
     hess = jax.vmap(jax.hessian(problem.example_loss), in_axes=(None, 0))
     a = np.asarray(hess(x_star, data), dtype=np.float64)
     g = np.asarray(grad(x_star, data), dtype=np.float64)
+    return a, g, lambda x: np.asarray(grad(x, data), dtype=np.float64)
+
+
+def reshuffling_bias(problem) -> np.ndarray:
+    """β with E[x_epoch end] − x* = −γβ + O(γ²) at stationarity under uniform random orders.
+
+    β = ½ H⁻¹ (1/n) Σ_i ∇²f_i(x*) ∇f_i(x*): the mean over orders of the
+    second-order term of the epoch map (Σ_{k<l} A_{π(l)} g_{π(k)} averages to
+    −½ Σ_i A_i g_i since Σ g_i = 0) divided by the first-order contraction nγH.
+    Third derivatives enter only at O(γ²), so this holds for any smooth f with
+    H = ∇²f(x*) invertible. For ``rr`` the stationary error is γ²‖β‖² + O(γ³).
+    """
+    a, g, _ = derivatives_at_optimum(problem)
+    return 0.5 * np.linalg.solve(a.mean(0), np.einsum("nij,nj->i", a, g) / len(g))
+
+
+def quadratic_form(problem) -> Quadratic:
+    """(A_i, g_i) of ``problem`` from JAX derivatives at x*; ValueError if f_i is not quadratic.
+
+    Quadratic means every per-example gradient is affine: checked at two random
+    points against A_i e + g_i to 1e-8 relative.
+    """
+    a, g, grad = derivatives_at_optimum(problem)
+    x_star = np.asarray(problem.x_star, dtype=np.float64)
     rng = np.random.default_rng(0)
     scale = 1.0 + float(np.max(np.abs(np.asarray(x_star))))
     for _ in range(2):
         e = rng.standard_normal(x_star.shape) * scale
-        got = np.asarray(grad(x_star + e, data), dtype=np.float64)
+        got = grad(x_star + e)
         want = np.einsum("nij,j->ni", a, e) + g
         if np.max(np.abs(got - want)) > 1e-8 * (1.0 + np.max(np.abs(want))):
             raise ValueError(
