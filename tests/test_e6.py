@@ -81,3 +81,50 @@ def test_default_mlp_reaches_90_percent_test_accuracy():
     summary = e6.summary(curves)
     assert summary["final_test_acc"].iloc[0] >= 0.90
     assert (curves["test_acc"].notna()).all() and (curves["valid_acc"].notna()).all()
+
+
+def _per_gamma(acc: dict, diverged=()):
+    return pd.DataFrame([{"step_size": g, "valid_acc": a, "valid_loss": 1 - a, "any_diverged": g in diverged}
+                         for g, a in acc.items()])  # fmt: skip
+
+
+def test_next_step_widens_and_refines_until_the_tuned_step_is_interior():
+    assert e6.next_step(_per_gamma({0.1: 0.8, 0.2: 0.9})) == pytest.approx(0.4)  # best at the top
+    assert e6.next_step(_per_gamma({0.1: 0.9, 0.2: 0.8})) == pytest.approx(
+        0.05
+    )  # best at the bottom
+    assert e6.next_step(_per_gamma({0.1: 0.8, 0.2: 0.9, 0.4: 0.85})) is None  # interior
+    # Next to a diverged step: split the gap geometrically, down to a ratio of 2^(1/4).
+    assert e6.next_step(_per_gamma({0.1: 0.8, 0.2: 0.9, 0.4: 0.0}, {0.4})) == pytest.approx(
+        0.2 * 2**0.5
+    )
+    fine = 0.2 * 2**0.25
+    assert e6.next_step(_per_gamma({0.1: 0.8, 0.2: 0.9, fine: 0.0}, {fine})) is None
+    assert e6.next_step(_per_gamma({0.1: 0.0, 0.2: 0.0}, {0.1, 0.2})) == pytest.approx(0.05)
+
+
+def test_every_tuned_step_is_interior_to_its_grid_on_a_real_run():
+    """A coarse starting grid on the default MLP: the grid grows until no choice is at an edge."""
+    from sgdbench.experiments import builtin_schema
+
+    defaults = {k: v.get("default") for k, v in builtin_schema("e6")["properties"].items()}
+    settings = {**defaults, "samplers": ["rr"], "batch_sizes": [8, "full"], "seeds": 2, "epochs": 3,
+                "step_sizes": [0.05, 0.1]}  # fmt: skip
+    curves, _ = e6.training(settings)
+    choice = e6.tuned(curves)
+    assert len(choice) == 2 and (choice["place"] != "edge").all()
+    assert choice["step_below"].notna().all() and choice["step_above"].notna().all()
+    assert (choice["grid_size"] > 2).all()  # the starting grid was widened
+
+
+def test_summary_intervals_are_t_intervals_over_seeds():
+    summ = e6.summary(_curves())
+    seeds = 2
+    from scipy import stats
+
+    row = summ.iloc[0]
+    assert row["final_test_acc_t95"] == pytest.approx(
+        stats.t.ppf(0.975, seeds - 1) * row["final_test_acc_se"]
+    )
+    # Matched training loss: the worst configuration's final loss, reached by every chain.
+    assert row["matched_loss"] == pytest.approx(1 / 3) and row["matched_chains"] == seeds
