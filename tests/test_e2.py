@@ -63,3 +63,34 @@ def test_exact_local_slopes_reach_the_asymptotic_exponents_as_gamma_shrinks():
     assert abs(smallest["rr"] - 2) < 0.1  # four decades below the window, not on it
     on_window = curves[curves["step_size_h"] >= 0.01]
     assert on_window.loc["rr", "local_slope"].max() > 2.5  # the pre-asymptotic γ³ mixture
+
+
+def test_batch_region_equals_exhaustive_enumeration_of_subsets():
+    """The exact range of b-batch minimisers against all C(12, b) subsets, every b."""
+    import itertools
+
+    from sgdbench.experiments import e2_batches
+
+    p = e2.build({"problem": {"n": 12, "seed": 4}})
+    a, b = np.asarray(p.data["a"]).ravel(), np.asarray(p.data["b"]).ravel()
+    for size in range(1, 13):
+        xs = [
+            np.sum(a[list(s)] * b[list(s)]) / np.sum(a[list(s)] ** 2)
+            for s in itertools.combinations(range(12), size)
+        ]
+        lo, hi = e2_batches.batch_region(p, size)
+        assert lo == pytest.approx(min(xs), abs=1e-10) and hi == pytest.approx(max(xs), abs=1e-10)
+    assert e2_batches.batch_region(p, 12)[0] == pytest.approx(float(p.x_star[0]), abs=1e-10)
+
+
+def test_spread_vs_batch_size_matches_the_exact_values(alpha):
+    from sgdbench.experiments import e2_batches
+
+    p = e2.build(SETTINGS)
+    table = e2_batches.spreads(p, {"batch_step": 0.2, "batch_sizes": [1, 4, 20], "batch_samplers": ["wr", "wor"],
+                                   "seeds": 2000})  # fmt: skip
+    live = table[table["z"].notna()]
+    assert len(live) == 5  # wor at b = n is gradient descent: zero spread, no z
+    assert live["z"].abs().max() < stats.norm.isf(alpha / (2 * len(live)))
+    wor = table[table["sampler"] == "wor"].set_index("batch_size")
+    assert wor.loc[20, "exact"] == 0 and wor.loc[20, "spread"] < 1e-20

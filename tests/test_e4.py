@@ -57,13 +57,16 @@ WELL = {"name": "least_squares", "params": {"n": 32, "d": 3, "cond": 3.0, "noise
 
 
 def test_decaying_steps_rates():
-    table, fits, _ = e4.decaying({"samplers": ["wr", "rr"], "problem": WELL, "step": 0.5, "scale": 4.0, "epochs": 300, "seeds": 24,
+    table, fits, _ = e4.decaying({"samplers": ["wr", "rr"], "problem": WELL, "step": 0.5, "scale": 4.0, "epochs": 320, "seeds": 24,
                                   "fit_from": 20, "seed": 0})  # fmt: skip
     f = fits.set_index(["quantity", "sampler"])["slope"]
     one_over_k = [q for q in f.index.get_level_values(0) if "0.75" not in q][0]
     assert -1.3 < f[(one_over_k, "wr")] < -0.7  # Θ(1/k) with replacement
     assert f[(one_over_k, "rr")] < -1.8  # reshuffling: about 1/k² or faster
     assert set(table["variant"]) == {"inv", "inv_power"} and (table["gap"] > 0).all()
+    local = _["local"]  # doubling windows from fit_from: [20, 40], [40, 80], [80, 160], [160, 320]
+    assert len(local) == 2 * 2 * 4 and (local["k_high"] == 2 * local["k_low"]).all()
+    assert (local["ci_low"] <= local["slope"]).all() and (local["slope"] <= local["ci_high"]).all()
 
 
 def test_horizon_tuned_rates():
@@ -101,3 +104,32 @@ def test_shuffling_variance_interval_covers_the_value_over_all_orders():
     exact = div.max() / gamma
     est, lo, hi = measure.shuffling_variance_interval(p, gamma, 300, seed=0)
     assert lo < hi and lo <= exact <= hi, (est, lo, hi, exact)
+
+
+def test_first_rows_is_the_exact_quadratic_of_those_rows():
+    """Nested subsets for E4c vs n: x*, f* and constants of the first n rows by NumPy."""
+    full = problems.build("least_squares", n=64, d=3, cond=3.0, noise=0.5)
+    sub = e4.first_rows(full, 16)
+    a, b = np.asarray(full.data["a"], float)[:16], np.asarray(full.data["b"], float)[:16]
+    x_star = np.linalg.lstsq(a, b, rcond=None)[0]
+    np.testing.assert_allclose(np.asarray(sub.x_star), x_star, rtol=1e-10)
+    assert float(sub.f_star) == pytest.approx(0.5 * np.mean((a @ x_star - b) ** 2), rel=1e-10)
+    eig = np.linalg.eigvalsh(a.T @ a / 16)
+    assert sub.constants["mu"] == pytest.approx(eig[0]) and sub.constants["L"] == pytest.approx(
+        eig[-1]
+    )
+    assert sub.constants["L_max"] == pytest.approx(np.max(np.sum(a**2, axis=1)))
+    r = a * (a @ x_star - b)[:, None]
+    assert sub.constants["sigma_star_sq"] == pytest.approx(np.mean(np.sum(r**2, axis=1)))
+    assert sub.n == 16 and float(sub.loss_gap(sub.x_star)) == pytest.approx(0, abs=1e-12)
+
+
+def test_expected_exponents_name_their_regime():
+    from sgdbench import samplers
+
+    rr, so, wr = (samplers.get(s) for s in ("rr", "so", "wr"))
+    assert e4.n_exponent(rr, 0.1, 0.5)[0] == -2 and e4.n_exponent(rr, 2, 8)[0] == -1
+    assert np.isnan(e4.n_exponent(rr, 0.5, 8)[0])  # the window straddles n ≈ K
+    assert e4.k_exponent(rr, 0.1, 0.5)[0] == -3 and e4.k_exponent(rr, 2, 8)[0] == -2
+    assert e4.n_exponent(so, 0.5, 8)[0] == -1 and e4.k_exponent(wr, 0.5, 8)[0] == -1
+    assert all(e4.n_exponent(s, 0.5, 8)[1] for s in (rr, so, wr))  # every row states a regime

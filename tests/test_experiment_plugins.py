@@ -77,7 +77,7 @@ def test_e7_section_prints_no_undefined_boundary():
 
 TRAJECTORY = {  # experiment: the settings keys that list samplers
     "e1": ["samplers"],
-    "e2": ["spread_samplers"],
+    "e2": ["spread_samplers", "batch_samplers"],
     "e4": ["samplers"],
     "e4bc": ["decay_samplers", "horizon_samplers"],
     "e7": ["samplers"],

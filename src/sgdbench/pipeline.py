@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import engine, experiments, plugins, provenance
+from . import engine, experiments, findings, plugins, provenance
 from .latex import write_macros
 from .results import write_atomic, write_json, write_parquet
 
@@ -141,10 +141,13 @@ def paper_sources(
         [rf"\input{{{experiments.REGISTRY.get(n).macro_file()}.tex}}" for n in names]
         + [r"\input{macros-provenance.tex}"]
     )
-    sections = "\n".join(rf"\input{{sections/{n}}}" for n in names)
+    sections = "\n".join(
+        [r"\input{sections/findings}"] + [rf"\input{{sections/{n}}}" for n in names]
+    )
     text = (text.replace(MAIN_MARKERS[0], macros).replace(MAIN_MARKERS[1], abstract_list(names) + "%")
             .replace(MAIN_MARKERS[2], sections)
             .replace(MAIN_MARKERS[3], "the samplers " + sampler_list(names, configs)))  # fmt: skip
+    answers = []
     for n in names:
         exp = experiments.REGISTRY.get(n)
         values = {}
@@ -153,6 +156,12 @@ def paper_sources(
         _write_text(
             Path(out_dir) / "sections" / f"{n}.tex", section_text(exp, configs[n], repo, values)
         )
+        answers.append((exp, configs[n], values))
+    # Always written (empty when no selected experiment answers a question) so the rule's
+    # outputs do not depend on what ran.
+    _write_text(
+        Path(out_dir) / "sections" / "findings.tex", findings.section(findings.collect(answers))
+    )
     _write_text(Path(out_dir) / "main.tex", text)
 
 

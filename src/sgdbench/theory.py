@@ -108,8 +108,9 @@ def expected_exponent(quantity: str, sampler) -> float:
       replacement, −2 for permutation orders (up to logs).
     * ``horizon_vs_n`` — the same at a fixed K, vs n: −1 with replacement and
       for a fixed uniformly drawn order (lower bound 1/(nK²)); no decay for a
-      fixed non-uniform order (lower bound 1/K²); undefined for reshuffled
-      orders, whose 1/(nK)² + 1/(nK³) has no single exponent in n.
+      fixed order chosen against the data (lower bound 1/K², a worst case);
+      undefined for reshuffled orders, whose 1/(nK)² + 1/(nK³) gives n⁻² for
+      n ≪ K and n⁻¹ for n ≫ K (E4c reads the regime off its window).
     """
     wr = sampler.with_replacement
     if quantity == "floor_vs_gamma":

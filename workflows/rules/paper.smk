@@ -38,6 +38,7 @@ rule paper_sources:
     output:
         main="results/paper/main.tex",
         sections=[f"results/paper/sections/{e.name}.tex" for e in EXPERIMENTS],
+        findings="results/paper/sections/findings.tex",
     log:
         "results/logs/paper_sources.log",
     group:
@@ -62,6 +63,7 @@ rule paper:
     input:
         main="results/paper/main.tex",
         sections=[f"results/paper/sections/{e.name}.tex" for e in EXPERIMENTS],
+        findings="results/paper/sections/findings.tex",
         common=PAPER_COMMON,
         macros=[f"results/macros/{e.macro_file()}.tex" for e in EXPERIMENTS]
         + [f"results/macros/{t}.tex" for e in EXPERIMENTS for t in e.tex]

@@ -77,6 +77,8 @@ class Experiment:
     threads: int | None = 2  # None: every core (a job that times things runs alone)
     mem_mb: int = 4000
     runtime: int = 20  # minutes (cluster profiles)
+    # {question id of sgdbench.findings.QUESTIONS: LaTeX} from (settings, measured values)
+    findings: Callable[[dict, dict], dict[str, str]] | None = None
 
     def macro_file(self) -> str:
         return f"macros-{self.name}"

@@ -177,7 +177,52 @@ def half_macros(table: pd.DataFrame) -> dict[str, str]:
             ):
                 out[f"e1/{key}/{sampler}/halfcoverage"] = fmt(100 * float(covered), 2)
                 out[f"e1/{key}/{sampler}/halfmaxabsz"] = fmt(float(s["z"].abs().max()), 2)
+    # With against without replacement about ½ for the largest N, at k = N and at the last k.
+    t = table[table["N"] == sizes[-1]]
+    facts = {name: samplers.get(name) for name in t["sampler"].unique()}
+    with_ = next((k for k, f in facts.items() if f.with_replacement), None)
+    without = next((k for k, f in facts.items() if not f.with_replacement and f.epoch_based), None)
+    if with_ is not None and without is not None:
+        by = t.set_index(["sampler", "step"])
+        n, last = int(sizes[-1]), int(t["step"].max())
+        if (with_, n) in by.index and (without, n) in by.index:
+            out["e1/large/half/atN/ratio"] = fmt(
+                float(by.loc[(with_, n), "mse_half"] / by.loc[(without, n), "mse_half"])
+            )
+            out["e1/large/half/atN/theory"] = fmt(2 - 1 / n)
+        out["e1/large/half/last/k"] = fmt(last)
+        out["e1/large/half/last/ratio"] = fmt(
+            float(by.loc[(with_, last), "mse_half"] / by.loc[(without, last), "mse_half"])
+        )
+        out["e1/large/half/last/theory"] = fmt(
+            float(by.loc[(with_, last), "theory"] / by.loc[(without, last), "theory"])
+        )
     return out
+
+
+def findings(settings: dict, values: dict) -> dict[str, str]:
+    """Strang's first project in one paragraph: how much closer without replacement, at k = N and
+    beyond, about ā and about ½."""
+    need = ("e1/large/N", "e1/large/midspeedup", "e1/large/half/last/ratio", "e1/large/rr/epochend_max",
+            "e1/large/wr/atN")  # fmt: skip
+    if not all(k in values for k in need):
+        return {}
+    text = (
+        r"Averaging $N=\sgd{e1/large/N}$ numbers from $U(0,1)$ (E1, \S\ref{sec:e1}): about their own "
+        r"mean $\bar a$, sampling without replacement is \sgd{e1/large/midspeedup} times closer halfway "
+        r"through the first pass (theory \sgd{e1/large/midspeedup/theory}) and exact at every epoch end "
+        r"(largest error \sgd{e1/large/rr/epochend_max}), while with replacement the error after $k=N$ "
+        r"draws is still $\sigma^2/N$ (measured \sgd{e1/large/wr/atN}). About $\frac12$ the population's "
+        r"own deviation $\bar a-\frac12$ counts too: "
+    )
+    if "e1/large/half/atN/ratio" in values:
+        text += (r"at $k=N$ without replacement is \sgd{e1/large/half/atN/ratio} times closer (theory "
+                 r"$2-1/N=\sgd{e1/large/half/atN/theory}$), ")  # fmt: skip
+    text += (r"and by $k=\sgd{e1/large/half/last/k}$ the advantage is down to "
+             r"\sgd{e1/large/half/last/ratio} (theory \sgd{e1/large/half/last/theory}), since both "
+             r"approach $\operatorname{Var}\bar a=1/(12N)$: beyond one pass, how the sample is drawn "
+             r"matters less than which sample it is.")  # fmt: skip
+    return {"mean": text}
 
 
 # ---- the pipeline's view ----------------------------------------------------------------
@@ -235,6 +280,7 @@ def _plot(tables, meta, settings, stem) -> None:
 EXPERIMENT = Experiment(
     name="e1", label="E1", title="mean estimation with and without replacement",
     schema=builtin_schema("e1"), measure=_measure, check=_check, tables=("summary", "half", "example_runs"),
+    findings=findings,
     figures=(Figure("e1_mean_estimation", ("summary", "half", "example_runs"), _plot,
                     "E1, mean estimation with and without replacement: mean squared error of the "
                     "running mean (SGD with step 1/(k+1)) about the population mean (top) and "

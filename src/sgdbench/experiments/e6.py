@@ -352,6 +352,30 @@ def macros(
     return out
 
 
+def findings(settings: dict, values: dict) -> dict[str, str]:
+    k = f"e6/{settings['figure_sampler']}"
+    if f"{k}/acc/verdict" not in values:
+        return {}
+    says = {"lower": "lower", "higher": "higher", "indistinguishable": "indistinguishable"}
+    return {
+        "minibatch": (
+            rf"On an MLP (E6, \S\ref{{sec:e6}}), with the step tuned per $b$, the full batch's test "
+            rf"accuracy is {says[values[f'{k}/acc/verdict']]} than $b=\sgd{{e6/bmin}}$'s after the same "
+            rf"epochs (difference \sgd{{{k}/acc/diff}} points [\sgd{{{k}/acc/difflo}}, \sgd{{{k}/acc/diffhi}}], "
+            rf"\sgd{{e6/seeds}} seeds) but {says[values[f'{k}/matchedacc/verdict']]} at matched training loss "
+            rf"([\sgd{{{k}/matchedacc/difflo}}, \sgd{{{k}/matchedacc/diffhi}}]), and its generalisation gap is "
+            rf"{says[values[f'{k}/gap/verdict']]}: here what large batches lose at a fixed budget is "
+            r"optimisation, which the data show, more than generalisation, which they do not."
+            if values[f"{k}/acc/verdict"] == "lower"
+            and values[f"{k}/matchedacc/verdict"] != "lower"
+            else rf"On an MLP (E6, \S\ref{{sec:e6}}) the full batch's test accuracy is "
+            rf"{says[values[f'{k}/acc/verdict']]} than $b=\sgd{{e6/bmin}}$'s at matched epochs and "
+            rf"{says[values[f'{k}/matchedacc/verdict']]} at matched training loss (95\% $t$ intervals over "
+            r"\sgd{e6/seeds} seeds)."
+        )
+    }
+
+
 def _tex(text: str) -> str:
     return text.replace("_", r"\_")
 
@@ -548,4 +572,5 @@ EXPERIMENT = Experiment(
                "T^(-1/2) reference (dotted)."),
     ),
     section=section,
+    findings=findings,
 )  # fmt: skip

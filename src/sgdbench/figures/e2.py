@@ -80,3 +80,36 @@ def plot_spread(spread: pd.DataFrame, curves: pd.DataFrame, fits: pd.DataFrame, 
     ax.legend(fontsize=5.5, frameon=False)
     fig.tight_layout()
     save(fig, stem)
+
+
+def plot_batches(region: pd.DataFrame, by_batch: pd.DataFrame, x_star: float, stem) -> None:
+    """Left: the exact range of b-batch minimisers vs b; right: stationary spread vs b."""
+    style()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(0.8 * TEXT_WIDTH, 2.5))
+    r = region.sort_values("batch_size")
+    ax.fill_between(
+        r["batch_size"], r["low"], r["high"], color="0.85", lw=0, label="b-batch minimisers"
+    )
+    ax.plot(r["batch_size"], r["low"], color="0.4", lw=0.8)
+    ax.plot(r["batch_size"], r["high"], color="0.4", lw=0.8)
+    ax.axhline(x_star, color="k", lw=0.6, ls="--", label="$x^*$")
+    ax.set(xscale="log", xlabel="batch size b", ylabel="region of confusion")
+    ax.legend(fontsize=5.5, frameon=False)
+    for name, g in by_batch.groupby("sampler", sort=False):
+        g = g.sort_values("batch_size")
+        c = SAMPLER_COLORS[name]
+        pos = g[g["spread"] > 0]
+        bx.errorbar(pos["batch_size"], pos["spread"], yerr=1.96 * pos["se"], fmt="o", ms=3, color=c,
+                    label=SAMPLER_LABELS[name])  # fmt: skip
+        exact = g[g["exact"] > 0]
+        if len(exact):
+            bx.plot(exact["batch_size"], exact["exact"], color=c, lw=0.8)
+    bx.set(
+        xscale="log",
+        yscale="log",
+        xlabel="batch size b",
+        ylabel=r"stationary $\mathrm{E}(x-x^*)^2$",
+    )
+    bx.legend(fontsize=5.5, frameon=False)
+    fig.tight_layout()
+    save(fig, stem)

@@ -8,9 +8,12 @@ import pandas as pd
 from . import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
 
 
-def plot(decay: pd.DataFrame, horizon: pd.DataFrame, stem) -> None:
+def plot(
+    decay: pd.DataFrame, horizon: pd.DataFrame, stem, local: pd.DataFrame | None = None
+) -> None:
     style()
-    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(TEXT_WIDTH, 2.6))
+    fig, axes = plt.subplots(2, 2, figsize=(TEXT_WIDTH, 4.8))
+    (ax, lx), (bx, cx) = axes
     by_n = horizon[horizon["sweep"] == "n"]
     horizon = horizon[horizon["sweep"] == "K"]
     for (variant, sampler), d in decay.groupby(["variant", "sampler"]):
@@ -27,6 +30,15 @@ def plot(decay: pd.DataFrame, horizon: pd.DataFrame, stem) -> None:
         title="E4b: decaying steps",
     )
     ax.legend(fontsize=6, frameon=False)
+    if local is not None and len(local):
+        for (variant, sampler), d in local.groupby(["variant", "sampler"]):
+            ls = "-" if variant == "inv" else "--"
+            mid = (d["k_low"] * d["k_high"]) ** 0.5
+            lx.errorbar(mid, d["slope"], yerr=[d["slope"] - d["ci_low"], d["ci_high"] - d["slope"]], fmt="o",
+                        ls=ls, ms=2.5, lw=0.9, color=SAMPLER_COLORS[sampler])  # fmt: skip
+            lx.axhline(d["expected"].iloc[0], color=SAMPLER_COLORS[sampler], lw=0.6, ls=":")
+        lx.set(xscale="log", xlabel="epochs k (window centre)", ylabel="local slope",
+               title="E4b: local slopes over doubling windows")  # fmt: skip
     for sampler in [s for s in SAMPLER_ORDER if s in set(horizon["sampler"])]:
         h = horizon[horizon["sampler"] == sampler]
         bx.errorbar(h["K"], h["error"], yerr=1.96 * h["se"], fmt="o-", ms=3, lw=0.9,
