@@ -214,8 +214,11 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
         r"pre-asymptotic mixture of an $O(\gamma^2)$ bias and an $O(\gamma^3)$ variance"
     )
     if ratios:
-        k = ratios[0]
-        text += rf" (at the smallest step the floor is still \sgd{{{k}}} times its $\gamma^2$ term on {k.split('/')[1].replace('_', ' ')})"
+        by = sorted(ratios, key=lambda k: float(values[k].replace("{,}", "")))
+        lo, hi = by[0], by[-1]
+        name = lambda k: k.split("/")[1].replace("_", " ")  # noqa: E731
+        text += (rf" (at the smallest step the floor is \sgd{{{lo}}} ({name(lo)}) to \sgd{{{hi}}} ({name(hi)}) "
+                 r"times its $\gamma^2$ term)")  # fmt: skip
     return {"reshuffle": text + "."}
 
 

@@ -53,7 +53,7 @@ def plot(
     cx.set(xscale="log", yscale="log", xlabel="examples n", ylabel=r"$\mathrm{E}\|x_K-x^*\|^2$",
            title=f"E4c: fixed K = {int(by_n['K'].iloc[0])}")  # fmt: skip
     sizes = sorted(by_n["n"].unique())
-    cx.set_xticks(sizes, [str(n) for n in sizes], fontsize=6)
+    cx.set_xticks(sizes, [str(int(n)) for n in sizes], fontsize=6)
     cx.xaxis.set_minor_formatter(plt.NullFormatter())
     fig.tight_layout()
     save(fig, stem)

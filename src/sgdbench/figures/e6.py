@@ -29,7 +29,7 @@ def plot_training(curves: pd.DataFrame, choice: pd.DataFrame, sampler: str, stem
             gamma = float(
                 choice.query("sampler == @sampler and batch_size == @b")["step_size"].iloc[0]
             )
-            ax.plot(d["epoch"], d["mean"], color=colors[b], lw=1.0, label=f"b={b}, γ={gamma:g}")
+            ax.plot(d["epoch"], d["mean"], color=colors[b], lw=1.0, label=f"b={b}, γ={gamma:.3g}")
             seeds = picked["seed"].nunique()
             half = stats.t.ppf(0.975, max(seeds - 1, 1)) * d["sem"].fillna(0)
             lo, hi = d["mean"] - half, d["mean"] + half
