@@ -63,3 +63,24 @@ def test_full_batch_steps_to_target_match_a_numpy_gradient_descent():
         got = chains[chains["step_factor"] == factor]["steps"]
         assert (got == k).all(), (factor, k, got.tolist())
     assert info[0]["b_star"] > 0 and np.isfinite(info[0]["b_simple"])
+
+
+def test_without_replacement_model_recovers_its_parameters_and_flags_unidentified_b_crit():
+    """S(b) = S_min(1 + B (n − b)/(b(n − 1))) is fitted exactly; an interval past n is flagged."""
+    n = 256
+    b = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256], float)
+    steps = 100 * (1 + 30 * (n - b) / (b * (n - 1)))
+    frame = pd.DataFrame({"batch_size": b, "steps": steps})
+    s_min, b_crit, rms = e5b.fit_critical_batch(frame, n, with_residual=True)
+    assert (
+        s_min == pytest.approx(100, rel=1e-6)
+        and b_crit == pytest.approx(30, rel=1e-6)
+        and rms < 1e-8
+    )
+    assert e5b.noise_factor(n, n) == 0 and e5b.noise_factor(4) == 0.25
+    chains = pd.DataFrame([{"problem": "p", "tolerance": 0.1, "batch_size": bb, "step_factor": 1.0,
+                            "seed": s, "steps": st * (1 + 0.01 * s), "epochs": st * bb / n}
+                           for s in range(4) for bb, st in zip(b, steps, strict=True)])  # fmt: skip
+    row = e5b.fits(chains, boot=20, seed=0, sizes={"p": n}).iloc[0]
+    assert row["identified"] and row["identified_wor"]
+    assert row["b_crit_wor_lo"] <= 30 * 1.05 and row["b_crit_wor_hi"] >= 30 * 0.95

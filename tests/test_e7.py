@@ -27,3 +27,28 @@ def test_every_chain_is_kept_and_gd_diverges_past_two_over_l(tmp_path):
     assert len(all_div) and all_div["median"].isna().all()
     e7_figure.plot(table, summary, tmp_path / "fig")
     assert (tmp_path / "fig.pdf").stat().st_size > 0 and timing["run_seconds"] > 0
+
+
+def test_slow_divergence_just_above_two_over_l_is_caught():
+    """Gradient descent at γL = 2.05 grows by 1.05 per step along the top eigenvector: within
+    30 steps it never reaches the blow-up threshold, yet its gap rises over the second half."""
+    from sgdbench import problems
+
+    p = problems.build("least_squares", n=32, d=3, cond=4.0)
+    lo, hi = (
+        2.1 / p.constants["L"] * p.constants["L_max"],
+        2.2 / p.constants["L"] * p.constants["L_max"],
+    )
+    settings = {
+        **SETTINGS,
+        "samplers": ["rr"],
+        "gamma_min": lo,
+        "gamma_max": hi,
+        "points": 2,
+        "epochs": 3,
+    }
+    table, _ = e7.run(settings)
+    gd = table[table["sampler"] == "gd"]
+    assert not gd["blew_up"].any()  # 1.2^30 ≈ 240 is far below the 10^6 threshold
+    assert gd["grew"].all() and gd["diverged"].all()
+    assert e7.boundaries(table)["gd"] < 2.2 / p.constants["L"]

@@ -32,6 +32,17 @@ def plot(chains: pd.DataFrame, info: pd.DataFrame, stem) -> None:
                 ax.plot(grid, model, "--", lw=0.9, color=color,
                         label=rf"$S_{{\min}}(1+B_{{crit}}/b)$, $B_{{crit}}$={row['b_crit']:.0f}")  # fmt: skip
                 bx.plot(grid, model * grid / row["n"], "--", lw=0.9, color=color)
+            if np.isfinite(row.get("b_crit_wor", np.nan)):
+                phi = (row["n"] - grid) / (grid * (row["n"] - 1))
+                model = row["s_min_wor"] * (1 + row["b_crit_wor"] * phi)
+                ax.plot(
+                    grid,
+                    model,
+                    "-",
+                    lw=0.5,
+                    color=color,
+                    label=f"without-replacement model, B={row['b_crit_wor']:.0f}",
+                )
             if np.isfinite(row["b_simple"]):
                 for axis in (ax, bx):
                     axis.axvline(row["b_simple"], color=color, ls=":", lw=0.9)
