@@ -170,5 +170,6 @@ def test_every_table_column_is_documented(smoke_run):
                 f"`{col}`" in section
                 or (col.startswith("two_batch_") and "`two_batch_<sampler>`" in section)
                 or (col.endswith("_se") and "_se" in section)
+                or (col.endswith("_t95") and "_t95" in section)
             )
             assert documented, f"{rel}: column {col!r} is not in docs/tables.md"

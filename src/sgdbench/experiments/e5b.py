@@ -255,6 +255,7 @@ def section(settings: dict, values: dict) -> str:
             para.append(sent + ".")
         text.append(" ".join(para))
     text.append(
+        "\n"
         r"$B_{\mathrm{simple}}$ is a property of one point (where descent meets the target) and of "
         r"the gradient noise there, while $B_{\mathrm{crit}}$ summarises the whole run with a tuned "
         r"step. McCandlish et al.\ use $B_{\mathrm{simple}}$ as an estimate that assumes a "
