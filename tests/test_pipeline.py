@@ -173,3 +173,29 @@ def test_every_table_column_is_documented(smoke_run):
                 or (col.endswith("_t95") and "_t95" in section)
             )
             assert documented, f"{rel}: column {col!r} is not in docs/tables.md"
+
+
+@pytest.mark.slow
+def test_paper_text_prints_no_undefined_number_and_every_exponent_states_its_regime(smoke_run):
+    """Sections written from what ran: every \\sgd{key} they use exists and is a number (not
+    'none', 'nan' or 'n/a'), nothing is 'still to be added', and every rates row has a regime."""
+    import json
+
+    from sgdbench.latex import UNDEFINED
+
+    proc = _snakemake(smoke_run, "results/paper/main.tex")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    values = {}
+    for path in (smoke_run / "results/macros").glob("macros-*.json"):
+        values |= json.loads(path.read_text())
+    sections = sorted((smoke_run / "results/paper/sections").glob("*.tex"))
+    assert len(sections) >= 5
+    for path in sections:
+        text = path.read_text()
+        assert "still to be added" not in text, path.name
+        for key in re.findall(r"\\sgd\{([^}]*)\}", text):
+            assert key in values, f"{path.name}: \\sgd{{{key}}} has no measured value"
+            assert values[key] not in UNDEFINED, f"{path.name}: {key} = {values[key]!r} is printed"
+    for path in smoke_run.glob("results/**/rates.parquet"):
+        rates = pd.read_parquet(path)
+        assert rates["regime"].astype(str).str.len().gt(0).all(), path

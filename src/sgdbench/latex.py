@@ -42,3 +42,23 @@ def macro_file(values: dict[str, str]) -> str:
 
 def write_macros(values: dict[str, str], path: Path) -> None:
     write_atomic(path, lambda tmp: Path(tmp).write_text(macro_file(values)))
+
+
+# ---- helpers of the section functions that write prose from what ran ---------------------
+
+UNDEFINED = ("n/a", "none", "nan")  # macro values that mean "no number": never printed
+
+
+def defined(values: dict[str, str], key: str) -> bool:
+    """True when the measured value ``key`` exists and is a number a sentence may print."""
+    return values.get(key, "n/a") not in UNDEFINED
+
+
+def tex(text: str) -> str:
+    """A name (problem, sampler) safe in running LaTeX text."""
+    return text.replace("_", r"\_")
+
+
+def words(parts: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

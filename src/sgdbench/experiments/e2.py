@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .. import engine, problems, rates, samplers, theory
-from ..latex import fmt
+from ..latex import defined as latex_defined
+from ..latex import fmt, tex, words
 from ..schedules import Schedule
 from ..theory import expected_exponent, exponent_regime
 from . import builtin_schema, e2_batches
@@ -192,19 +193,11 @@ def macros(problem, agree, traj, spread, fits, curves):
     return out
 
 
-def _tex(text: str) -> str:
-    return text.replace("_", r"\_")
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def section(settings: dict, values: dict) -> str:
     """The paper section, written from what ran: sentences whose numbers are undefined are
     left out (a sampler without an exact law, a run that never entered the region)."""
-    defined = lambda key: values.get(key, "n/a") not in ("n/a", "none", "nan")  # noqa: E731
-    tt = lambda s: rf"\texttt{{{_tex(s)}}}"  # noqa: E731
+    defined = lambda key: latex_defined(values, key)  # noqa: E731
+    tt = lambda s: rf"\texttt{{{tex(s)}}}"  # noqa: E731
     traj = [i for i in range(len(settings["trajectory_steps"])) if defined(f"e2/traj{i}/gammah")]
     sampler = settings["trajectory_sampler"]
     text = [r"\section{E2: good start, bad finish}", r"\label{sec:e2}",
@@ -222,7 +215,7 @@ def section(settings: dict, values: dict) -> str:
             for i in entered
         ]
         text.append(rf"Single {tt(sampler)} runs from $x_0=\sgd{{e2/x0}}$ march straight in and "
-                    rf"enter the region after {_join(parts)} ($h$ the mean of $a_i^2$).")  # fmt: skip
+                    rf"enter the region after {words(parts)} ($h$ the mean of $a_i^2$).")  # fmt: skip
     settled = [
         i for i in entered if defined(f"e2/traj{i}/enterratio") and defined(f"e2/traj{i}/settle")
     ]
@@ -234,7 +227,7 @@ def section(settings: dict, values: dict) -> str:
             r"should stop: the exact expected squared error $\mathrm E(x_t-x^*)^2$ (the mean and "
             r"second moment of a constant-step run on a quadratic obey a closed linear recursion; "
             r"Figure~\ref{fig:e2}, middle) is, at the step where the single run enters, "
-            rf"{_join(parts)}. Expected contraction continues until the error is near the "
+            rf"{words(parts)}. Expected contraction continues until the error is near the "
             r"stationary floor; a stopping rule has to look at the floor, not at the region."
         )
     text.append(
@@ -254,7 +247,7 @@ def section(settings: dict, values: dict) -> str:
                  rf"(exact $\sgd{{e2/{s}/exactslope}}$)" for s in exact]  # fmt: skip
         text.append(
             r"Fitted over $\gamma h\in[\sgd{e2/ghmin}, \sgd{e2/ghmax}]$, the exponents in $\gamma$ "
-            rf"are {_join(parts)} (Table~\ref{{tab:e2rates}})."
+            rf"are {words(parts)} (Table~\ref{{tab:e2rates}})."
         )
     asym = [s for s in exact if defined(f"e2/{s}/regime")]
     unsettled = [s for s in exact if not defined(f"e2/{s}/regime")]
@@ -271,7 +264,7 @@ def section(settings: dict, values: dict) -> str:
     everywhere = [s for s in asym if values[f"e2/{s}/regime"] == values["e2/ghmax"]]
     below = [s for s in asym if s not in everywhere]
     if everywhere:
-        names = _join([tt(s) for s in everywhere])
+        names = words([tt(s) for s in everywhere])
         text.append(
             rf"The local slope is within 0.1 of its asymptotic value on the whole grid for {names}."
         )
@@ -279,12 +272,12 @@ def section(settings: dict, values: dict) -> str:
         parts = [rf"below $\gamma h\approx\sgd{{e2/{s}/regime}}$ for {tt(s)}" for s in below]
         text.append(
             rf"{'It' if everywhere else 'The local slope'} is within 0.1 of its asymptotic value "
-            rf"only {_join(parts)}."
+            rf"only {words(parts)}."
         )
     if unsettled:
         parts = [rf"{tt(s)} (local slope $\sgd{{e2/{s}/slopeatmin}}$)" for s in unsettled]
         text.append(
-            rf"It has not settled even at $\gamma h=\sgd{{e2/gridmin}}$ for {_join(parts)}."
+            rf"It has not settled even at $\gamma h=\sgd{{e2/gridmin}}$ for {words(parts)}."
         )
     off = [
         s
@@ -298,7 +291,7 @@ def section(settings: dict, values: dict) -> str:
         ]
         text.append(
             rf"On the measured window the exact curve itself is off its asymptotic exponent for "
-            rf"{_join(parts)}, so the measured exponents there are pre-asymptotic, neither a faster "
+            rf"{words(parts)}, so the measured exponents there are pre-asymptotic, neither a faster "
             r"rate nor a contradiction of the theorem. For a reshuffled order the epoch-end error "
             r"is an order-induced bias of order $\gamma$ (the mean over orders of the second-order "
             r"term of the epoch map, $-\frac\gamma2H^{-1}\frac1n\sum_iA_i\nabla f_i(x^*)$ with "
@@ -320,15 +313,15 @@ def section(settings: dict, values: dict) -> str:
             r"sum to at most 0), has width \sgd{e2/batch/widthfirst} at $b=\sgd{e2/batch/bfirst}$, "
             r"\sgd{e2/batch/widthmid} at $b=\sgd{e2/batch/bmid}$ and \sgd{e2/batch/widthlast} at "
             r"$b=\sgd{e2/batch/blast}$ (Figure~\ref{fig:e2batch}). With it the stationary spread at "
-            rf"$\gamma h=\sgd{{e2/batch/gh}}$ falls with $b$: {_join(parts)}, over \sgd{{e2/batch/seeds}} seeds."
+            rf"$\gamma h=\sgd{{e2/batch/gh}}$ falls with $b$: {words(parts)}, over \sgd{{e2/batch/seeds}} seeds."
         )
         if exact:
-            sent += (rf" For {_join([tt(n) for n in exact])} the exact values (i.i.d.\ batches with "
+            sent += (rf" For {words([tt(n) for n in exact])} the exact values (i.i.d.\ batches with "
                      r"replacement, where the noise scales as $1/b$, and without, where it scales as "
                      r"$(n-b)/(b(n-1))$ and vanishes at $b=n$) agree with the measurements (largest "
                      r"$|z|=\sgd{e2/batch/maxabsz}$ over \sgd{e2/batch/exactcount} points).")  # fmt: skip
         if measured:
-            sent += (rf" {_join([tt(n) for n in measured])} with $b>1$ is measured only: its epoch map "
+            sent += (rf" {words([tt(n) for n in measured])} with $b>1$ is measured only: its epoch map "
                      r"averages over partitions of the data, which has no exact form here.")  # fmt: skip
         text.append(sent)
     table = r"""

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .. import engine, measure, problems, rates, samplers, theory
-from ..latex import fmt
+from ..latex import defined as latex_defined
+from ..latex import fmt, tex, words
 from ..theory import expected_exponent, exponent_regime
 from . import builtin_schema
 from .base import Experiment, Figure, Result
@@ -222,24 +223,16 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
     return {"reshuffle": text + "."}
 
 
-def _tex(text: str) -> str:
-    return text.replace("_", r"\_")
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def section(settings: dict, values: dict) -> str:
     """E4a's section, written from the samplers and problems that ran and the measured values."""
-    defined = lambda key: values.get(key, "n/a") not in ("n/a", "none", "nan")  # noqa: E731
+    defined = lambda key: latex_defined(values, key)  # noqa: E731
     names = list(settings["samplers"])
     slopes = [
-        rf"\sgd{{e4/{s}/medslope}} for \texttt{{{_tex(s)}}}"
+        rf"\sgd{{e4/{s}/medslope}} for \texttt{{{tex(s)}}}"
         for s in names
         if defined(f"e4/{s}/medslope")
     ]
-    ran = _join([rf"\texttt{{{_tex(s)}}}" for s in names])
+    ran = words([rf"\texttt{{{tex(s)}}}" for s in names])
     text = [
         r"\section{E4a: how close does constant-step SGD get?}",
         r"\label{sec:e4}",
@@ -248,7 +241,7 @@ def section(settings: dict, values: dict) -> str:
         r"grid of $\gamma L_{\max}\le\sgd{e4/gammalmaxmax}$, long enough for the start to be "
         r"forgotten, and averaged $\|x-x^*\|^2$ over seeds and over the epoch ends of the second "
         r"half of each run (the same iterate for every sampler; Figure~\ref{fig:e4}, "
-        rf"Table~\ref{{tab:e4rates}}). The median fitted exponent in $\gamma$ is {_join(slopes)}.",
+        rf"Table~\ref{{tab:e4rates}}). The median fitted exponent in $\gamma$ is {words(slopes)}.",
     ]
     if defined("e4/exact/points") and values["e4/exact/points"] != "0":
         sent = (r"On the least-squares problems the exact floor of \texttt{theory.stationary\_mse} "
@@ -266,7 +259,7 @@ def section(settings: dict, values: dict) -> str:
     ratios = [k for k in values if k.endswith("/biasratio")]
     if ratios:
         parts = [
-            rf"\sgd{{{k}}} on {k.split('/')[1].replace('_', ' ')} (\texttt{{{_tex(k.split('/')[2])}}})"
+            rf"\sgd{{{k}}} on {k.split('/')[1].replace('_', ' ')} (\texttt{{{tex(k.split('/')[2])}}})"
             for k in ratios
         ]
         text.append(
@@ -274,7 +267,7 @@ def section(settings: dict, values: dict) -> str:
             r"$\gamma^2\|\beta\|^2$, the square of the order-induced bias "
             r"$\beta=\frac12H^{-1}\frac1n\sum_i\nabla^2f_i(x^*)\nabla f_i(x^*)$ of the epoch-end "
             r"mean (dash-dotted), plus a variance of order $\gamma^3$. At the smallest step of the grid "
-            rf"the measured floor is {_join(parts)} times $\gamma^2\|\beta\|^2$: a ratio well above "
+            rf"the measured floor is {words(parts)} times $\gamma^2\|\beta\|^2$: a ratio well above "
             r"1 means the $\gamma^3$ term still dominates and the fitted exponent (above 2) is "
             r"pre-asymptotic, as E2 shows on an exact curve."
         )
@@ -527,40 +520,41 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
 
+def _crossover(sampler, low: float, high: float, var: str, other: str, below: float, above: float,
+               wr: tuple[float, str], fixed: tuple[float, str]) -> tuple[float, str]:  # fmt: skip
+    """Reshuffled orders: exponent ``below`` while var/other ≤ 1, ``above`` once ≥ 1, NaN for a
+    window [low, high] of var/other spanning 1; ``wr`` and ``fixed`` for the other samplers."""
+    if sampler.with_replacement:
+        return wr
+    if not sampler.reshuffled:
+        return fixed
+    if high <= 1:
+        return below, rf"${var}\le {other}$ (quadratics)"
+    if low >= 1:
+        return above, rf"${var}\ge {other}$ (quadratics)"
+    return float("nan"), rf"${var}/{other}\in[{low:g}, {high:g}]$ spans both"
+
+
 def k_exponent(sampler, low: float, high: float) -> tuple[float, str]:
     """Expected exponent in K at fixed n over K/n ∈ [low, high] (up to the log factor of the step).
 
-    Reshuffled orders on quadratics, 1/(nK)² + 1/(nK³): K⁻³ while K ≪ n, K⁻² once K ≫ n
-    (NaN for a window spanning K ≈ n); with replacement K⁻¹; a fixed uniformly random order
-    (or a fixed order of exchangeable rows) 1/(nK²): K⁻².
+    Reshuffled orders on quadratics, 1/(nK)² + 1/(nK³): K⁻³ while K ≪ n, K⁻² once K ≫ n;
+    with replacement K⁻¹; a fixed uniformly random order (or a fixed order of exchangeable
+    rows) 1/(nK²): K⁻².
     """
-    if sampler.with_replacement:
-        return -1.0, exponent_regime("horizon_vs_K")
-    if not sampler.reshuffled:
-        return -2.0, r"$K\to\infty$; exchangeable rows"
-    if high <= 1:
-        return -3.0, r"$K\le n$ (quadratics)"
-    if low >= 1:
-        return -2.0, r"$K\ge n$ (quadratics)"
-    return float("nan"), rf"$K/n\in[{low:g}, {high:g}]$ spans both"
+    return _crossover(sampler, low, high, "K", "n", -3.0, -2.0, (-1.0, exponent_regime("horizon_vs_K")),
+                      (-2.0, r"$K\to\infty$; exchangeable rows"))  # fmt: skip
 
 
 def n_exponent(sampler, low: float, high: float) -> tuple[float, str]:
     """Expected exponent in n at fixed K over n/K ∈ [low, high], and the regime it needs.
 
-    Reshuffled orders on quadratics: n⁻² while n ≪ K, n⁻¹ once n ≫ K; a window that
-    straddles n ≈ K has no single exponent (NaN). Others as :func:`theory.expected_exponent`,
-    with a fixed order on exchangeable rows counted as a uniformly random one.
+    Reshuffled orders on quadratics: n⁻² while n ≪ K, n⁻¹ once n ≫ K. Others as
+    :func:`theory.expected_exponent`, with a fixed order on exchangeable rows counted as a
+    uniformly random one.
     """
-    if sampler.with_replacement:
-        return -1.0, exponent_regime("horizon_vs_n")
-    if not sampler.reshuffled:
-        return -1.0, r"$K$ fixed; exchangeable rows"
-    if high <= 1:
-        return -2.0, r"$n\le K$ (quadratics)"
-    if low >= 1:
-        return -1.0, r"$n\ge K$ (quadratics)"
-    return float("nan"), rf"$n/K\in[{low:g}, {high:g}]$ spans both"
+    return _crossover(sampler, low, high, "n", "K", -2.0, -1.0, (-1.0, exponent_regime("horizon_vs_n")),
+                      (-1.0, r"$K$ fixed; exchangeable rows"))  # fmt: skip
 
 
 # ---- the pipeline's view ----------------------------------------------------------------

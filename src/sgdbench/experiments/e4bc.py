@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import problems, rates
-from ..latex import fmt
+from ..latex import defined as latex_defined
+from ..latex import fmt, tex, words
 from . import builtin_schema, e4
 from .base import Experiment, Figure, Result
 
@@ -102,25 +103,17 @@ def _stored_order(name: str) -> bool:
     return isinstance(law, samplers.OrderLaw) and law.draw == "stored"
 
 
-def _tex(text: str) -> str:
-    return text.replace("_", r"\_")
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def section(settings: dict, values: dict) -> str:
     """E4b/E4c's section, written from what ran: each exponent beside the one its theorem gives
     in the regime the window is in, and the local slopes that say whether the run got there."""
-    defined = lambda key: values.get(key, "n/a") not in ("n/a", "none", "nan")  # noqa: E731
-    tt = lambda s: rf"\texttt{{{_tex(s)}}}"  # noqa: E731
+    defined = lambda key: latex_defined(values, key)  # noqa: E731
+    tt = lambda s: rf"\texttt{{{tex(s)}}}"  # noqa: E731
     spec = settings["problem"]
     params = ", ".join(f"{k}={v}" for k, v in (spec.get("params") or {}).items())
     text = [
         r"\section{E4b and E4c: rates with decaying and horizon-tuned steps}",
         r"\label{sec:e4bc}",
-        rf"On \texttt{{{_tex(spec['name'])}}} ({_tex(params)}; the shuffling advantage only appears "
+        rf"On \texttt{{{tex(spec['name'])}}} ({tex(params)}; the shuffling advantage only appears "
         r"once the number of epochs exceeds roughly $\kappa$, \citealp{safran2021}) we decay the "
         r"step per epoch as $\gamma_k\propto1/k$, and as $\gamma_k\propto1/k^{0.75}$ while averaging "
         r"the epoch-end iterates \citep{gurbuzbalaban2021}, for "
@@ -144,7 +137,7 @@ def section(settings: dict, values: dict) -> str:
                 rf"$k\in{values.get(f'{key}/lastwindow', '')}$, which {holds} the limit; {settled})"
             )
         if parts:
-            text.append(rf"With {label}: {_join(parts)}.")
+            text.append(rf"With {label}: {words(parts)}.")
     text.append(
         r"The limits are the tight rates $\Theta(1/k^{2s})$ for shuffled orders and $1/k^s$ with "
         r"replacement ($s$ the decay power; \citealp{gurbuzbalaban2021})."
@@ -163,7 +156,7 @@ def section(settings: dict, values: dict) -> str:
                 short.append(rf"{tt(sm)} ({'$1/k$' if i == 0 else '$1/k^{0.75}$'})")
     if short:
         text.append(
-            rf"For {_join(short)} the last window still excludes the limit, but the local slopes have "
+            rf"For {words(short)} the last window still excludes the limit, but the local slopes have "
             r"moved toward it from the first window: early in the run the step is large against "
             r"$1/(\mu nk)$ and the start is still being forgotten, so the exponent fitted there "
             r"overstates the rate, and this run ends before the limit is reached."
@@ -186,7 +179,7 @@ def section(settings: dict, values: dict) -> str:
              rf"(expected \sgd{{e4c/{sm}/0/expected}}, \sgd{{e4c/{sm}/0/regime}})"
              for sm in settings["horizon_samplers"] if defined(f"e4c/{sm}/0/slope")]  # fmt: skip
     if parts:
-        text.append(rf"Over $K\in$ \sgd{{e4c/K/window}} at $n=\sgd{{e4c/n0}}$: {_join(parts)}; "
+        text.append(rf"Over $K\in$ \sgd{{e4c/K/window}} at $n=\sgd{{e4c/n0}}$: {words(parts)}; "
                     r"``n/a'' marks a window that spans both regimes, where no single exponent is "
                     r"predicted.")  # fmt: skip
     parts = [rf"{tt(sm)} $n^{{\sgd{{e4c/{sm}/1/slope}}}}$ [\sgd{{e4c/{sm}/1/lo}}, \sgd{{e4c/{sm}/1/hi}}] "
@@ -196,7 +189,7 @@ def section(settings: dict, values: dict) -> str:
         text.append(
             rf"At a fixed horizon $K=\sgd{{e4c/n/K}}$, over nested subsets (the first $n$ rows) of one "
             r"data set, so that only $n$ changes and the seeds resample the orders, the unit that "
-            rf"varies (Figure~\ref{{fig:e4bc}}, bottom right): {_join(parts)}."
+            rf"varies (Figure~\ref{{fig:e4bc}}, bottom right): {words(parts)}."
         )
     brackets = {0: (-3.0, -2.0, "K"), 1: (-2.0, -1.0, "n")}
     for i, (steep, shallow, var) in brackets.items():
@@ -211,7 +204,7 @@ def section(settings: dict, values: dict) -> str:
     stored = [sm for sm in settings["horizon_samplers"] if _stored_order(sm)]
     if stored:
         text.append(
-            rf"{_join([tt(sm) for sm in stored])} walks the data's stored order: one order with no "
+            rf"{words([tt(sm) for sm in stored])} walks the data's stored order: one order with no "
             r"randomness left over the seeds, so its interval is zero-width and its exponent is that "
             r"one order's, which need not follow the mean over orders that exchangeability predicts."
         )

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import optimize
 
 from .. import engine, measure, problems, theory
+from ..latex import defined as latex_defined
 from ..latex import fmt
 from . import builtin_schema
 from .base import Experiment, Figure, Result
@@ -208,7 +209,7 @@ def macros(chains: pd.DataFrame, info: pd.DataFrame) -> dict[str, str]:
 def section(settings: dict, values: dict) -> str:
     """E5b's section from what ran: per problem and tolerance, both noise models' B_crit with
     intervals, said to be identified only when the interval stays within [1, n]."""
-    defined = lambda key: values.get(key, "n/a") not in ("n/a", "none", "nan")  # noqa: E731
+    defined = lambda key: latex_defined(values, key)  # noqa: E731
     text = [
         r"\section{E5b: how much faster are larger mini-batches?}",
         r"\label{sec:e5b}",

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import engine, measure, problems, rates, samplers
-from ..latex import fmt
+from ..latex import fmt, tex
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -376,16 +376,12 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
     }
 
 
-def _tex(text: str) -> str:
-    return text.replace("_", r"\_")
-
-
 def section(settings: dict, values: dict) -> str:
     """E6's section, written from what ran: each comparison is stated with its t interval and
     its verdict, never as a claim the intervals do not support."""
-    tt = lambda s: rf"\texttt{{{_tex(s)}}}"  # noqa: E731
+    tt = lambda s: rf"\texttt{{{tex(s)}}}"  # noqa: E731
     main = settings["figure_sampler"]
-    problem = _tex(settings["problem"]["name"])
+    problem = tex(settings["problem"]["name"])
     k = f"e6/{main}"
     text = [
         r"\section{E6: nonconvex problems and large batches}",
@@ -462,7 +458,7 @@ def section(settings: dict, values: dict) -> str:
         r"gradient norm of SGD on an $L$-smooth nonconvex $f$ with gradient variance at most "
         r"$\sigma^2$ everywhere: $\frac1T\sum_{t<T}\mathrm{E}\|\nabla f(x_t)\|^2\le "
         r"2(f(x_0)-f_{\inf})/(\gamma T)+L\gamma\sigma^2$ for $\gamma\le1/L$. On the "
-        rf"\texttt{{{_tex(settings['bound']['problem']['name'])}}} problem ($L=\sgd{{e6/bound/L}}$) we run "
+        rf"\texttt{{{tex(settings['bound']['problem']['name'])}}} problem ($L=\sgd{{e6/bound/L}}$) we run "
         rf"{tt(settings['bound']['sampler'])} with $b=1$ and $\gamma_T\propto T^{{-1/2}}$ for "
         r"$T=\sgd{e6/bound/tmin}\ldots\sgd{e6/bound/tmax}$ over \sgd{e6/bound/seeds} seeds and take "
         r"for $\sigma^2$ the largest exact single-example variance $\operatorname{tr}\Sigma(x)$ met "

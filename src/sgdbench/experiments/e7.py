@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .. import engine, problems, samplers
-from ..latex import fmt
+from ..latex import defined as latex_defined
+from ..latex import fmt, tex, words
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -104,14 +105,6 @@ def macros(table: pd.DataFrame, summary: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _tex(text: str) -> str:
-    return text.replace("_", r"\_")
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def section(settings: dict, values: dict) -> str:
     """The paper section, written from the settings that ran and the measured values.
 
@@ -119,9 +112,9 @@ def section(settings: dict, values: dict) -> str:
     diverged on the grid are named as such, not given a boundary of "none".
     """
     stochastic = list(settings["samplers"])
-    problem = _tex(settings["problem"]["name"])
-    defined = lambda key: values.get(key, "none") not in ("none", "n/a")  # noqa: E731
-    best = [rf"\sgd{{e7/{m}/best}} for \texttt{{{_tex(m)}}} (at $\gamma L_{{\max}}=\sgd{{e7/{m}/bestgamma}}$)"
+    problem = tex(settings["problem"]["name"])
+    defined = lambda key: latex_defined(values, key)  # noqa: E731
+    best = [rf"\sgd{{e7/{m}/best}} for \texttt{{{tex(m)}}} (at $\gamma L_{{\max}}=\sgd{{e7/{m}/bestgamma}}$)"
             for m in stochastic if defined(f"e7/{m}/best")]  # fmt: skip
     diverged = [m for m in stochastic if defined(f"e7/{m}/boundary")]
     stable = [m for m in stochastic if not defined(f"e7/{m}/boundary")]
@@ -139,14 +132,14 @@ def section(settings: dict, values: dict) -> str:
         gd = (
             r", against \sgd{e7/gd/best} for full gradient descent" if defined("e7/gd/best") else ""
         )
-        text.append(f"The best final gap is {_join(best)}{gd}.")
+        text.append(f"The best final gap is {words(best)}{gd}.")
     if diverged:
-        parts = [rf"\sgd{{e7/{m}/boundary}} (\texttt{{{_tex(m)}}})" for m in diverged]
+        parts = [rf"\sgd{{e7/{m}/boundary}} (\texttt{{{tex(m)}}})" for m in diverged]
         text.append(
-            rf"On this grid the stochastic methods first diverge at $\gamma L_{{\max}}=$ {_join(parts)}."
+            rf"On this grid the stochastic methods first diverge at $\gamma L_{{\max}}=$ {words(parts)}."
         )
     if stable:
-        names = _join([rf"\texttt{{{_tex(m)}}}" for m in stable])
+        names = words([rf"\texttt{{{tex(m)}}}" for m in stable])
         text.append(rf"{names} did not diverge up to the largest step of the grid, "
                     r"$\gamma L_{\max}=\sgd{e7/gammamax}$.")  # fmt: skip
     if defined("e7/gd/boundary"):
