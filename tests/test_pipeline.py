@@ -183,7 +183,8 @@ def test_paper_text_prints_no_undefined_number_and_every_exponent_states_its_reg
 
     from sgdbench.latex import UNDEFINED
 
-    proc = _snakemake(smoke_run, "results/paper/main.tex")
+    # "--cores" ends the --configfile list, so the target is read as a target, not a config file.
+    proc = _snakemake(smoke_run, "--cores", "2", "results/paper/main.tex")
     assert proc.returncode == 0, proc.stderr[-3000:]
     values = {}
     for path in (smoke_run / "results/macros").glob("macros-*.json"):

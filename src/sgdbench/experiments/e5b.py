@@ -248,7 +248,11 @@ def section(settings: dict, values: dict) -> str:
                     rf"fit gives $B_{{\mathrm{{crit}}}}=\sgd{{{k}/bcrit}}$ [\sgd{{{k}/bcritlo}}, \sgd{{{k}/bcrithi}}{ident}] "
                     rf"(RMS log residual \sgd{{{k}/rms}}), the without-replacement model "
                     rf"$B=\sgd{{{k}/bcritwor}}$ [\sgd{{{k}/bcritworlo}}, \sgd{{{k}/bcritworhi}}{ident_wor}] "
-                    rf"(\sgd{{{k}/rmswor}}); $B_{{\mathrm{{simple}}}}=\sgd{{{k}/bsimple}}$")  # fmt: skip
+                    rf"(\sgd{{{k}/rmswor}})")  # fmt: skip
+            if defined(f"{k}/bsimple"):
+                sent += rf"; $B_{{\mathrm{{simple}}}}=\sgd{{{k}/bsimple}}$"
+            else:
+                sent += r"; full-batch descent did not reach this target, so there is no $B_{\mathrm{simple}}$ at it"
             if defined(f"{k}/simpleovercrit"):
                 sent += rf", \sgd{{{k}/simpleovercrit}} times McCandlish's $B_{{\mathrm{{crit}}}}$"
             if defined(f"{k}/bstar"):
