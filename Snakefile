@@ -7,6 +7,7 @@ import sys
 from snakemake.utils import min_version
 
 from sgdbench import experiments as sgd_experiments
+from sgdbench import fingerprint
 from sgdbench.config import ConfigError, prepare_pipeline
 from sgdbench.pipeline import section_files, write_captions
 
@@ -36,6 +37,16 @@ BASE = workflow.basedir
 # Compiled programs are reused across jobs and reruns (see sgdbench.engine).
 JAX_CACHE = "results/.jax_cache"
 EXPERIMENTS = [sgd_experiments.REGISTRY.get(n) for n in config["experiments"]]
+# What results depend on besides the config: a changed library source (a parameter),
+# data file or plugin file (inputs) reruns the jobs that use it.
+CODE = fingerprint.code_digest()
+PLUGIN_FILES = fingerprint.plugin_files(config["plugins"])
+
+
+def data_inputs(settings):
+    return [p for p in fingerprint.data_files(settings) if os.path.isfile(p)]
+
+
 FIGURES = [f"results/figures/{f.name}.pdf" for e in EXPERIMENTS for f in e.figures]
 CAPTIONS = write_captions(config["experiments"], ".snakemake/sgdbench-captions")
 

@@ -79,6 +79,24 @@ RUN_CASES = [
     ("unknown update parameter", "update", {"name": "momentum", "beta": 0.9}, "update.beta"),
     ("update parameter as text", "update", {"name": "adam", "b1": "high"}, "update.b1"),
     ("negative clip", "update", {"name": "sgd", "clip": -1}, "update.clip"),
+    ("NaN step size", "step_sizes", [0.1, float("nan")], "step_sizes.1"),
+    ("infinite epochs", "epochs", float("inf"), "epochs"),
+    ("NaN schedule k0", "schedule", {"name": "inv", "k0": float("nan")}, "schedule.k0"),
+    (
+        "NaN schedule power",
+        "schedule",
+        {"name": "inv_power", "power": float("nan")},
+        "schedule.power",
+    ),
+    ("infinite divergence factor", "divergence_factor", float("inf"), "divergence_factor"),
+    (
+        "NaN problem parameter",
+        "problem",
+        {"name": "least_squares", "params": {"n": 50, "d": 3, "noise": float("nan")}},
+        "problem.params.noise",
+    ),
+    ("infinite start", "x0", float("-inf"), "x0"),
+    ("more steps than the int32 counter", "epochs", 5e7, "epochs"),
     ("plugins not a list", "plugins", "my_plugin", "plugins"),
     ("missing plugin module", "plugins", ["no_such_plugin_module"], "plugins"),
 ]
@@ -116,6 +134,15 @@ def test_unsafe_yaml_is_refused(tmp_path, capsys):
     path.write_text("experiment: !!python/object/apply:os.system ['echo pwned']\n")
     assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "malformed YAML" in capsys.readouterr().err
+
+
+def test_duplicate_yaml_keys_are_refused_not_overwritten(tmp_path, capsys):
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(RUN_BASE) + "epochs: 3\n")  # epochs twice: last would win
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "duplicate key 'epochs'" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_missing_config_file(tmp_path, capsys):
@@ -156,6 +183,10 @@ PIPELINE_CASES = [
     ("unknown e6 sampler", {"e6": {"samplers": ["wr", "reshuffle"]}}, "e6.samplers.1"),
     ("missing plugin", {"plugins": ["no_such_plugin_module_xyz"]}, "no_such_plugin_module_xyz"),
     ("e7 problem without L", {"e7": {"problem": {"name": "mlp"}}}, "e7.problem.name"),
+    ("NaN step of e4", {"e4": {"steps": [float("nan"), 0.25]}}, "e4.steps.0"),
+    ("infinite e2 step", {"e2": {"spread_steps": [0.03, float("inf")]}}, "e2.spread_steps.1"),
+    ("TeX in a problem label", {"e3": {"problems": {"\\input{/etc/hostname}": {"name": "least_squares"}}}},
+     "e3.problems"),
 ]  # fmt: skip
 
 

@@ -222,3 +222,20 @@ def test_chains_split_over_forced_host_devices_match_one_device():
 
     proc = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True)
     assert proc.returncode == 0 and "ok 4" in proc.stdout, proc.stderr[-3000:]
+
+
+def test_epoch_counter_does_not_overflow_past_two_to_the_31_examples():
+    # n = b = 2²⁰, per-epoch schedule: step 4,095 has processed 4,095 · 2²⁰ > 2³¹ examples.
+    import jax
+
+    n = b = 1 << 20
+    counter = jax.jit(lambda t: engine.schedule_counter(t, b, n))
+    for t in (1, 2047, 2048, 4095):
+        assert int(counter(np.int32(t))) == t  # one epoch per step, never negative
+    assert int(engine.schedule_counter(np.int32(7), 0, 1)) == 7  # per-step counter
+    assert (
+        int(jax.jit(lambda t: engine.schedule_counter(t, 3, 10))(np.int32(2**30)))
+        == (3 * 2**30) // 10
+    )
+    factor = Schedule(name="inv", per="epoch").factor(counter(np.int32(4095)))
+    assert float(factor) == pytest.approx(1 / 4096)

@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from pipeline_helpers import ROOT, SMOKE, SNAKEMAKE, _assert_same_tables, _snakemake
 
+from sgdbench import experiments
+
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
@@ -40,6 +42,24 @@ def test_smoke_pipeline_writes_figures_and_macros(smoke_run):
     # Rerunning is a no-op: nothing is stale.
     again = _snakemake(smoke_run, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_a_changed_library_file_reruns_the_jobs(smoke_run, tmp_path):
+    # A copy of the finished run, planned by a copy of the library: identical code plans
+    # nothing; one changed line plans every measurement again (the code hash is a parameter).
+    work = tmp_path / "work"
+    shutil.copytree(smoke_run, work, symlinks=True)
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    same = _snakemake(work, "--dry-run", env=env)
+    assert same.returncode == 0 and "Nothing to be done" in same.stdout + same.stderr
+    with open(tmp_path / "src/sgdbench/measure.py", "a") as f:
+        f.write("\n# an edit\n")
+    edited = _snakemake(work, "--dry-run", env=env)
+    assert edited.returncode == 0, edited.stderr[-2000:]
+    planned = set(re.findall(r"rule (\w+_measure):", edited.stdout))
+    assert planned == {f"{e}_measure" for e in experiments.REGISTRY.names()}, planned
 
 
 @pytest.mark.slow

@@ -71,6 +71,17 @@ def test_missing_or_malformed_data_file_is_one_clear_error(tmp_path, capsys):
         assert not (tmp_path / "out").exists()
 
 
+def test_non_finite_or_absurdly_wide_data_files_are_refused_before_densifying(tmp_path):
+    nan = tmp_path / "nan.svm"
+    nan.write_text("1 1:0.5 2:nan\n-1 1:0.1 2:0.3\n")
+    wide = tmp_path / "wide.svm"
+    wide.write_text("1 1:0.5\n-1 1000000000:0.3\n")  # a stray index: 2 × 10⁹ dense entries
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        problems.build("logistic", dataset="svmlight", data_file=str(nan))
+    with pytest.raises(ValueError, match="1,000,000,000.*Renumber"):
+        problems.build("logistic", dataset="svmlight", data_file=str(wide))
+
+
 def test_split_is_seeded_disjoint_and_standardised_on_train_only():
     from sgdbench.problems import _data
 

@@ -10,6 +10,7 @@ import copy
 import hashlib
 import inspect
 import json
+import math
 import re
 from functools import cache
 from importlib import resources
@@ -19,7 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import plugins, problems, samplers, updates
+from . import engine, plugins, problems, samplers, updates
 
 
 class _Loader(yaml.SafeLoader):
@@ -35,8 +36,49 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _unique_mapping(loader, node, deep=False):
+    """A mapping whose keys are unique: YAML would silently keep the last of two equal keys."""
+    loader.flatten_mapping(node)
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (line {seen[key]} and line {line})",
+                key_node.start_mark,
+            )  # fmt: skip
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def yaml_problem(e: yaml.YAMLError) -> str:
+    """A YAML error on one line: what is wrong and where (PyYAML's own text spans lines)."""
+    problem = getattr(e, "problem", None)
+    mark = getattr(e, "problem_mark", None)
+    if problem is None:
+        return " ".join(str(e).split())
+    return problem + (f" (line {mark.line + 1}, column {mark.column + 1})" if mark else "")
+
+
 def parse_yaml(text: str):
     return yaml.load(text, Loader=_Loader)
+
+
+def reject_non_finite(value, path=()) -> None:
+    """Refuse NaN and ±inf anywhere in a config: JSON Schema's bounds let them through
+    (NaN compares false with every bound) and they turn every metric into NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(_field(path), f"{value} is not a finite number", "give a finite number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            reject_non_finite(item, (*path, key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            reject_non_finite(item, (*path, i))
 
 
 class ConfigError(ValueError):
@@ -114,7 +156,8 @@ def load(path: str | Path) -> dict:
     try:
         cfg = parse_yaml(text)
     except yaml.YAMLError as e:
-        raise ConfigError("<file>", f"malformed YAML in {path}: {e}", "fix the YAML syntax") from e
+        raise ConfigError("<file>", f"malformed YAML in {path}: {yaml_problem(e)}",
+                          "fix the YAML syntax") from e  # fmt: skip
     if not isinstance(cfg, dict):
         raise ConfigError("<file>", "the top level must be a mapping", "write key: value pairs")
     if isinstance(cfg.get("plugins"), list):  # a .py path is relative to the config file
@@ -141,6 +184,8 @@ def _schema_fix(err: jsonschema.ValidationError) -> str:
         return f"give a value {'>' if kind == 'exclusiveMinimum' else '>='} {err.validator_value}"
     if kind == "required":
         return "add the missing key"
+    if kind == "pattern":
+        return f"use a name matching {err.validator_value}"
     return "see the schema: src/sgdbench/run_schema.yaml (run configs) or `sgdbench.config.pipeline_schema`"
 
 
@@ -172,6 +217,7 @@ def _check_problem_params(name: str, params: dict, prefix: str = "problem") -> N
 def resolve(raw: dict) -> dict:
     """Load ``raw``'s plugins, validate it, and return it with every default filled in."""
     load_plugins(raw)
+    reject_non_finite(raw)
     cfg = copy.deepcopy(raw)
     _first_error(_filling_defaults(jsonschema.Draft202012Validator)(run_schema()), cfg)
     cfg["update"] = _resolve_update(cfg.get("update"), "update")
@@ -219,6 +265,11 @@ def build_problem(cfg: dict) -> problems.Problem:
                 f"batch size {b} exceeds n = {problem.n}",
                 f"use a batch size between 1 and {problem.n}",
             )
+        steps = samplers.num_steps(problem.n, b, cfg["epochs"], cfg["last_batch"])
+        if steps >= engine.MAX_STEPS:
+            raise ConfigError("epochs", f"{cfg['epochs']} epochs at batch size {b} on n = "
+                              f"{problem.n} are {steps:,} steps, beyond the engine's int32 step counter",
+                              "run fewer epochs or use a larger batch size")  # fmt: skip
         for j, name in enumerate(cfg["samplers"]):
             try:
                 samplers.get(name).check(problem, b, cfg["last_batch"])
@@ -374,6 +425,7 @@ def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool 
 
     config = coerce_cli_scalars(copy.deepcopy(dict(config)))
     load_plugins(config)
+    reject_non_finite(config)
     for name in experiments.REGISTRY.names():  # a section left out takes every default
         config.setdefault(name, {})
     schema = pipeline_schema(parse_yaml(Path(base_schema_path).read_text()))

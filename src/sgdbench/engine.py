@@ -122,9 +122,18 @@ def chain_mesh(seeds: int, devices=None) -> Mesh | None:
 
 
 BLOCK = 16  # steps between divergence checks on the fast path
+MAX_STEPS = 2**31 - 1  # steps and divergence flags are int32 on the device
 _METRIC_BLOCK = 1 << 20  # examples × dim per block of a checkpoint's full pass
 _METRIC_ELEMENTS = 1 << 23  # chains × examples × dim held at once for checkpoint metrics
 MAX_STREAM_BYTES = 64 << 20  # index stream held in memory at once; longer runs go in chunks
+
+
+def schedule_counter(t, epoch_num: int, epoch_den: int):
+    """The schedule's counter k at step t: t (per step, ``epoch_num == 0``) or the epochs
+    completed, (t·epoch_num)//epoch_den. In 64 bits: t·b passes 2³¹ long before t does
+    (n = b = 2²⁰ after 2,048 epochs), and an int32 product would turn the step size negative."""
+    t64 = jnp.asarray(t, dtype=jnp.int64)
+    return t64 if epoch_num == 0 else (t64 * epoch_num) // epoch_den
 
 
 @cache
@@ -175,8 +184,7 @@ def _simulate(
     def step_sizes_at(t):
         if schedule.name == "constant":  # skip per-step schedule arithmetic
             return gammas.astype(dtype)
-        k = t if epoch_num == 0 else (t * epoch_num) // epoch_den
-        return (gammas * schedule.factor(k)).astype(dtype)
+        return (gammas * schedule.factor(schedule_counter(t, epoch_num, epoch_den))).astype(dtype)
 
     def plain_step(t, state):
         # Plain SGD on a host stream: every step size of a seed shares its batch.
@@ -372,6 +380,11 @@ def run_grid(
         total = samplers.num_steps(n, b, epochs, last_batch)
         if sampler.kind == "stream":
             gens = [sampler.stream(problem, b, s, last_batch) for s in seeds]
+    if total >= MAX_STEPS:
+        raise ValueError(
+            f"{total:,} steps per chain exceed the engine's step counter ({MAX_STEPS - 1:,}, int32); "
+            "run fewer epochs or a larger batch size"
+        )
     host_rows = index_stream is not None or gens is not None
     ends = samplers.epoch_ends(n, b, total, last_batch)
     steps = checkpoint_steps(total, ends, log_points) if checkpoints is None else checkpoints

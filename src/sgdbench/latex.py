@@ -54,9 +54,19 @@ def defined(values: dict[str, str], key: str) -> bool:
     return values.get(key, "n/a") not in UNDEFINED
 
 
-def tex(text: str) -> str:
-    """A name (problem, sampler) safe in running LaTeX text."""
-    return text.replace("_", r"\_")
+_SPECIALS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
+    "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}  # fmt: skip
+
+
+def escape(text) -> str:
+    r"""Any text (a label, a path, a version) printed verbatim by TeX: no character of it is
+    read as a command, so a config cannot inject ``\input{...}`` or break the build."""
+    return "".join(_SPECIALS.get(c, c) for c in str(text))
+
+
+tex = escape  # the short name the section functions use for problem and sampler names
 
 
 def words(parts: list[str]) -> str:

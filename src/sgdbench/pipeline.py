@@ -53,7 +53,7 @@ def measure_job(
     write_macros(result.macros, Path(results) / "macros" / f"{exp.macro_file()}.tex")
     # The same values for section writers that print a sentence only when its number exists.
     write_json(result.macros, Path(results) / "macros" / f"{exp.macro_file()}.json")
-    record = provenance.record(settings, seconds, result.compile_seconds)
+    record = provenance.record(settings, seconds, result.compile_seconds, plugin_specs)
     record.update(experiment=name, **result.meta)
     write_json(record, out / "provenance.json")
     for key in exp.tables:

@@ -97,6 +97,11 @@ def _import(spec: str, base: Path | None) -> str:
     return name
 
 
+def loaded_module(spec: str) -> str | None:
+    """The module name a loaded plugin spec was imported as (None if it was not loaded)."""
+    return _loaded.get(spec)
+
+
 def load_all(specs, *, base: Path | None = None) -> list[str]:
     """Load the installed entry points, then each listed plugin, in order."""
     names = load_entry_points()

@@ -11,8 +11,8 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
-from .latex import fmt
+from . import __version__, fingerprint
+from .latex import escape, fmt
 
 
 def git_commit() -> str:
@@ -63,10 +63,6 @@ def config_digest(config: dict) -> str:
     ).hexdigest()
 
 
-def _tex_escape(text: str) -> str:
-    return "".join("\\" + c if c in "_%&#$" else c for c in str(text))
-
-
 def paper_macros(pipeline_config: dict, runs: list[dict]) -> dict[str, str]:
     """Config hash, commit, device and versions of the runs behind the paper."""
     first = runs[0]
@@ -75,14 +71,14 @@ def paper_macros(pipeline_config: dict, runs: list[dict]) -> dict[str, str]:
     devices = sorted({r["device"] for r in runs})
     return {
         "prov/confighash": config_digest(pipeline_config)[:12],
-        "prov/commit": _tex_escape(
+        "prov/commit": escape(
             ", ".join(c[:12] + ("-dirty" if c.endswith("-dirty") else "") for c in commits)
         ),
-        "prov/device": _tex_escape(", ".join(devices)),
-        "prov/backend": _tex_escape(first["backend"]),
-        "prov/jax": _tex_escape(first["versions"]["jax"]),
-        "prov/numpy": _tex_escape(first["versions"]["numpy"]),
-        "prov/python": _tex_escape(first["python"]),
+        "prov/device": escape(", ".join(devices)),
+        "prov/backend": escape(first["backend"]),
+        "prov/jax": escape(first["versions"]["jax"]),
+        "prov/numpy": escape(first["versions"]["numpy"]),
+        "prov/python": escape(first["python"]),
         "prov/runseconds": fmt(sum(r["run_seconds"] for r in runs)),
         "prov/compileseconds": fmt(sum(r["compile_seconds"] for r in runs)),
     }
@@ -107,11 +103,14 @@ def logged(log_paths):
             raise
 
 
-def record(settings: dict, run_seconds: float, compile_seconds: float = 0.0) -> dict:
+def record(
+    settings: dict, run_seconds: float, compile_seconds: float = 0.0, plugin_specs=()
+) -> dict:
     """Provenance of a measurement that is not an ``sgdbench run`` (e.g. Monte Carlo at fixed points)."""
     return {
         "config": settings,
         "config_hash": config_digest(settings),
+        **fingerprint.digests(settings, plugin_specs),
         **environment(),
         "compile_seconds": compile_seconds,
         "run_seconds": run_seconds,

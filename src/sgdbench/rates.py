@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .latex import escape
+
 
 def fit_power_law(
     x,
@@ -78,13 +80,13 @@ def latex_table(rows: pd.DataFrame, by_problem: bool = False) -> str:
     lines = [r"\begin{tabular}{" + cols + "}", r"\toprule", first + r"quantity & sampler & " + head,
              r"\midrule"]  # fmt: skip
     for _, r in rows.iterrows():
-        lead = r["problem"].replace("_", " ") + " & " if by_problem else ""
+        lead = escape(r["problem"].replace("_", " ")) + " & " if by_problem else ""
         ex = (
             (_expected(round(r["exact"], 2)) if np.isfinite(r["exact"]) else "--") + " & "
             if exact
             else ""
         )
-        lines.append(lead + rf"{r['quantity']} & \texttt{{{r['sampler']}}} & {r['slope']:.2f} & "
+        lines.append(lead + rf"{r['quantity']} & \texttt{{{escape(r['sampler'])}}} & {r['slope']:.2f} & "
                      rf"[{r['ci_low']:.2f}, {r['ci_high']:.2f}] & {ex}{_expected(r['expected'])} & "
                      rf"{r.get('regime', '')} \\")  # fmt: skip
     lines += [r"\bottomrule", r"\end{tabular}"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config as cfgmod
-from . import engine, provenance, results
+from . import engine, fingerprint, provenance, results
 from .schedules import Schedule
 from .updates import Update
 
@@ -24,7 +24,10 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.Data
     ``problem`` is the config's problem when the caller has built it already.
     """
     problem = cfgmod.build_problem(cfg) if problem is None else problem
-    digest = cfgmod.config_hash(cfg)
+    inputs = fingerprint.digests(cfg, cfg.get("plugins", ()))
+    # The run_id names the data as well as the config: a changed data file is a new run.
+    digest = cfgmod.config_hash({**cfg, "data_digests": inputs["data_digests"]}
+                                if inputs["data_digests"] else cfg)  # fmt: skip
     schedule = Schedule(**cfg["schedule"])
     update = Update.from_config(cfg["update"])
     seeds = list(range(cfg["seeds"]["start"], cfg["seeds"]["start"] + cfg["seeds"]["count"]))
@@ -63,6 +66,7 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.Data
                     "params": dict(problem.params), "constants": dict(problem.constants),
                     "info": dict(problem.info), "f_star": float(problem.f_star)},
         "update": update.describe(),
+        **inputs,
         **provenance.environment(),
         "compile_seconds": sum(t["compile_seconds"] for t in timings),
         "run_seconds": sum(t["run_seconds"] for t in timings),

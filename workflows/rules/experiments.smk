@@ -6,6 +6,9 @@ for _exp in EXPERIMENTS:
     rule:
         name:
             f"{_exp.name}_measure"
+        input:
+            data=data_inputs(config[_exp.name]),
+            plugins=PLUGIN_FILES,
         output:
             tables=[f"results/{_exp.name}/{t}.parquet" for t in _exp.tables],
             tex=[f"results/macros/{t}.tex" for t in _exp.tex],
@@ -27,5 +30,6 @@ for _exp in EXPERIMENTS:
             settings=config[_exp.name],
             plugins=config["plugins"],
             cache=JAX_CACHE,
+            code=CODE,
         script:
             "../scripts/measure.py"

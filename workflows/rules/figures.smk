@@ -9,6 +9,7 @@ for _exp in EXPERIMENTS:
             input:
                 tables=[f"results/{_exp.name}/{t}.parquet" for t in _fig.tables],
                 provenance=f"results/{_exp.name}/provenance.json",
+                plugins=PLUGIN_FILES,
             output:
                 pdf=report(
                     f"results/figures/{_fig.name}.pdf",
@@ -31,5 +32,6 @@ for _exp in EXPERIMENTS:
                 figure=_fig.name,
                 settings=config[_exp.name],
                 plugins=config["plugins"],
+                code=CODE,
             script:
                 "../scripts/figure.py"

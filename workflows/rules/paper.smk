@@ -35,6 +35,7 @@ rule paper_sources:
         template=os.path.join(PAPER_DIR, "main.tex"),
         sections=section_files(config["experiments"], BASE),
         values=[f"results/macros/{e.macro_file()}.json" for e in EXPERIMENTS],
+        plugins=PLUGIN_FILES,
     output:
         main="results/paper/main.tex",
         sections=[f"results/paper/sections/{e.name}.tex" for e in EXPERIMENTS],
@@ -54,6 +55,7 @@ rule paper_sources:
         experiments=config["experiments"],
         configs={e.name: config[e.name] for e in EXPERIMENTS},
         plugins=config["plugins"],
+        code=CODE,
         repo=lambda w, input: os.path.dirname(os.path.dirname(input.template)),
     script:
         "../scripts/paper_sources.py"

@@ -114,7 +114,7 @@ def bias_table(bias: pd.DataFrame) -> str:
         r"\toprule",
         " & & "
         + " & ".join(
-            rf"\multicolumn{{3}}{{c}}{{{p.replace('_', ' ')}}}"
+            rf"\multicolumn{{3}}{{c}}{{{tex(p.replace('_', ' '))}}}"
             for p in dict.fromkeys(bias["problem"])
         )
         + r" \\",
@@ -131,7 +131,7 @@ def bias_table(bias: pd.DataFrame) -> str:
             p = float(r["p_value"].iloc[0])
             text = f"{p:.2f}" if p >= 0.01 else f"{p:.0e}"
             cells.append(rf"\textbf{{{text}}}" if p < BIAS_LEVEL else text)
-        lines.append(rf"\texttt{{{sampler}}} & {b} & " + " & ".join(cells) + r" \\")
+        lines.append(rf"\texttt{{{tex(sampler)}}} & {b} & " + " & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 

@@ -181,7 +181,7 @@ def macros(table: pd.DataFrame, fits: pd.DataFrame) -> dict[str, str]:
         rel = ((exact["floor"] - exact["exact"]).abs() / exact["exact"])[deterministic]
         out["e4/exact/detrel"] = fmt(float(rel.max()), 2) if len(rel) else "n/a"
         out["e4/exact/samplers"] = ", ".join(
-            rf"\texttt{{{s}}}" for s in dict.fromkeys(exact["sampler"])
+            rf"\texttt{{{tex(s)}}}" for s in dict.fromkeys(exact["sampler"])
         )
     for sampler, f in fits.groupby("sampler"):
         out[f"e4/{sampler}/medslope"] = fmt(float(f["slope"].median()))

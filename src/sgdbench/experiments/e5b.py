@@ -24,7 +24,7 @@ from scipy import optimize
 
 from .. import engine, measure, problems, theory
 from ..latex import defined as latex_defined
-from ..latex import fmt
+from ..latex import fmt, tex
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -223,7 +223,7 @@ def section(settings: dict, values: dict) -> str:
         r"$B_{\mathrm{simple}}=\operatorname{tr}\Sigma/\|\nabla f\|^2$ (Section~\ref{sec:noise}) "
         r"measured where full-batch descent reaches the target. For convex problems the bound of "
         r"\citet{gower2019} gives an optimal $b^*$ at which its two terms balance. Every $b$ runs "
-        rf"\texttt{{{settings['sampler']}}} over \sgd{{e5b/seeds}} seeds with $\gamma=c/\mathcal{{L}}(b)$, $c$ "
+        rf"\texttt{{{tex(settings['sampler'])}}} over \sgd{{e5b/seeds}} seeds with $\gamma=c/\mathcal{{L}}(b)$, $c$ "
         r"tuned per $b$ on a grid, until the target metric falls to a tolerance times its starting "
         r"value (Figure~\ref{fig:e5b}). An interval for $B_{\mathrm{crit}}$ that leaves $[1,n]$ means "
         r"the batch sizes that exist cannot pin it down: it is reported as not identified.",

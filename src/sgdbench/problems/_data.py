@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+MAX_DENSE = 1 << 28  # entries of a dense design matrix (2 GiB in float64)
+
 
 def load(dataset: str, data_file: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Features and targets as float64 arrays. Nothing is fetched from the network.
@@ -29,6 +31,16 @@ def load(dataset: str, data_file: str | None = None) -> tuple[np.ndarray, np.nda
             x, y = load_svmlight_file(str(path))
         except (ValueError, OSError) as e:
             raise ValueError(f"data_file {str(path)!r} is not a valid svmlight file: {e}") from e
+        rows, cols = x.shape
+        if rows * cols > MAX_DENSE:  # a stray feature index of 10⁹ would densify to terabytes
+            raise ValueError(
+                f"data_file {str(path)!r} is {rows:,} × {cols:,} (largest feature index {cols:,}); "
+                f"dense, that exceeds {MAX_DENSE:,} entries. Renumber its features or use fewer rows"
+            )
+        if not (np.isfinite(x.data).all() and np.isfinite(y).all()):
+            raise ValueError(
+                f"data_file {str(path)!r} holds NaN or infinite values; clean the file"
+            )
         return np.asarray(x.todense(), dtype=np.float64), np.asarray(y, dtype=np.float64)
     from sklearn import datasets
 
