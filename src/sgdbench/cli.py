@@ -67,11 +67,15 @@ def _cmd_problems(args) -> int:
 def _cmd_verify(args) -> int:
     from . import verify
 
-    if args.write:
-        verify.write_reference(Path(args.results), Path(args.reference))
-        print(f"wrote {args.reference}")
-        return 0
-    table = verify.compare(Path(args.results), Path(args.reference))
+    try:
+        if args.write:
+            verify.write_reference(Path(args.results), Path(args.reference))
+            print(f"wrote {args.reference}")
+            return 0
+        table = verify.compare(Path(args.results), Path(args.reference))
+    except verify.ReferenceError as e:
+        print(f"sgdbench verify: {e}", file=sys.stderr)
+        return 2
     with pd.option_context("display.max_rows", None, "display.width", 140):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     failed = int((~table["ok"]).sum())

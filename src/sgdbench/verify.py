@@ -1,10 +1,13 @@
-"""Compare a run's key numbers with a committed reference, within statistical tolerances.
+"""Compare a run's key numbers with a committed reference, within the reference's tolerances.
 
-Each reference entry is a value with its Monte Carlo standard error. A fresh
-value passes when |new − ref| ≤ z · √(se_new² + se_ref²), with z the two-sided
-normal quantile at level α/k (Bonferroni over the k entries), so a correct run
-fails with probability at most α. Entries without sampling error (exact
-computations) must agree to a relative 1e-6.
+Each experiment declares its key numbers (``Experiment.key_numbers``: its tables →
+{key: {'value', 'se'}}), a value with its sampling standard error (se 0: an exact
+or deterministic computation). A fresh value passes when |new − ref| ≤ z·√2·se_ref:
+the tolerance comes from the committed reference alone, whose run had the same
+design, so a results directory cannot widen its own tolerance by reporting large
+errors; z is the two-sided normal quantile at level α/k (Bonferroni over the k
+entries), so a correct independent rerun fails with probability at most α.
+Entries with se 0 must agree to a relative 1e-6.
 """
 
 from __future__ import annotations
@@ -16,86 +19,79 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import samplers
-
 ALPHA = 1e-3
 EXACT_RTOL = 1e-6
+Z95 = stats.norm.isf(0.025)
 
 
-def _random_over_seeds(name: str) -> bool:
-    s = samplers.get(name)
-    return s.with_replacement or s.reshuffled or s.uniform_marginal
+class ReferenceError(ValueError):
+    """A reference file that cannot be compared against (missing, unreadable or empty)."""
+
+
+def entry(value, se=0.0) -> dict[str, float]:
+    return {"value": float(value), "se": float(se)}
+
+
+def from_interval(value, low, high) -> dict[str, float]:
+    """A value with a 95% interval, its se read as the half-width over 1.96."""
+    return entry(value, (float(high) - float(low)) / (2 * Z95))
 
 
 def key_numbers(results: Path) -> dict[str, dict[str, float]]:
-    """The numbers a reference pins down, each {'value', 'se'} (se 0: exact)."""
+    """The key numbers of every registered experiment whose tables are in ``results``."""
+    from . import experiments
+
     results = Path(results)
     out: dict[str, dict[str, float]] = {}
-    e1 = pd.read_parquet(results / "e1" / "summary.parquet")
-    for (n, sampler), s in e1.groupby(["N", "sampler"]):
-        for k in (n // 10, n // 2, n):
-            row = s.iloc[(s["step"] - k).abs().argmin()]
-            out[f"e1/N{n}/{sampler}/mse@k={int(row['step'])}"] = {
-                "value": float(row["mse"]),
-                "se": float(row["se"]),
-            }
-    e3 = pd.read_parquet(results / "e3" / "variance.parquet")
-    for _, r in e3[e3["predicted"] > 0].iterrows():
-        key = f"e3/{r['problem']}/{r['point']}/{r['sampler']}/b={r['batch_size']}"
-        out[key] = {"value": float(r["measured"]), "se": float(r["se"])}
-    e2 = pd.read_parquet(results / "e2" / "spread.parquet")
-    for _, r in e2.iterrows():
-        out[f"e2/{r['sampler']}/spread@gh={r['step_size_h']:.4g}"] = {
-            "value": float(r["spread"]),
-            "se": float(r["se"]),
-        }
-    e4 = pd.read_parquet(results / "e4" / "floors.parquet")
-    random = e4["sampler"].map(_random_over_seeds)
-    for _, r in e4[random].iterrows():  # a fixed order (cyclic) has no randomness over seeds
-        key = f"e4/{r['problem']}/{r['sampler']}/floor@gL={r['step_size_lmax']:.4g}"
-        out[key] = {"value": float(r["floor"]), "se": float(r["se"])}
-    ns = pd.read_parquet(results / "noise_scale" / "trajectory.parquet")
-    for _, r in ns.iterrows():
-        out[f"ns/exact@step={int(r['step'])}"] = {"value": float(r["exact"]), "se": 0.0}
+    for exp in experiments.REGISTRY.values():
+        if exp.key_numbers is None:
+            continue
+        paths = {t: results / exp.name / f"{t}.parquet" for t in exp.tables}
+        if not all(p.is_file() for p in paths.values()):
+            continue  # not run here: its reference entries are reported missing
+        numbers = exp.key_numbers({t: pd.read_parquet(p) for t, p in paths.items()})
+        # An undefined number (a critical batch size not identified) pins nothing.
+        out.update({k: v for k, v in numbers.items() if np.isfinite([v["value"], v["se"]]).all()})
     return out
 
 
 def write_reference(results: Path, path: Path) -> None:
+    numbers = key_numbers(results)
+    if not numbers:
+        raise ReferenceError(f"no experiment with key numbers has results in {results}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(key_numbers(results), indent=1, sort_keys=True) + "\n")
+    path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n")
+
+
+def read_reference(path: Path) -> dict[str, dict[str, float]]:
+    try:
+        ref = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise ReferenceError(f"cannot read the reference {path}: {e.strerror}") from e
+    except json.JSONDecodeError as e:
+        raise ReferenceError(f"the reference {path} is not JSON: {e}") from e
+    ok = isinstance(ref, dict) and all(
+        isinstance(v, dict) and {"value", "se"} <= v.keys() for v in ref.values()
+    )
+    if not ok:
+        raise ReferenceError(f"the reference {path} is not a map of key -> {{value, se}}")
+    if not ref:
+        raise ReferenceError(f"the reference {path} has no entries; write one with --write")
+    return ref
 
 
 def compare(results: Path, reference: Path, alpha: float = ALPHA) -> pd.DataFrame:
     """One row per reference entry: values, tolerance, pass/fail (missing entries fail)."""
-    ref = json.loads(Path(reference).read_text())
+    ref = read_reference(reference)
     new = key_numbers(results)
-    z = stats.norm.isf(alpha / (2 * max(len(ref), 1)))
+    z = stats.norm.isf(alpha / (2 * len(ref)))
     rows = []
     for key, r in sorted(ref.items()):
-        n = new.get(key)
-        if n is None:
-            rows.append(
-                {
-                    "key": key,
-                    "reference": r["value"],
-                    "new": np.nan,
-                    "tolerance": np.nan,
-                    "ok": False,
-                }
-            )
-            continue
-        if r["se"] == 0 and n["se"] == 0:
+        if r["se"] == 0:
             tol = EXACT_RTOL * max(abs(r["value"]), 1e-300)
         else:
-            tol = z * float(np.hypot(r["se"], n["se"]))
-        ok = abs(n["value"] - r["value"]) <= tol
-        rows.append(
-            {
-                "key": key,
-                "reference": r["value"],
-                "new": n["value"],
-                "tolerance": tol,
-                "ok": bool(ok),
-            }
-        )
+            tol = z * np.sqrt(2.0) * r["se"]
+        value = new[key]["value"] if key in new else np.nan
+        ok = bool(np.isfinite(value) and abs(value - r["value"]) <= tol)
+        rows.append({"key": key, "reference": r["value"], "new": value, "tolerance": tol, "ok": ok})
     return pd.DataFrame(rows)

@@ -6,11 +6,10 @@ rule verify:
     input:
         reference=os.path.join(BASE, "results/reference/reference.json"),
         tables=[
-            "results/e1/summary.parquet",
-            "results/e2/spread.parquet",
-            "results/e4/floors.parquet",
-            "results/e3/variance.parquet",
-            "results/noise_scale/trajectory.parquet",
+            f"results/{e.name}/{t}.parquet"
+            for e in EXPERIMENTS
+            if e.key_numbers is not None
+            for t in e.tables
         ],
     output:
         "results/verify.txt",

@@ -11,6 +11,8 @@ An :class:`Experiment` declares
   ``results/<name>/<table>.parquet``, ``results/macros/macros-<name>.tex`` and
   ``results/macros/<tex>.tex``;
 * ``figures`` — each with the tables it reads, a plot function and a caption;
+* ``key_numbers(tables)`` — optional: the numbers ``sgdbench verify`` pins, each a value
+  with its standard error (:func:`sgdbench.verify.entry`);
 * ``section`` — its paper section: a .tex file (a relative path is taken from
   the repository root) or a function of (settings, macros) returning LaTeX.
 
@@ -79,6 +81,8 @@ class Experiment:
     runtime: int = 20  # minutes (cluster profiles)
     # {question id of sgdbench.findings.QUESTIONS: LaTeX} from (settings, measured values)
     findings: Callable[[dict, dict], dict[str, str]] | None = None
+    # For `sgdbench verify`: {key: {"value", "se"}} from the experiment's tables (se 0: exact)
+    key_numbers: Callable[[dict[str, pd.DataFrame]], dict[str, dict[str, float]]] | None = None
 
     def macro_file(self) -> str:
         return f"macros-{self.name}"

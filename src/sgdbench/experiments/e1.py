@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import problems, samplers, theory
 from ..latex import fmt
+from ..verify import entry
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -353,7 +354,18 @@ def _plot(tables, meta, settings, stem) -> None:
     fig.plot(tables["summary"], tables["half"], tables["example_runs"], stem)
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: the running mean's MSE at N/10, N/2 and N steps."""
+    out = {}
+    for (n, sampler), s in tables["summary"].groupby(["N", "sampler"]):
+        for k in (n // 10, n // 2, n):
+            row = s.iloc[(s["step"] - k).abs().argmin()]
+            out[f"e1/N{n}/{sampler}/mse@k={int(row['step'])}"] = entry(row["mse"], row["se"])
+    return out
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="e1", label="E1", title="mean estimation with and without replacement",
     schema=builtin_schema("e1"), measure=_measure, check=_check, tables=("summary", "half", "example_runs"),
     findings=findings,

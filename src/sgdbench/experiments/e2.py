@@ -19,6 +19,7 @@ from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
 from ..schedules import Schedule
 from ..theory import expected_exponent, exponent_regime
+from ..verify import entry, from_interval
 from . import builtin_schema, e2_batches
 from .base import Experiment, Figure, Result
 
@@ -469,7 +470,24 @@ def _plot_spread(tables, meta, settings, stem) -> None:
     fig.plot_spread(tables["spread"], tables["exact_curves"], tables["rates"], stem)
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: measured spreads (with their se), the exact spread at each
+    sampler's smallest and largest step, the fitted slopes and the exact batch-minimiser range."""
+    out = {f"e2/{r['sampler']}/spread@gh={r['step_size_h']:.4g}": entry(r["spread"], r["se"])
+           for _, r in tables["spread"].iterrows()}  # fmt: skip
+    for sampler, c in tables["exact_curves"].groupby("sampler"):
+        for _, r in c.iloc[[c["step_size_h"].argmin(), c["step_size_h"].argmax()]].iterrows():
+            out[f"e2/{sampler}/exact@gh={r['step_size_h']:.4g}"] = entry(r["exact"])
+    for _, r in tables["rates"].iterrows():
+        out[f"e2/{r['sampler']}/slope"] = from_interval(r["slope"], r["ci_low"], r["ci_high"])
+    for _, r in tables["batch_region"].iterrows():
+        out[f"e2/region@b={r['batch_size']}/low"] = entry(r["low"])
+        out[f"e2/region@b={r['batch_size']}/high"] = entry(r["high"])
+    return out
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="e2", label="E2", title="the region of confusion", schema=builtin_schema("e2"),
     measure=_measure, check=_check,
     tables=("trajectories", "sign_agreement", "spread", "rates", "exact_curves", "batch_region", "batch_spread"),

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import measure, problems, samplers
 from ..latex import fmt, tex, words
+from ..verify import entry
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -243,7 +244,19 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
     }
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: every measured gradient variance with a nonzero prediction."""
+    v = tables["variance"]
+    return {
+        f"e3/{r['problem']}/{r['point']}/{r['sampler']}/b={r['batch_size']}": entry(
+            r["measured"], r["se"]
+        )
+        for _, r in v[v["predicted"] > 0].iterrows()
+    }
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="e3", label="E3", title="bias and variance of the mini-batch gradient",
     schema=builtin_schema("e3"), measure=_measure, check=_check, tables=("variance", "bias"),
     tex=("table-e3-bias",), threads=1,

@@ -20,6 +20,7 @@ from .. import engine, measure, problems, rates, samplers, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
 from ..theory import expected_exponent, exponent_regime
+from ..verify import entry
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -582,7 +583,20 @@ def _plot(tables, meta, settings, stem) -> None:
     fig.plot(tables["floors"], stem)
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: every epoch-end floor (cyclic's is deterministic: se 0) and
+    the exact floor where it was computed."""
+    out = {}
+    for _, r in tables["floors"].iterrows():
+        key = f"e4/{r['problem']}/{r['sampler']}/floor@gL={r['step_size_lmax']:.4g}"
+        out[key] = entry(r["floor"], r["se"])
+        if np.isfinite(r.get("exact", np.nan)):
+            out[key.replace("/floor@", "/exact@")] = entry(r["exact"])
+    return out
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="e4", label="E4a", title="constant-step floors", schema=builtin_schema("e4"),
     measure=_measure, check=_check, tables=("floors", "rates"), tex=("table-e4-rates",),
     runtime=30,

@@ -11,6 +11,7 @@ import pandas as pd
 from .. import problems, rates
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
+from ..verify import entry, from_interval
 from . import builtin_schema, e4
 from .base import Experiment, Figure, Result
 
@@ -257,7 +258,25 @@ def _plot(tables, meta, settings, stem) -> None:
     fig.plot(tables["decay"], tables["horizon"], stem, tables.get("decay_local"))
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: the fitted exponents (a deterministic order's interval is a
+    point: se 0), the last local slope of each decaying-step run and the horizon errors."""
+    out = {}
+    for _, r in tables["rates"].iterrows():
+        key = f"e4bc/{r['problem']}/{r['sampler']}/{r['quantity']}/slope"
+        out[key] = from_interval(r["slope"], r["ci_low"], r["ci_high"])
+    for (variant, sampler), d in tables["decay_local"].groupby(["variant", "sampler"]):
+        last = d.loc[d["k_high"].idxmax()]
+        out[f"e4bc/{variant}/{sampler}/localslope@k={last['k_high']:.6g}"] = from_interval(
+            last["slope"], last["ci_low"], last["ci_high"])  # fmt: skip
+    for _, r in tables["horizon"].iterrows():
+        key = f"e4bc/{r['sweep']}/{r['sampler']}/n={r['n']}/K={r['K']}/error"
+        out[key] = entry(r["error"], r["se"])
+    return out
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="e4bc", label="E4b/c", title="decaying and horizon-tuned steps",
     schema=builtin_schema("e4bc"), measure=_measure, check=_check,
     tables=("decay", "decay_local", "horizon", "rates"), tex=("table-e4bc-rates",), runtime=30,

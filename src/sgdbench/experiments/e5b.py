@@ -25,6 +25,7 @@ from scipy import optimize
 from .. import engine, measure, problems, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex
+from ..verify import entry, from_interval
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -308,7 +309,22 @@ def _plot(tables, meta, settings, stem) -> None:
     fig.plot(tables["chains"], tables["critical_batch"], stem)
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: B_simple (from the problem's constants: exact) and both
+    fitted critical batch sizes with their bootstrap intervals."""
+    out = {}
+    for _, r in tables["critical_batch"].iterrows():
+        key = f"e5b/{r['problem']}/tol={r['tolerance']:.4g}"
+        out[f"{key}/b_simple"] = entry(r["b_simple"])
+        out[f"{key}/b_crit"] = from_interval(r["b_crit"], r["b_crit_lo"], r["b_crit_hi"])
+        out[f"{key}/b_crit_wor"] = from_interval(
+            r["b_crit_wor"], r["b_crit_wor_lo"], r["b_crit_wor_hi"]
+        )
+    return out
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="e5b", label="E5b", title="steps and epochs to a target vs the batch size",
     schema=builtin_schema("e5b"), measure=_measure, check=_check,
     tables=("chains", "critical_batch"), runtime=30,

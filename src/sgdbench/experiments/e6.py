@@ -26,6 +26,7 @@ from scipy import stats
 
 from .. import engine, measure, problems, rates, samplers
 from ..latex import fmt, tex
+from ..verify import entry
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -550,7 +551,19 @@ def _plot_summary(tables, meta, settings, stem) -> None:
     fig.plot_summary(tables["summary"], tables["ghadimi_lan"], stem, settings["bound"]["sampler"])
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: final test accuracy and training loss at each tuned step
+    (full-batch descent is deterministic: se 0)."""
+    out = {}
+    for _, r in tables["summary"].iterrows():
+        key = f"e6/{r['sampler']}/b={r['batch_size']}"
+        out[f"{key}/final_test_acc"] = entry(r["final_test_acc"], r["final_test_acc_se"])
+        out[f"{key}/final_train_loss"] = entry(r["final_train_loss"], r["final_train_loss_se"])
+    return out
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="e6", label="E6", title="a neural network and a nonconvex bound across batch sizes",
     schema=builtin_schema("e6"), measure=_measure, check=_check,
     tables=("curves", "summary", "tuned", "ghadimi_lan"), runtime=40,

@@ -16,6 +16,7 @@ import pandas as pd
 from .. import engine, problems, samplers
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
+from ..verify import entry
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -192,7 +193,21 @@ def _plot(tables, meta, settings, stem) -> None:
     fig.plot(tables["chains"], tables["summary"], stem)
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: the fraction of diverged chains at every step size, with a
+    binomial se that is never zero (Agresti–Coull: (k + 2)/(m + 4)), since a fraction of
+    0 or 1 over m chains is still a sample."""
+    out = {}
+    for _, r in tables["summary"].iterrows():
+        m = float(r["chains"])
+        p = (r["diverged_fraction"] * m + 2) / (m + 4)
+        key = f"e7/{r['sampler']}/diverged@gL={r['step_size_lmax']:.4g}"
+        out[key] = entry(r["diverged_fraction"], np.sqrt(p * (1 - p) / (m + 4)))
+    return out
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="e7", label="E7", title="step-size sensitivity", schema=builtin_schema("e7"),
     measure=_measure, check=_check, tables=("chains", "summary"),
     figures=(Figure("e7_step_sizes", ("chains", "summary"), _plot,

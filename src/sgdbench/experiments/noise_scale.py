@@ -15,6 +15,7 @@ import pandas as pd
 from .. import engine, measure, problems, samplers
 from ..latex import fmt, tex, words
 from ..schedules import Schedule
+from ..verify import entry
 from . import builtin_schema
 from .base import Experiment, Figure, Result
 
@@ -141,7 +142,16 @@ def _plot(tables, meta, settings, stem) -> None:
     fig.plot(tables["trajectory"], tables["mean_estimation"], stem)
 
 
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: the exact noise scale along the trajectory."""
+    return {
+        f"ns/exact@step={int(r['step'])}": entry(r["exact"])
+        for _, r in tables["trajectory"].iterrows()
+    }
+
+
 EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
     name="noise_scale", label="E5a", title="the gradient noise scale",
     schema=builtin_schema("noise_scale"), measure=_measure, check=_check,
     tables=("trajectory", "mean_estimation"), threads=1,

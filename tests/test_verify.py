@@ -1,0 +1,91 @@
+"""`sgdbench verify` is a tamper check: tolerances come from the committed reference only,
+every experiment with key numbers is covered, and a bad reference is one clear error."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sgdbench import cli, experiments, verify
+
+
+def _results(tmp_path, measured, se):
+    out = tmp_path / "results"
+    (out / "e3").mkdir(parents=True)
+    rows = [{"problem": "p", "point": "x0", "sampler": "wr", "batch_size": b, "measured": m,
+             "se": s, "predicted": 1.0} for b, m, s in zip((1, 2, 4), measured, se)]  # fmt: skip
+    pd.DataFrame(rows).to_parquet(out / "e3" / "variance.parquet")
+    pd.DataFrame({"x": [0]}).to_parquet(out / "e3" / "bias.parquet")
+    return out
+
+
+def test_a_tampered_value_fails_even_when_its_own_error_is_inflated(tmp_path, capsys):
+    good = _results(tmp_path / "a", [1.0, 0.5, 0.25], [0.01, 0.01, 0.01])
+    ref = tmp_path / "ref.json"
+    assert cli.main(["verify", str(good), "--reference", str(ref), "--write"]) == 0
+    assert cli.main(["verify", str(good), "--reference", str(ref)]) == 0
+    # Value moved by 10 reference se, and its reported se multiplied by 100 to hide it.
+    bad = _results(tmp_path / "b", [1.1, 0.5, 0.25], [1.0, 0.01, 0.01])
+    assert cli.main(["verify", str(bad), "--reference", str(ref)]) == 1
+    assert "1 FAILED" in capsys.readouterr().out
+
+
+def test_tolerance_is_bonferroni_z_times_root_two_reference_se(tmp_path):
+    res = _results(tmp_path, [1.0, 0.5, 0.25], [0.01, 0.02, 0.04])
+    ref = tmp_path / "ref.json"
+    verify.write_reference(res, ref)
+    table = verify.compare(res, ref)
+    z = stats.norm.isf(verify.ALPHA / (2 * 3))
+    np.testing.assert_allclose(
+        sorted(table["tolerance"]), sorted(z * np.sqrt(2) * np.array([0.01, 0.02, 0.04]))
+    )
+    assert table["ok"].all()
+
+
+def test_an_exact_entry_must_agree_to_a_relative_1e_6(tmp_path):
+    res = _results(tmp_path, [1.0, 0.5, 0.25], [0.0, 0.01, 0.01])
+    ref = tmp_path / "ref.json"
+    verify.write_reference(res, ref)
+    entries = json.loads(ref.read_text())
+    key = next(k for k, v in entries.items() if v["se"] == 0)
+    entries[key]["value"] *= 1 + 1e-5
+    ref.write_text(json.dumps(entries))
+    table = verify.compare(res, ref).set_index("key")
+    assert not table.loc[key, "ok"] and table["ok"].sum() == 2
+
+
+@pytest.mark.parametrize("text,phrase", [("{}", "no entries"), ("[1, 2]", "not a map"),
+                                         ("not json", "not JSON")])  # fmt: skip
+def test_a_bad_reference_is_one_clear_error(tmp_path, capsys, text, phrase):
+    res = _results(tmp_path, [1.0, 0.5, 0.25], [0.01] * 3)
+    ref = tmp_path / "ref.json"
+    ref.write_text(text)
+    assert cli.main(["verify", str(res), "--reference", str(ref)]) == 2
+    err = capsys.readouterr().err
+    assert phrase in err and err.count("\n") == 1
+
+
+def test_a_missing_experiment_fails_its_entries(tmp_path):
+    res = _results(tmp_path, [1.0, 0.5, 0.25], [0.01] * 3)
+    ref = tmp_path / "ref.json"
+    ref.write_text(json.dumps({"e7/wr/diverged@gL=1": {"value": 0.0, "se": 0.1}}))
+    table = verify.compare(res, ref)
+    assert not table["ok"].any() and np.isnan(table["new"]).all()
+
+
+def test_every_built_in_experiment_but_the_timing_one_declares_key_numbers():
+    without = [e.name for e in experiments.REGISTRY.values()
+               if e.key_numbers is None and experiments.REGISTRY.origin(e.name) == "sgdbench"]  # fmt: skip
+    assert without == ["e8"]  # wall-clock times: not reproducible numbers
+
+
+def test_the_committed_reference_covers_every_experiment_with_key_numbers():
+    from pipeline_helpers import ROOT
+
+    ref = verify.read_reference(ROOT / "results/reference/reference.json")
+    prefixes = {k.split("/")[0] for k in ref}
+    for e in experiments.REGISTRY.values():
+        if e.key_numbers is not None and experiments.REGISTRY.origin(e.name) == "sgdbench":
+            assert ("ns" if e.name == "noise_scale" else e.name) in prefixes, e.name
