@@ -43,10 +43,6 @@ CODE = fingerprint.code_digest()
 PLUGIN_FILES = fingerprint.plugin_files(config["plugins"])
 
 
-def data_inputs(settings):
-    return [p for p in fingerprint.data_files(settings) if os.path.isfile(p)]
-
-
 FIGURES = [f"results/figures/{f.name}.pdf" for e in EXPERIMENTS for f in e.figures]
 CAPTIONS = write_captions(config["experiments"], ".snakemake/sgdbench-captions")
 

@@ -282,3 +282,97 @@ def test_reshuffling_bias_is_the_leading_term_of_the_exact_stationary_mean():
     assert stationary_mse(r, "rr", gamma) / (gamma**2 * float(beta @ beta)) == pytest.approx(
         1, abs=0.01
     )
+
+
+# ---- the exact finite-horizon error of every law ---------------------------------------
+
+
+def _brute_force_horizon(p, name, gamma, epochs):
+    """E‖e_K‖² by walking every sequence of epoch orders the sampler can draw (n = 4): one
+    order per epoch for rr, one for the run for so, (π, reversed π) pairs for flipflop."""
+    q = quadratic_form(p)
+    e0 = np.asarray(p.x0) - np.asarray(p.x_star)
+
+    def walk(e, order):
+        for i in order:
+            e = e - gamma * (q.hessians[i] @ e + q.grads[i])
+        return e
+
+    perms = [np.array(o) for o in itertools.permutations(range(p.n))]
+    if name == "cyclic":
+        orders = [[np.arange(p.n)] * epochs]
+    elif name == "so":
+        orders = [[o] * epochs for o in perms]
+    elif name == "flipflop":
+        orders = [
+            sum(([o, o[::-1]] for o in seq), [])
+            for seq in itertools.product(perms, repeat=epochs // 2)
+        ]
+    else:
+        orders = [list(seq) for seq in itertools.product(perms, repeat=epochs)]
+    values = []
+    for seq in orders:
+        e = e0
+        for order in seq:
+            e = walk(e, order)
+        values.append(e @ e)
+    return float(np.mean(values))
+
+
+@pytest.mark.parametrize(
+    ("name", "epochs"), [("rr", 2), ("so", 3), ("cyclic", 3), ("flipflop", 2), ("flipflop", 4)]
+)
+def test_finite_horizon_equals_brute_force_over_every_order_sequence(name, epochs):
+    """Non-commuting 2-D least squares, n = 4 (enumeration inside, brute force outside)."""
+    p = problems.build("least_squares", n=4, d=2, cond=3.0, noise=0.5)
+    gamma = 0.4 / p.constants["L_max"]
+    want = _brute_force_horizon(p, name, gamma, epochs)
+    got = theory.finite_horizon_mse(p, name, gamma, epochs)
+    assert got == pytest.approx(want, rel=1e-10)
+
+
+@pytest.mark.parametrize(("name", "b"), [("wr", 1), ("wr", 2), ("wor", 2), ("importance", 1)])
+def test_finite_horizon_of_iid_batches_equals_the_step_by_step_path(name, b):
+    p = problems.build("least_squares", n=4, d=2, cond=3.0, noise=0.5)
+    gamma = 0.4 / p.constants["L_max"]
+    path = theory.expected_mse_path(p, name, gamma, 5 * p.n // b, b)
+    got = theory.finite_horizon_mse(p, name, gamma, [0, 1, 3, 5], b)
+    np.testing.assert_allclose(got, path[[0, p.n // b, 3 * p.n // b, 5 * p.n // b]], rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["rr", "so", "flipflop"])
+def test_finite_horizon_closed_form_equals_enumeration_and_tends_to_the_stationary_error(name):
+    p = problems.build("commuting_quadratic", n=6, d=3, cond=20.0)
+    gamma = 0.3
+    ks = [2, 4, 10]
+    closed = theory.finite_horizon_mse(p, name, gamma, ks, method="closed_form")
+    np.testing.assert_allclose(closed, theory.finite_horizon_mse(p, name, gamma, ks, method="enumerate"),
+                               rtol=1e-10)  # fmt: skip
+    far = theory.finite_horizon_mse(p, name, gamma, 4000, method="closed_form")
+    assert far == pytest.approx(stationary_mse(p, name, gamma), rel=1e-9)
+
+
+@pytest.mark.parametrize(("name", "epochs"), [("wr", 3), ("rr", 3), ("so", 3), ("flipflop", 4)])
+def test_finite_horizon_agrees_with_engine_runs(name, epochs, alpha):
+    """n = 16 commuting components (closed form), 4,000 chains from x0 = x* + 1."""
+    p = problems.build("commuting_quadratic", n=16, d=2, cond=10.0)
+    gamma = 0.2
+    want = theory.finite_horizon_mse(p, name, gamma, epochs)
+    total = samplers.num_steps(p.n, 1, epochs)
+    res = engine.run_grid(p, name, 1, [gamma], range(4000), epochs, Schedule(), "float64",
+                          checkpoints=np.array([0, total]))  # fmt: skip
+    sq = res.metrics["dist_sq"][-1, :, 0]
+    z = stats.norm.ppf(1 - alpha / 2 / 4)
+    assert abs(sq.mean() - want) < z * sq.std(ddof=1) / np.sqrt(len(sq)), (sq.mean(), want)
+
+
+def test_finite_horizon_refuses_what_it_cannot_compute():
+    p = problems.build("least_squares", n=12, d=2)
+    with pytest.raises(ValueError, match="do not commute"):
+        theory.finite_horizon_mse(p, "rr", 0.01, 2)
+    with pytest.raises(ValueError, match="multiples of 2"):
+        theory.finite_horizon_mse(
+            problems.build("commuting_quadratic", n=6, d=2), "flipflop", 0.1, 3
+        )
+    with pytest.raises(ValueError, match="whole batches"):
+        theory.finite_horizon_mse(p, "wr", 0.01, 2, batch_size=5)

@@ -15,7 +15,7 @@ def _results(tmp_path, measured, se):
     out = tmp_path / "results"
     (out / "e3").mkdir(parents=True)
     rows = [{"problem": "p", "point": "x0", "sampler": "wr", "batch_size": b, "measured": m,
-             "se": s, "predicted": 1.0} for b, m, s in zip((1, 2, 4), measured, se)]  # fmt: skip
+             "se": s, "predicted": 1.0} for b, m, s in zip((1, 2, 4), measured, se, strict=True)]  # fmt: skip
     pd.DataFrame(rows).to_parquet(out / "e3" / "variance.parquet")
     pd.DataFrame({"x": [0]}).to_parquet(out / "e3" / "bias.parquet")
     return out

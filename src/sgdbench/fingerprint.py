@@ -62,6 +62,11 @@ def data_files(settings) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def existing_data_files(settings) -> list[str]:
+    """The data files of a config that exist (rule inputs; a missing one fails validation)."""
+    return [p for p in data_files(settings) if Path(p).is_file()]
+
+
 def plugin_files(specs) -> list[str]:
     """The source files of the listed plugins (loaded already): a ``.py`` path itself, an
     imported module's file, or every source file of an imported package."""

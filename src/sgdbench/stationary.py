@@ -411,3 +411,143 @@ def _scalar(curv: np.ndarray, g: np.ndarray, gamma: float, law) -> float:
         m = big_mean / (1 - big_phi)
         return (big_second + 2 * big_phi * m * big_mean) / (1 - big_phi**2)
     raise ValueError(f"no closed form for the order law {law}; use n ≤ {MAX_ENUMERATION}")
+
+
+# ---- finite horizons --------------------------------------------------------------------
+
+
+def finite_horizon_mse(problem, sampler, step_size: float, epochs, batch_size: int = 1, *,
+                       method: str = "auto", quadratic: Quadratic | None = None):  # fmt: skip
+    """E‖x − x*‖² after ``epochs`` whole epochs of constant-step SGD from the problem's x0,
+    exactly (the expectation over the sampler's randomness; ``inf`` if it overflows).
+    ``epochs`` is an int (a float is returned) or an increasing sequence (an array).
+
+    Every law above has a closed linear recursion for the error's mean and second
+    moment — per step for i.i.d. batches, per block of epochs for orders — so the
+    value after k steps or blocks is the k-th power of one augmented matrix
+    (repeated squaring: cost log k). Needs b | n (whole batches per epoch) and,
+    for samplers whose block spans several epochs (flipflop), whole blocks.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    from . import samplers
+
+    q = quadratic or quadratic_form(problem)
+    s = samplers.get(sampler) if isinstance(sampler, str) else sampler
+    law = s.law(problem)
+    b, gamma = int(batch_size), float(step_size)
+    ks = np.atleast_1d(np.asarray(epochs, dtype=np.int64))
+    if np.any(ks < 0) or np.any(np.diff(ks) < 0):
+        raise ValueError(f"epochs must be non-negative and increasing, got {epochs!r}")
+    if not 1 <= b <= q.n or q.n % b:
+        raise ValueError(
+            f"finite-horizon theory needs whole batches: b = {b} must divide n = {q.n}"
+        )
+    e0 = np.asarray(problem.x0, np.float64).ravel() - np.asarray(problem.x_star, np.float64).ravel()
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(law, samplers.BatchLaw):
+            value = _iid_horizon(q, law, gamma, b, e0, ks * (q.n // b))
+        elif isinstance(law, samplers.OrderLaw):
+            value = _order_horizon(q, law, gamma, b, e0, ks, method)
+        else:
+            raise ValueError(f"sampler {s.name!r} declares no law that exact theory can read")
+    value = np.where(np.isfinite(value), value, math.inf)
+    return float(value[0]) if np.ndim(epochs) == 0 else value
+
+
+def _affine_power(op: np.ndarray, offset: np.ndarray, z0: np.ndarray, ks) -> np.ndarray:
+    """z_k of the recursion z ↦ op·z + offset from z0 for every k of the increasing ``ks``
+    (shape (len(ks), len(z0))), each from the previous one by a matrix power."""
+    size = len(z0)
+    g = np.zeros((size + 1, size + 1))
+    g[:size, :size], g[:size, size], g[size, size] = op, offset, 1.0
+    z, done, out = np.append(z0, 1.0), 0, []
+    for k in ks:
+        z = np.linalg.matrix_power(g, int(k) - done) @ z
+        done = int(k)
+        out.append(z[:size])
+    return np.array(out).reshape(len(out), size)
+
+
+def _traces(vec_s: np.ndarray, d: int) -> np.ndarray:
+    return np.einsum("kii->k", vec_s.reshape(-1, d, d))
+
+
+def _moment_start(e0: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.outer(e0, e0).reshape(-1), e0])
+
+
+def _iid_horizon(q: Quadratic, law, gamma: float, b: int, e0: np.ndarray, steps) -> np.ndarray:
+    # State (vec S, m): S' = E[M⊗M]S + γ²(E[Āmḡᵀ] + E[ḡmᵀĀ] + E[ḡḡᵀ]), m' = (I − γH)m.
+    d = q.dim
+    h, mm, noise, ag = _batch_moments(q, law, b)
+    cross = ag.transpose(0, 2, 1).reshape(d * d, d)  # vec(E[Ā m ḡᵀ]) = cross · m
+    cross_t = ag.transpose(2, 0, 1).reshape(d * d, d)  # and its transpose's
+    op = np.zeros((d * d + d, d * d + d))
+    op[: d * d, : d * d] = _step_operator(h, mm, gamma)
+    op[: d * d, d * d :] = gamma**2 * (cross + cross_t)
+    op[d * d :, d * d :] = np.eye(d) - gamma * h
+    offset = np.concatenate([gamma**2 * noise.reshape(-1), np.zeros(d)])
+    return _traces(_affine_power(op, offset, _moment_start(e0), steps)[:, : d * d], d)
+
+
+def _order_horizon(q, law, gamma, b, e0, epochs, method) -> np.ndarray:
+    per = len(law.transforms)
+    if np.any(epochs % per):
+        raise ValueError(f"this sampler's order spans {per} epochs: give multiples of {per}")
+    blocks = epochs // per
+    unknown = set(law.transforms) - {"identity", "reverse"}
+    if unknown or law.draw not in ("fresh", "once", "stored"):
+        raise ValueError(f"exact theory cannot read the order law {law}")
+    if law.draw == "stored":
+        phi, psi = _block_map(q, law.transforms, np.arange(q.n), gamma, b)
+        return np.sum(_affine_power(phi, psi, e0, blocks) ** 2, axis=1)
+    if method == "enumerate" or (method == "auto" and q.n <= MAX_ENUMERATION):
+        if q.n > MAX_ENUMERATION:
+            raise ValueError(f"enumeration takes n ≤ {MAX_ENUMERATION} (n! orders), got n = {q.n}")
+        maps = [_block_map(q, law.transforms, np.array(p), gamma, b)
+                for p in itertools.permutations(range(q.n))]  # fmt: skip
+        if law.draw == "once":  # one order for the run: the mean over orders of its square
+            runs = [np.sum(_affine_power(f, p, e0, blocks) ** 2, axis=1) for f, p in maps]
+            return np.mean(runs, axis=0)
+        phis, psis = np.array([m[0] for m in maps]), np.array([m[1] for m in maps])
+        return _fresh_horizon(phis, psis, e0, blocks)
+    basis = _common_eigenbasis(q.hessians)
+    if basis is None or b != 1:
+        why = "b > 1" if basis is not None else "its components' Hessians do not commute"
+        raise ValueError(f"no closed form when {why} (n = {q.n}); use n ≤ {MAX_ENUMERATION}, "
+                         "or b = 1 with commuting Hessians")  # fmt: skip
+    curv = np.einsum("ji,njk,ki->ni", basis, q.hessians, basis)
+    grads, start = q.grads @ basis, basis.T @ e0
+    total = np.zeros(len(blocks))
+    for c in range(q.dim):
+        phi, mean, second, reverse = _scalar_moments(curv[:, c], grads[:, c], gamma)
+        if law.transforms == ("identity", "reverse"):  # a (π, reversed π) pair per block
+            phi, mean, second = (
+                phi * phi,
+                (1 + phi) * mean,
+                (phi**2 + 1) * second + 2 * phi * reverse,
+            )
+        elif law.transforms != ("identity",):
+            raise ValueError(f"no closed form for the order law {law}; use n ≤ {MAX_ENUMERATION}")
+        if law.draw == "once":  # e_K = Φ^K e0 + ψ(1 + Φ + … + Φ^{K−1}), one ψ for the run
+            power, run = _affine_power(np.diag([phi, phi]), np.array([0.0, 1.0]),
+                                       np.array([1.0, 0.0]), blocks).T  # fmt: skip
+            total += (power * start[c]) ** 2 + 2 * power * start[c] * run * mean + run**2 * second
+        else:  # v' = Φ²v + 2Φ Eψ m + Eψ², m' = Φm + Eψ (ψ is independent of the past)
+            op = np.array([[phi * phi, 2 * phi * mean], [0.0, phi]])
+            start_c = np.array([start[c] ** 2, start[c]])
+            total += _affine_power(op, np.array([second, mean]), start_c, blocks)[:, 0]
+    return total
+
+
+def _fresh_horizon(phis: np.ndarray, psis: np.ndarray, e0: np.ndarray, blocks) -> np.ndarray:
+    """tr S after each count of ``blocks`` of e ↦ Φe + ψ, (Φ, ψ) uniform over the list."""
+    d, p = psis.shape[1], len(phis)
+    op = np.zeros((d * d + d, d * d + d))
+    op[: d * d, : d * d] = np.einsum("pij,pkl->ikjl", phis, phis).reshape(d * d, d * d) / p
+    mix = np.einsum("pij,pk->ikj", phis, psis) / p  # E[Φ_ij ψ_k] at (i, k), column j
+    op[: d * d, d * d :] = mix.reshape(d * d, d) + mix.transpose(1, 0, 2).reshape(d * d, d)
+    op[d * d :, d * d :] = phis.mean(0)
+    offset = np.concatenate([np.einsum("pi,pj->ij", psis, psis).reshape(-1) / p, psis.mean(0)])
+    return _traces(_affine_power(op, offset, _moment_start(e0), blocks)[:, : d * d], d)

@@ -7,7 +7,7 @@ for _exp in EXPERIMENTS:
         name:
             f"{_exp.name}_measure"
         input:
-            data=data_inputs(config[_exp.name]),
+            data=fingerprint.existing_data_files(config[_exp.name]),
             plugins=PLUGIN_FILES,
         output:
             tables=[f"results/{_exp.name}/{t}.parquet" for t in _exp.tables],

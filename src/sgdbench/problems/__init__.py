@@ -11,7 +11,16 @@ import inspect
 from collections.abc import Callable
 
 from ..registry import Registry
-from . import least_squares, logistic, mean_estimation, mlp, nonconvex_logistic, ridge, roc1d
+from . import (
+    commuting_quadratic,
+    least_squares,
+    logistic,
+    mean_estimation,
+    mlp,
+    nonconvex_logistic,
+    ridge,
+    roc1d,
+)
 from .base import Problem, make_problem
 
 REGISTRY: Registry[Callable[..., Problem]] = Registry("problem")
@@ -24,7 +33,8 @@ def register(name: str, build: Callable[..., Problem], *, origin: str | None = N
     REGISTRY.register(name, build, origin=origin)
 
 
-for _module in (mean_estimation, roc1d, least_squares, logistic, ridge, nonconvex_logistic, mlp):
+for _module in (mean_estimation, roc1d, least_squares, commuting_quadratic, logistic, ridge,
+                nonconvex_logistic, mlp):  # fmt: skip
     register(_module.__name__.rsplit(".", 1)[1], _module.build)
 
 
