@@ -74,9 +74,11 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
             sh, sh_lo, sh_hi = shuffle[g]
             bound = 2 * g * (sigma_v if info.with_replacement else sh) / c["mu"]
             # Where the bound's theorem applies: 2γσ²/μ needs γ ≤ 1/(2L_max) (Gower et al. 2019);
-            # the shuffle bound every f_i strongly convex and γ ≤ 1/L_max (Mishchenko et al. 2020).
+            # the shuffle bound uniformly random orders (rr, so), every f_i strongly convex and
+            # γ ≤ 1/L_max (Mishchenko et al. 2020): not cyclic or gradient-chosen orders.
+            uniform_order = info.epoch_based and info.uniform_marginal
             applies = (g * c["L_max"] <= 0.5 if info.with_replacement
-                       else facts["components_strongly_convex"] and g * c["L_max"] <= 1)  # fmt: skip
+                       else uniform_order and facts["components_strongly_convex"] and g * c["L_max"] <= 1)  # fmt: skip
             rows.append({"problem": label, "sampler": sampler, "step_size": g, "step_size_lmax": g * c["L_max"],
                          "floor": per_seed[:, gi].mean(), "se": per_seed[:, gi].std(ddof=1) / np.sqrt(len(per_seed)),
                          "floor_gap": gap[gi], "bound": bound, "bound_applies": bool(applies),

@@ -25,6 +25,7 @@ from .base import (
     num_steps,
     steps_per_epoch,
 )
+from .grab import GraB
 from .importance import Importance
 from .streams import BNice, FixedOrder, FlipFlop, Reshuffle, WithReplacement
 
@@ -80,6 +81,10 @@ for _s in (
     Importance("importance", "importance ($p_i \\propto L_i$)", "#949494", with_replacement=True,
                epoch_based=False, uniform_marginal=False, weighted=True,
                independent_batches=True, linestyle="--"),
+    # Its order follows the gradients, not a fresh random draw: not "reshuffled", and
+    # after the first epoch a step's example is not marginally uniform.
+    GraB("grab", "GraB (online gradient balancing)", "#56b4e9", with_replacement=False,
+         epoch_based=True, uniform_marginal=False, linestyle="-."),
 ):  # fmt: skip
     register(_s)
 

@@ -1,0 +1,78 @@
+"""E9 (orderings): GraB's floor below reshuffling's, the ratio's error, the prose."""
+
+import numpy as np
+import pytest
+
+from sgdbench import experiments
+from sgdbench.config import ConfigError, prepare_pipeline
+from sgdbench.latex import UNDEFINED
+
+
+def _settings(**over):
+    base = {"floor_problem": {"name": "least_squares", "params": {"n": 32, "d": 3, "cond": 5.0, "noise": 0.5}},
+            "floor_steps": [0.4, 0.2], "floor_epochs": 120, "seeds": 24, "curve_epochs": 3,
+            "curve_problems": {"synthetic": {"name": "logistic", "params": {"dataset": "synthetic", "n": 32,
+                                                                             "d": 4, "reg": 0.05}}}}  # fmt: skip
+    cfg = prepare_pipeline(
+        {"experiments": ["e9"], "e9": {**base, **over}}, "workflows/schemas/config.schema.yaml"
+    )
+    return cfg["e9"]
+
+
+@pytest.fixture(scope="module")
+def run():
+    import os
+
+    from pipeline_helpers import ROOT
+
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        settings = _settings()
+        return settings, experiments.REGISTRY.get("e9").measure(settings, None)
+    finally:
+        os.chdir(here)
+
+
+def test_grab_floor_is_below_reshuffling_by_several_standard_errors(run):
+    _, result = run
+    f = result.tables["floors"].set_index(["sampler", "step_size_lmax"])
+    for g in (0.4, 0.2):
+        grab, rr = f.loc[("grab", g)], f.loc[("rr", g)]
+        assert grab["floor"] < rr["floor"]
+        assert (1 - grab["ratio"]) / grab["ratio_se"] > 4, (grab["ratio"], grab["ratio_se"])
+
+
+def test_ratio_error_is_the_delta_method_of_two_independent_means(run):
+    _, result = run
+    f = result.tables["floors"]
+    rr = f[f["sampler"] == "rr"].set_index("step_size")
+    r = f[f["sampler"] == "so"].iloc[0]
+    ref = rr.loc[r["step_size"]]
+    want = r["floor"] / ref["floor"] * np.hypot(r["se"] / r["floor"], ref["se"] / ref["floor"])
+    assert r["ratio_se"] == pytest.approx(want, rel=1e-12)
+    assert (f.loc[f["sampler"] == "rr", "ratio"] == 1).all()
+
+
+def test_curves_start_at_the_same_point_and_the_prose_prints_only_defined_numbers(run):
+    settings, result = run
+    c = result.tables["curves"]
+    start = c[c["epoch"] == 0]["gap"]
+    assert (
+        np.allclose(start, start.iloc[0])
+        and (c["lo"] <= c["gap"]).all()
+        and (c["gap"] <= c["hi"]).all()
+    )
+    exp = experiments.REGISTRY.get("e9")
+    text = exp.section(settings, result.macros)
+    used = {m for m in result.macros if f"\\sgd{{{m}}}" in text}
+    assert used and all(result.macros[m] not in UNDEFINED for m in used)
+    assert "reshuffle" in exp.findings(settings, result.macros)
+
+
+def test_e9_needs_its_reference_in_both_lists(monkeypatch):
+    from pipeline_helpers import ROOT
+
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(ConfigError, match="e9.curve_samplers"):
+        experiments.REGISTRY.get("e9").check(_settings(curve_samplers=["wr", "grab"]))
