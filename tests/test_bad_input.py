@@ -183,6 +183,9 @@ PIPELINE_CASES = [
     ("unknown e6 sampler", {"e6": {"samplers": ["wr", "reshuffle"]}}, "e6.samplers.1"),
     ("missing plugin", {"plugins": ["no_such_plugin_module_xyz"]}, "no_such_plugin_module_xyz"),
     ("e7 problem without L", {"e7": {"problem": {"name": "mlp"}}}, "e7.problem.name"),
+    ("e5b batches all above n", {"e5b": {"batch_sizes": [1000, 2000]}}, "e5b.batch_sizes"),
+    ("e8 batch above the smallest n", {"e8": {"batch_sizes": [1, 5000]}}, "e8.batch_sizes.1"),
+    ("e2 with one component", {"e2": {"problem": {"n": 1}}}, "e2.problem"),
     ("NaN step of e4", {"e4": {"steps": [float("nan"), 0.25]}}, "e4.steps.0"),
     ("infinite e2 step", {"e2": {"spread_steps": [0.03, float("inf")]}}, "e2.spread_steps.1"),
     ("TeX in a problem label", {"e3": {"problems": {"\\input{/etc/hostname}": {"name": "least_squares"}}}},
@@ -223,3 +226,47 @@ def test_data_too_large_for_the_device_is_one_clear_error(tmp_path, capsys, monk
     err = capsys.readouterr().err
     assert "'problem.params'" in err and "3.4 MB" in err and "available" in err
     assert err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+# ---- --out: refused before the grid runs ------------------------------------------------
+
+
+def _good_config(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(RUN_BASE))
+    return path
+
+
+@pytest.mark.parametrize("case", ["empty", "file", "proc", "existing"])
+def test_bad_output_directory_is_refused_before_the_grid_runs(tmp_path, capsys, case):
+    cfg = _good_config(tmp_path)
+    if case == "empty":
+        out, phrase = "", "empty"
+    elif case == "file":
+        out, phrase = str(tmp_path / "a_file"), "is a file"
+        (tmp_path / "a_file").write_text("x")
+    elif case == "proc":
+        out, phrase = "/proc/sgdbench_out", "cannot be created"
+    else:
+        out, phrase = str(tmp_path / "done"), "holds results already"
+        (tmp_path / "done").mkdir()
+        (tmp_path / "done" / "results.parquet").write_text("earlier run")
+    assert cli.main(["run", str(cfg), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert phrase in err and "Fix:" in err and err.count("\n") == 1, err
+    if case == "existing":  # untouched, and --force replaces it
+        assert (tmp_path / "done" / "results.parquet").read_text() == "earlier run"
+        assert cli.main(["run", str(cfg), "--out", out, "--force"]) == 0
+
+
+def test_results_follow_the_users_umask(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        assert cli.main(["run", str(_good_config(tmp_path)), "--out", str(tmp_path / "out")]) == 0
+    finally:
+        os.umask(old)
+    for name in ("results.parquet", "provenance.json"):
+        assert stat.S_IMODE((tmp_path / "out" / name).stat().st_mode) == 0o644

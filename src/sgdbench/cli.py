@@ -17,12 +17,35 @@ run_config = runner.run_config  # kept for callers of the earlier location
 EXIT_CONFIG = 2
 
 
+def output_problem(out: str, force: bool) -> str | None:
+    """Why ``--out`` cannot take a run's results (None when it can), checked before the grid runs."""
+    if not out or not out.strip():
+        return "--out is empty. Fix: give a directory, e.g. --out results/my_run"
+    path = Path(out).expanduser()
+    if path.exists() and not path.is_dir():
+        return f"--out {out!r} is a file. Fix: give a directory (it is created if missing)"
+    if (path / "results.parquet").exists() and not force:
+        return (f"--out {out!r} holds results already. Fix: choose another directory, or pass "
+                "--force to replace them")  # fmt: skip
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"--out {out!r} cannot be created ({e.strerror}). Fix: give a writable directory"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"--out {out!r} is not writable. Fix: give a writable directory"
+    return None
+
+
 def _cmd_run(args) -> int:
     try:
         cfg = cfgmod.resolve(cfgmod.load(args.config))
         problem = cfgmod.build_problem(cfg)  # fail on semantic errors before any output exists
     except cfgmod.ConfigError as e:
         print(f"sgdbench: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    why = output_problem(args.out, args.force)
+    if why:
+        print(f"sgdbench: {why}", file=sys.stderr)
         return EXIT_CONFIG
     if args.cache_dir:
         engine.enable_compilation_cache(args.cache_dir)
@@ -89,7 +112,9 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="run one config; write a parquet shard and provenance")
     p_run.add_argument("config", help="YAML run config (see src/sgdbench/run_schema.yaml)")
-    p_run.add_argument("--out", required=True, help="output directory")
+    p_run.add_argument("--out", required=True, help="output directory (created if missing)")
+    p_run.add_argument("--force", action="store_true",
+                       help="replace the results already in --out (refused otherwise)")  # fmt: skip
     p_run.add_argument(
         "--cache-dir",
         default=os.environ.get("SGDBENCH_JAX_CACHE"),

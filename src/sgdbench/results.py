@@ -67,6 +67,12 @@ def grid_frame(result: GridResult, *, run_id: str = "", experiment: str = "") ->
     return frame[COLUMNS]
 
 
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, write) -> None:
     """Call ``write(tmp_path)`` then rename into place, so a killed job leaves no complete-looking file."""
     path = Path(path)
@@ -75,6 +81,7 @@ def write_atomic(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results follow the user's umask
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -290,12 +290,17 @@ def section(settings: dict, values: dict) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import pipeline_problem, require_constants
+    from ..config import ConfigError, pipeline_problem, require_constants
 
     for label, spec in settings["problems"].items():
         where = f"e5b.problems.{label}"
         problem = pipeline_problem({"name": spec["name"], "params": spec.get("params", {})}, where)
         require_constants(problem, ("L", "L_max"), where, "E5b's step sizes")
+        grid = batch_grid(settings["batch_sizes"], problem.n)
+        if len(grid) < 2:  # the critical-batch fits need at least two batch sizes
+            raise ConfigError("e5b.batch_sizes", f"only {grid} of {settings['batch_sizes']} fit "
+                              f"problem '{label}' (n = {problem.n})", f"give at least two batch sizes "
+                              f"up to {problem.n} (or 'full')")  # fmt: skip
 
 
 def _measure(settings: dict, out) -> Result:

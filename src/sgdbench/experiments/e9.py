@@ -125,11 +125,11 @@ def section(settings: dict, values: dict) -> str:
         r"\section{E9: orderings beyond random reshuffling}",
         r"\label{sec:e9}",
         "The field has moved past the choice between sampling with replacement and reshuffling. GraB "
-        r"\cite{lu2022grab} reorders every epoch online: each visited example's gradient, centred by "
+        r"\citep{lu2022grab} reorders every epoch online: each visited example's gradient, centred by "
         "the previous epoch's mean, is given the sign that keeps a running signed sum short, and the "
         "next epoch visits the positive examples first (in visiting order) and the negative ones last "
         "(in reverse), which keeps the prefix sums of centred gradients, the error an order adds to an "
-        r"epoch, small. FlipFlop \cite{rajput2022} visits a random order and then its reverse. E9 runs "
+        r"epoch, small. FlipFlop \citep{rajput2022} visits a random order and then its reverse. E9 runs "
         "them beside shuffle-once, with-replacement and importance sampling ($p_i\\propto L_i$); "
         f"the reference is {tt(ref)}. Here GraB's first epoch is a uniform order and centres by zero.",
         rf"\paragraph{{Floors.}} On \texttt{{{tex(settings['floor_problem']['name'])}}} ($n=\sgd{{e9/n}}$, "
@@ -153,9 +153,9 @@ def section(settings: dict, values: dict) -> str:
     )
     if grab:
         zs = words([rf"\sgd{{e9/floor/grab/g{g:g}/z}}" for g in settings["floor_steps"]])
-        text.append(rf"GraB's floor lies below {tt(ref)}'s by {zs} standard errors at these steps: balancing "
-                    "removes much of the variance an order adds within an epoch, which is the part of the "
-                    "floor that depends on the order.")  # fmt: skip
+        text.append(rf"GraB's floor lies below {tt(ref)}'s by {zs} standard errors at these steps, consistent with balancing shrinking the "
+                    "part of the floor that depends on the order (GraB's guarantee is on the prefix sums of "
+                    "centred gradients; that order error itself is not measured here).")  # fmt: skip
     curve_parts = []
     for label in settings["curve_problems"]:
         ratios = [rf"{tt(s)} \sgd{{e9/curve/{label}/{s}/ratio}}" for s in settings["curve_samplers"]

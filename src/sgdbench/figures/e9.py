@@ -32,6 +32,7 @@ def plot(floors: pd.DataFrame, curves: pd.DataFrame, stem) -> None:
             bx.fill_between(d["epoch"], d["lo"].clip(lower=d["gap"] * 0.05), d["hi"], color=SAMPLER_COLORS[s],
                             alpha=0.2, lw=0)  # fmt: skip
         bx.set(yscale="log", xlabel="epochs", ylabel=r"$f-f^*$", title=label.replace("_", " "))
-    axes[-1].legend(fontsize=5, frameon=False, loc="upper right")
-    fig.tight_layout()
+    handles, names = axes[-1].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=6, frameon=False)
     save(fig, stem)

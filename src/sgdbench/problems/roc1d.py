@@ -29,6 +29,8 @@ def build(n: int = 20, seed: int = 0, x0: float | None = None) -> Problem:
       seed: seed of the NumPy generator.
       x0: start; default is three region widths to the right of the region.
     """
+    if n < 2:  # one component has no region of confusion (its width is 0)
+        raise ValueError(f"roc1d needs n >= 2 components, got n={n}")
     rng = np.random.default_rng(seed)
     a = rng.uniform(0.5, 1.5, size=n)
     b = a * rng.normal(1.0, 1.0, size=n)
