@@ -97,6 +97,44 @@ RUN_CASES = [
     ),
     ("infinite start", "x0", float("-inf"), "x0"),
     ("more steps than the int32 counter", "epochs", 5e7, "epochs"),
+    (
+        "condition number below 1",
+        "problem",
+        {"name": "least_squares", "params": {"n": 50, "d": 3, "cond": 0.5}},
+        "problem.params",
+    ),
+    (
+        "negative noise",
+        "problem",
+        {"name": "least_squares", "params": {"n": 50, "d": 3, "noise": -1.0}},
+        "problem.params",
+    ),
+    (
+        "negative regularisation",
+        "problem",
+        {"name": "logistic", "params": {"n": 50, "d": 3, "reg": -0.1}},
+        "problem.params",
+    ),
+    (
+        "logistic on regression targets",
+        "problem",
+        {"name": "logistic", "params": {"dataset": "diabetes"}},
+        "problem.params",
+    ),
+    (
+        "fractional hidden width",
+        "problem",
+        {"name": "mlp", "params": {"hidden": [4.7]}},
+        "problem.params",
+    ),
+    (
+        "boolean hidden width",
+        "problem",
+        {"name": "mlp", "params": {"hidden": [True]}},
+        "problem.params",
+    ),
+    ("repeated step size", "step_sizes", [0.1, 0.1], "step_sizes"),
+    ("seeds beyond int32", "seeds", {"start": 2**31 - 1, "count": 2}, "seeds.start"),
     ("plugins not a list", "plugins", "my_plugin", "plugins"),
     ("missing plugin module", "plugins", ["no_such_plugin_module"], "plugins"),
 ]
@@ -116,6 +154,15 @@ def test_bad_run_config(label, key, value, field, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"'{field}'" in err and "Fix:" in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_logistic_names_the_classes_it_found(tmp_path, capsys):
+    cfg = dict(RUN_BASE, problem={"name": "logistic", "params": {"dataset": "diabetes"}})
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "exactly two classes" in err and "has 214" in err and "25, 31, 37" in err
 
 
 def test_importance_on_a_problem_without_per_example_constants(tmp_path, capsys):
@@ -156,7 +203,7 @@ PIPELINE_CASES = [
     ("population of one", {"e1": {"sizes": [1]}}, "sizes"),
     ("epochs zero", {"e1": {"epochs": 0}}, "epochs"),
     ("unknown e1 key", {"e1": {"reps": 10}}, "reps"),
-    ("unknown top-level key", {"e9": {}}, "e9"),
+    ("unknown top-level key", {"e_unknown": {}}, "e_unknown"),
     ("draws as text", {"e3": {"draws": "many"}}, "draws"),
     ("unknown e3 problem", {"e3": {"problems": {"p": {"name": "bogus"}}}}, "e3.problems.p.name"),
     ("bad e3 problem parameter", {"e3": {"problems": {"p": {"name": "least_squares", "params": {"dim": 3}}}}},
@@ -184,7 +231,7 @@ PIPELINE_CASES = [
     ("missing plugin", {"plugins": ["no_such_plugin_module_xyz"]}, "no_such_plugin_module_xyz"),
     ("e7 problem without L", {"e7": {"problem": {"name": "mlp"}}}, "e7.problem.name"),
     ("e5b batches all above n", {"e5b": {"batch_sizes": [1000, 2000]}}, "e5b.batch_sizes"),
-    ("e8 batch above the smallest n", {"e8": {"batch_sizes": [1, 5000]}}, "e8.batch_sizes.1"),
+    ("e8 batch above every n", {"e8": {"batch_sizes": [1, 5000]}}, "e8.batch_sizes.1"),
     ("e2 with one component", {"e2": {"problem": {"n": 1}}}, "e2.problem"),
     ("NaN step of e4", {"e4": {"steps": [float("nan"), 0.25]}}, "e4.steps.0"),
     ("infinite e2 step", {"e2": {"spread_steps": [0.03, float("inf")]}}, "e2.spread_steps.1"),

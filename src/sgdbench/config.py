@@ -81,6 +81,9 @@ def reject_non_finite(value, path=()) -> None:
             reject_non_finite(item, (*path, i))
 
 
+MAX_SEED = 2**31 - 1
+
+
 class ConfigError(ValueError):
     """A config that cannot run; ``field`` is a dotted path such as ``schedule.k0``."""
 
@@ -231,6 +234,10 @@ def resolve(raw: dict) -> dict:
         )
     cfg["problem"].setdefault("params", {})
     _check_problem_params(name, cfg["problem"]["params"])
+    last_seed = cfg["seeds"]["start"] + cfg["seeds"]["count"] - 1
+    if last_seed > MAX_SEED:  # seeds reach the device as int32 (adaptive samplers' keys)
+        raise ConfigError("seeds.start", f"seeds run up to {last_seed:,}, beyond {MAX_SEED:,}",
+                          "use seeds below 2^31")  # fmt: skip
     return cfg
 
 

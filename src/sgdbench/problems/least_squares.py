@@ -28,6 +28,10 @@ def build(
     """
     if d > n:
         raise ValueError(f"least_squares needs d <= n, got d={d}, n={n}")
+    if not cond >= 1:  # κ = L/μ is at least 1; 0 or negative would make eigenvalues infinite
+        raise ValueError(f"least_squares needs cond >= 1 (κ = L/μ), got {cond}")
+    if not noise >= 0:
+        raise ValueError(f"least_squares needs noise >= 0, got {noise}")
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((n, d)))
     v, _ = np.linalg.qr(rng.standard_normal((d, d)))

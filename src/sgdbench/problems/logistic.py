@@ -29,7 +29,12 @@ def _load(dataset: str, n: int, d: int, seed: int, data_file: str | None):
         y01 = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-a @ w))).astype(int)
         return a, np.where(y01 > 0, 1.0, -1.0)
     a, t = _data.load(dataset, data_file)
-    return a, np.where(t > 0, 1.0, -1.0)  # labels > 0 are the positive class
+    classes = np.unique(t)
+    if len(classes) != 2:  # a regression target or a multi-class label has no ±1 reading
+        shown = ", ".join(f"{c:g}" for c in classes[:6]) + (", …" if len(classes) > 6 else "")
+        raise ValueError(f"logistic needs exactly two classes; dataset {dataset!r} has {len(classes)} "
+                         f"({shown}); use a binary data set (or mlp for several classes)")  # fmt: skip
+    return a, np.where(t == classes[1], 1.0, -1.0)  # the larger label is the positive class
 
 
 def _newton_minimiser(a, y, reg, tol=1e-14, max_iter=100):
@@ -75,6 +80,8 @@ def build(
     test_fraction, split_seed: hold out a seeded test split (accuracy and loss
       reported at every checkpoint); features are standardised on the rest.
     """
+    if not reg > 0:  # μ = λ: without it the minimiser may not exist (separable data)
+        raise ValueError(f"logistic: reg must be > 0, got {reg}")
     a, y = _load(dataset, n, d, seed, data_file)
     parts = _data.split(a, y, test_fraction, 0.0, split_seed)
     if intercept:

@@ -116,6 +116,8 @@ def build(
         raise ValueError(
             f"mlp: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
         )
+    if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) for h in hidden):
+        raise ValueError(f"mlp: hidden must list whole layer widths, e.g. [32]; got {list(hidden)}")
     hidden = tuple(int(h) for h in hidden)
     if not hidden or min(hidden) < 1:
         raise ValueError(
