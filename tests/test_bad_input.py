@@ -240,13 +240,30 @@ PIPELINE_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("label,override,field", PIPELINE_CASES, ids=[c[0] for c in PIPELINE_CASES])
-def test_bad_pipeline_config(label, override, field, tmp_path):
+def _smoke_with(override: dict) -> dict:
     smoke = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
     for key, value in override.items():
         smoke[key] = {**smoke.get(key, {}), **value} if isinstance(value, dict) and value else value
+    return smoke
+
+
+@pytest.mark.parametrize("label,override,field", PIPELINE_CASES, ids=[c[0] for c in PIPELINE_CASES])
+def test_bad_pipeline_config(label, override, field, monkeypatch):
+    """What the Snakefile runs first, in process (the next test runs Snakemake itself)."""
+    from sgdbench.config import ConfigError, prepare_pipeline
+
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(ConfigError) as err:
+        prepare_pipeline(_smoke_with(override), ROOT / "workflows/schemas/config.schema.yaml")
+    assert field in str(err.value) and "Fix:" in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("label,override,field", [PIPELINE_CASES[0], PIPELINE_CASES[-1]],
+                         ids=[PIPELINE_CASES[0][0], PIPELINE_CASES[-1][0]])  # fmt: skip
+def test_bad_pipeline_config_through_snakemake(label, override, field, tmp_path):
+    """Exit 2, one message naming the field, nothing written."""
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(yaml.safe_dump(smoke))
+    cfg.write_text(yaml.safe_dump(_smoke_with(override)))
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "1",
                            "--directory", str(tmp_path), "--configfile", str(cfg)],
                           capture_output=True, text=True)  # fmt: skip
@@ -317,3 +334,65 @@ def test_results_follow_the_users_umask(tmp_path):
         os.umask(old)
     for name in ("results.parquet", "provenance.json"):
         assert stat.S_IMODE((tmp_path / "out" / name).stat().st_mode) == 0o644
+
+
+# ---- documents that are not configs: bounded before anything reads them ------------------
+
+
+def _bomb(levels: int = 9) -> str:
+    lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for k in range(1, levels):
+        lines.append(f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"  # 10^levels values once expanded, a few hundred bytes
+
+
+@pytest.mark.parametrize(
+    "case,phrase",
+    [("binary", "not UTF-8"), ("bomb", "expands to"), ("deep", "nests too deep"), ("huge", "bytes"),
+     ("long value", "characters)")],
+)  # fmt: skip
+def test_hostile_documents_get_one_short_message(tmp_path, capsys, case, phrase):
+    path = tmp_path / "cfg.yaml"
+    if case == "binary":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    elif case == "bomb":
+        path.write_text(yaml.safe_dump(RUN_BASE) + _bomb())
+    elif case == "deep":
+        path.write_text("x: " + "[" * 20000 + "]" * 20000 + "\n")
+    elif case == "huge":
+        path.write_text("# " + "x" * (2 << 20) + "\n")
+    else:
+        path.write_text(yaml.safe_dump(dict(RUN_BASE, dtype="f" * 100_000)))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert phrase in err and err.count("\n") == 1 and len(err) < 1000, err[:2000]
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_alias_bomb_in_a_pipeline_config_is_refused(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text((ROOT / "workflows/config/smoke.yaml").read_text() + _bomb())
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "1",
+                           "--directory", str(tmp_path), "--configfile", str(cfg), "--dry-run"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 2 and "expands to" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_version_and_run_help_list_what_a_config_may_say(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.startswith("sgdbench ")
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "src/sgdbench" not in out
+    for word in (
+        "samplers",
+        "grab",
+        "flipflop",
+        "inv_sqrt",
+        "momentum",
+        "least_squares",
+        "[float32]",
+    ):
+        assert word in out, word

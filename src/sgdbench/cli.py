@@ -107,11 +107,44 @@ def _cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
+def run_config_help() -> str:
+    """The run config's keys with their defaults and choices, from the schema and registries
+    (built-ins; a plugin's names appear with `sgdbench samplers --plugin …`)."""
+    schema = cfgmod.run_schema()
+    lines = ["run config keys (YAML; defaults in brackets):"]
+    for key, spec in schema["properties"].items():
+        extra = ""
+        if key == "samplers":
+            extra = "one or more of " + ", ".join(samplers.REGISTRY.names())
+        elif key == "schedule":
+            names = spec["properties"]["name"]["enum"]
+            extra = f"name: {' | '.join(names)}; k0, per (step | epoch), power"
+        elif key == "update":
+            extra = "name: " + " | ".join(updates.REGISTRY.names()) + "; its hyper-parameters; clip"
+        elif key == "problem":
+            extra = (
+                "name: "
+                + " | ".join(sorted(problems.REGISTRY))
+                + "; params (see `sgdbench problems`)"
+            )
+        elif "enum" in spec:
+            extra = " | ".join(map(str, spec["enum"]))
+        default = spec.get("default")
+        shown = "" if default is None else f" [{default}]"
+        required = " (required)" if key in schema.get("required", []) else ""
+        lines.append(f"  {key}{required}{shown}" + (f": {extra}" if extra else ""))
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="sgdbench", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"sgdbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_run = sub.add_parser("run", help="run one config; write a parquet shard and provenance")
-    p_run.add_argument("config", help="YAML run config (see src/sgdbench/run_schema.yaml)")
+    p_run = sub.add_parser("run", help="run one config; write a parquet shard and provenance",
+                           epilog=run_config_help(), formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p_run.add_argument("config", help="YAML run config (its keys are listed below)")
     p_run.add_argument("--out", required=True, help="output directory (created if missing)")
     p_run.add_argument("--force", action="store_true",
                        help="replace the results already in --out (refused otherwise)")  # fmt: skip
@@ -136,7 +169,9 @@ def main(argv=None) -> int:
     p_ver.add_argument(
         "results", nargs="?", default="results", help="results directory of a default run"
     )
-    p_ver.add_argument("--reference", default="results/reference/reference.json")
+    p_ver.add_argument("--reference", default="results/reference/reference.json",
+                       help="the committed key numbers to compare with (JSON of key -> value and se); "
+                       "each result passes within z·√2·se of the reference (default: %(default)s)")  # fmt: skip
     p_ver.add_argument(
         "--write", action="store_true", help="write the reference from RESULTS instead"
     )

@@ -64,8 +64,67 @@ def yaml_problem(e: yaml.YAMLError) -> str:
     return problem + (f" (line {mark.line + 1}, column {mark.column + 1})" if mark else "")
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a config is a page of YAML; a megabyte is already generous
+MAX_CONFIG_NODES = 100_000  # nodes after expanding aliases (an alias bomb expands past 10⁹)
+MAX_MESSAGE = 200  # characters of a value quoted in an error message
+
+
+def _expanded_nodes(node, memo: dict) -> int:
+    """Nodes of the document with every alias expanded, counted without expanding them."""
+    key = id(node)
+    if key not in memo:
+        memo[key] = 0  # a cycle (an alias of an ancestor) counts once
+        if isinstance(node, yaml.MappingNode):
+            memo[key] = 1 + sum(
+                _expanded_nodes(k, memo) + _expanded_nodes(v, memo) for k, v in node.value
+            )
+        elif isinstance(node, yaml.SequenceNode):
+            memo[key] = 1 + sum(_expanded_nodes(v, memo) for v in node.value)
+        else:
+            memo[key] = 1
+    return memo[key]
+
+
 def parse_yaml(text: str):
-    return yaml.load(text, Loader=_Loader)
+    """Safe YAML with bounds: documents whose aliases expand beyond MAX_CONFIG_NODES nodes,
+    or that nest too deep to parse, are refused (yaml.YAMLError) before anything reads them."""
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError as e:
+            raise yaml.YAMLError("the document nests too deep") from e
+        if node is None:
+            return None
+        size = _expanded_nodes(node, {})
+        if size > MAX_CONFIG_NODES:
+            raise yaml.YAMLError(f"the document expands to {size:,} nodes (aliases); at most "
+                                 f"{MAX_CONFIG_NODES:,} are read")  # fmt: skip
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def object_size(value, memo: dict | None = None) -> int:
+    """Values in a parsed config counting shared sub-objects once per reference (what a
+    traversal visits), computed in time linear in the distinct objects."""
+    memo = {} if memo is None else memo
+    key = id(value)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1
+    if isinstance(value, dict):
+        memo[key] = 1 + sum(object_size(v, memo) for v in value.values())
+    elif isinstance(value, (list, tuple)):
+        memo[key] = 1 + sum(object_size(v, memo) for v in value)
+    return memo[key]
+
+
+def _short(text: str) -> str:
+    text = str(text)
+    return (
+        text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f"… ({len(text):,} characters)"
+    )
 
 
 def reject_non_finite(value, path=()) -> None:
@@ -151,15 +210,24 @@ def load_plugins(raw: dict, base: Path | None = None) -> None:
 def load(path: str | Path) -> dict:
     """Read a YAML config file into a dict (no validation; plugin paths are made absolute)."""
     try:
-        text = Path(path).read_text()
+        size = Path(path).stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError("<file>", f"{path} is {size:,} bytes; a config is at most "
+                              f"{MAX_CONFIG_BYTES:,}", "pass a YAML config file")  # fmt: skip
+        raw = Path(path).read_bytes()
     except OSError as e:
         raise ConfigError(
             "<file>", f"cannot read {path}: {e.strerror}", "pass an existing file"
         ) from e
     try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError("<file>", f"{path} is not UTF-8 text (byte {e.start})",
+                          "pass a YAML config file") from e  # fmt: skip
+    try:
         cfg = parse_yaml(text)
     except yaml.YAMLError as e:
-        raise ConfigError("<file>", f"malformed YAML in {path}: {yaml_problem(e)}",
+        raise ConfigError("<file>", f"malformed YAML in {path}: {_short(yaml_problem(e))}",
                           "fix the YAML syntax") from e  # fmt: skip
     if not isinstance(cfg, dict):
         raise ConfigError("<file>", "the top level must be a mapping", "write key: value pairs")
@@ -404,7 +472,7 @@ def _first_error(validator, instance) -> None:
     if err.validator == "required":
         missing = [k for k in err.validator_value if k not in err.instance]
         raise ConfigError(_field([*err.path, missing[0]]), "missing", _schema_fix(err))
-    raise ConfigError(field, err.message, _schema_fix(err))
+    raise ConfigError(field, _short(err.message), _schema_fix(err))
 
 
 def experiment_settings(name: str, overrides: dict | None = None) -> dict:
@@ -430,6 +498,10 @@ def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool 
     """
     from . import experiments
 
+    size = object_size(config)
+    if size > MAX_CONFIG_NODES:  # an alias bomb: Snakemake's YAML shares the repeated parts
+        raise ConfigError("<file>", f"the pipeline config expands to {size:,} values (YAML aliases); "
+                          f"at most {MAX_CONFIG_NODES:,} are read", "write the config without alias bombs")  # fmt: skip
     config = coerce_cli_scalars(copy.deepcopy(dict(config)))
     load_plugins(config)
     reject_non_finite(config)
