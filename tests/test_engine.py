@@ -239,3 +239,72 @@ def test_epoch_counter_does_not_overflow_past_two_to_the_31_examples():
     )
     factor = Schedule(name="inv", per="epoch").factor(counter(np.int32(4095)))
     assert float(factor) == pytest.approx(1 / 4096)
+
+
+def _schedule_closed_form(s: Schedule, k: int) -> float:
+    """s(k) written out here, not read from Schedule.factor (the code under test)."""
+    u = 1.0 + k / s.k0
+    return {"constant": 1.0, "inv": 1.0 / u, "inv_sqrt": u**-0.5, "inv_power": u**-s.power}[s.name]
+
+
+@pytest.mark.parametrize(
+    "schedule,last_batch",
+    [
+        (Schedule("constant"), "carry"),
+        (Schedule("inv", 2.0, "step"), "carry"),
+        (Schedule("inv_sqrt", 3.0, "epoch"), "carry"),
+        (Schedule("inv_sqrt", 1.0, "epoch"), "drop"),
+        (Schedule("inv_power", 2.0, "epoch", 0.6), "drop"),
+        (Schedule("inv_power", 4.0, "step", 1.5), "drop"),
+    ],
+)
+def test_every_schedule_and_last_batch_rule_against_closed_forms(schedule, last_batch):
+    """n = 22, b = 4: 5.5 steps per epoch under carry, 5 under drop; the schedule's counter,
+    its closed form and ‖∇f‖² at every step come from this test, not from the library."""
+    p = problems.build("least_squares", n=22, d=3, cond=5.0)
+    b, gamma, epochs = 4, 0.05, 3
+    total = samplers.num_steps(p.n, b, epochs, last_batch)
+    stream = samplers.index_streams("rr", p.n, b, total, [0], last_batch)
+    res = engine.run_grid(p, "rr", b, [gamma], [0], epochs, schedule, "float64", last_batch,
+                          index_stream=stream, checkpoints=np.arange(total + 1))  # fmt: skip
+
+    def counter(t):
+        if schedule.per == "step":
+            return t
+        return (t * b) // p.n if last_batch == "carry" else t // (p.n // b)
+
+    path = _numpy_loop(p, stream[0], gamma, lambda t: _schedule_closed_form(schedule, counter(t)))
+    x_star = np.asarray(p.x_star)
+    np.testing.assert_allclose(res.metrics["dist_sq"][:, 0, 0], np.sum((path - x_star) ** 2, axis=1),
+                               rtol=1e-10, atol=1e-14)  # fmt: skip
+    full = np.array([_numpy_grad(p, x, np.arange(p.n)) for x in path])
+    np.testing.assert_allclose(res.metrics["grad_norm_sq"][:, 0, 0], np.sum(full**2, axis=1),
+                               rtol=1e-10, atol=1e-14)  # fmt: skip
+
+
+def test_tidy_rows_put_every_chain_value_at_its_own_coordinates():
+    """Every (checkpoint, seed, step size) gets a distinct value; each row must carry exactly
+    metrics[checkpoint, seed, step size] (a transposed axis or shifted index fails)."""
+    c, s, g = 3, 4, 2
+    steps, seeds, gammas = np.array([0, 5, 11]), np.array([10, 11, 12, 13]), np.array([0.1, 0.3])
+    value = np.arange(c * s * g, dtype=float).reshape(c, s, g) + 0.5
+    diverged = np.full((s, g), -1)
+    diverged[2, 1] = 6  # seed 12, γ = 0.3 diverged at step 6: flagged from checkpoint 11 on
+    res = engine.GridResult(
+        steps=steps, metrics={"loss_gap": value, "dist_sq": 2 * value, "grad_norm_sq": 3 * value},
+        x=None, iterates=np.zeros((c, s, g, 1)), diverged_at=diverged, compile_seconds=0.0,
+        run_seconds=0.0,
+        coords={"problem": "p", "n": 10, "sampler": "wr", "update": "sgd", "batch_size": 2,
+                "schedule": "constant", "dtype": "float64", "last_batch": "carry", "seeds": seeds,
+                "step_sizes": gammas},
+    )  # fmt: skip
+    frame = res.to_frame()
+    assert len(frame) == c * s * g
+    for _, row in frame.iterrows():
+        i = int(np.flatnonzero(steps == row["step"])[0])
+        j = int(np.flatnonzero(seeds == row["seed"])[0])
+        k = int(np.flatnonzero(gammas == row["step_size"])[0])
+        assert row["loss_gap"] == value[i, j, k] and row["dist_sq"] == 2 * value[i, j, k]
+        assert row["grad_norm_sq"] == 3 * value[i, j, k]
+        assert row["diverged"] == (j == 2 and k == 1 and row["step"] >= 6)
+        assert row["epoch"] == row["step"] / 5 and row["grad_evals"] == 2 * row["step"]

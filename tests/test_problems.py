@@ -133,3 +133,41 @@ def test_blocked_value_and_grad_matches_plain(problem):
     np.testing.assert_allclose(
         np.asarray(grad), np.asarray(problem.grad(x)), rtol=1e-11, atol=1e-15
     )
+
+
+def test_ridge_and_logistic_constants_against_autodiff_hessians():
+    """L, L_max and μ from jax.hessian of the losses (not the constructors' formulas). Logistic
+    curvature peaks where every margin is 0 (x = 0): there the bounds L = λ_max(AᵀA)/(4n) + λ
+    and L_max = max ‖a_i‖²/4 + λ are attained; ridge is a quadratic, its Hessian is constant."""
+    import jax
+
+    for name, params in (("ridge", {"reg": 0.1}), ("logistic", {"n": 40, "d": 3, "reg": 0.05})):
+        p = problems.build(name, **params)
+        x = jnp.zeros(p.x0.shape)
+        full = np.asarray(jax.hessian(p.loss)(x))
+        per = np.asarray(jax.vmap(jax.hessian(p.example_loss), in_axes=(None, 0))(x, dict(p.data)))
+        eig = np.linalg.eigvalsh(full)
+        assert p.constants["L"] == pytest.approx(eig.max(), rel=1e-9)
+        assert p.constants["L_max"] == pytest.approx(np.linalg.eigvalsh(per).max(), rel=1e-9)
+        if name == "ridge":
+            assert p.constants["mu"] == pytest.approx(eig.min(), rel=1e-9)
+        else:  # μ = λ bounds the curvature from below everywhere; at a far point it is nearly attained
+            far = jnp.asarray(np.full(p.x0.shape, 30.0))
+            assert (
+                np.linalg.eigvalsh(np.asarray(jax.hessian(p.loss)(far))).min()
+                >= p.constants["mu"] - 1e-12
+            )
+
+
+def test_ridge_exact_gap_equals_the_direct_difference():
+    p = problems.build("ridge", reg=0.1)
+    x = jnp.asarray(np.asarray(p.x_star) + np.random.default_rng(0).normal(size=p.x0.shape))
+    assert float(p.loss_gap(x)) == pytest.approx(float(p.loss(x)) - float(p.f_star), rel=1e-10)
+
+
+def test_epoch_ends_when_the_batch_divides_n():
+    from sgdbench import samplers
+
+    assert samplers.epoch_ends(12, 4, 9).tolist() == [3, 6, 9]
+    assert samplers.epoch_ends(12, 4, 10, "drop").tolist() == [3, 6, 9]
+    assert samplers.epoch_ends(10, 4, 10).tolist() == [3, 5, 8, 10]  # carry: 2.5 steps per epoch
