@@ -283,6 +283,22 @@ def _check_problem_params(name: str, params: dict, prefix: str = "problem") -> N
         if expected is not None and not isinstance(value, expected):
             kind = "list" if expected == (list, tuple) else expected.__name__
             raise ConfigError(where, f"expected {kind}, got {value!r}", f"give a {kind}")
+    _check_planned_size(name, params, prefix)
+
+
+def _check_planned_size(name: str, params: dict, prefix: str) -> None:
+    """Refuse, before any array exists, a synthetic problem whose n × d data cannot fit: the
+    device check in make_problem runs only after NumPy has built the arrays."""
+    from .device_memory import DeviceMemoryError, check
+
+    merged = {**problems.parameters(name), **params}
+    n, d = merged.get("n"), merged.get("d")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (n, d)):
+        return
+    try:  # the data and about two temporaries of its size while it is built
+        check(3 * 8 * n * d, f"building problem '{name}' with n × d = {n:,} × {d:,} in float64")
+    except DeviceMemoryError as e:
+        raise ConfigError(f"{prefix}.params", str(e), "use a smaller n or d") from e
 
 
 def resolve(raw: dict) -> dict:
@@ -351,9 +367,24 @@ def build_problem(cfg: dict) -> problems.Problem:
             except ValueError as e:
                 raise ConfigError(f"samplers.{j}", str(e), "choose another sampler, batch size "
                                   "or problem") from e  # fmt: skip
+    _check_chains(cfg, problem)
     if cfg.get("x0") is not None:
         problem = _with_start(problem, cfg["x0"])
     return problem
+
+
+def _check_chains(cfg: dict, problem: problems.Problem) -> None:
+    """Refuse, before the seed list or any stream exists, more chains than memory holds: each
+    keeps its iterate at every checkpoint (log points and epoch ends) on the device."""
+    from .device_memory import DeviceMemoryError, check
+
+    chains = cfg["seeds"]["count"] * len(cfg["step_sizes"])
+    checkpoints = cfg["log_points"] + int(cfg["epochs"]) + 2
+    try:
+        check(8 * chains * problem.dim * checkpoints, f"{chains:,} chains of dimension {problem.dim} "
+              f"with {checkpoints:,} checkpoints")  # fmt: skip
+    except DeviceMemoryError as e:
+        raise ConfigError("seeds.count", str(e), "run fewer seeds or step sizes per config") from e
 
 
 def _with_start(problem: problems.Problem, x0: Any) -> problems.Problem:

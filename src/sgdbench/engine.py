@@ -378,14 +378,12 @@ def run_grid(
             raise ValueError("index_stream must have shape (len(seeds), steps, batch_size)")
     else:
         total = samplers.num_steps(n, b, epochs, last_batch)
-        if sampler.kind == "stream":
-            gens = [sampler.stream(problem, b, s, last_batch) for s in seeds]
     if total >= MAX_STEPS:
         raise ValueError(
             f"{total:,} steps per chain exceed the engine's step counter ({MAX_STEPS - 1:,}, int32); "
             "run fewer epochs or a larger batch size"
         )
-    host_rows = index_stream is not None or gens is not None
+    host_rows = index_stream is not None or sampler.kind == "stream"
     ends = samplers.epoch_ends(n, b, total, last_batch)
     steps = checkpoint_steps(total, ends, log_points) if checkpoints is None else checkpoints
     steps = np.asarray(steps, dtype=np.int64)
@@ -397,6 +395,9 @@ def run_grid(
     _check_memory(
         problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b, len(steps)
     )
+    # Host stream generators only once the run is known to fit (each may hold a pending order).
+    if index_stream is None and sampler.kind == "stream":
+        gens = [sampler.stream(problem, b, s, last_batch) for s in seeds]
     p = _device_view(problem, dtype)
     sparams = _cast_floats(sampler.device_params(problem), dtype)
     x0_dist = float(np.sum((np.asarray(problem.x0) - np.asarray(problem.x_star)) ** 2))
