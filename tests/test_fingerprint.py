@@ -85,3 +85,19 @@ def test_pipeline_lists_data_files_as_inputs_of_the_job_that_reads_them(tmp_path
     assert proc.returncode == 0, proc.stderr[-2000:]
     job = proc.stdout.split("rule e7_measure:")[1].split("rule ")[0]
     assert f"input: {data}" in job
+
+
+def test_a_relative_data_file_is_read_next_to_the_run_config(tmp_path, monkeypatch, capsys):
+    from sgdbench import cli
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    _svmlight(folder / "d.svm")
+    cfg = folder / "run.yaml"
+    cfg.write_text("experiment: t\nproblem: {name: logistic, params: {dataset: svmlight, data_file: d.svm}}\n"
+                   "samplers: [wr]\nstep_sizes: [0.1]\nepochs: 1\nseeds: {count: 1}\n")  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # elsewhere: the path is still found beside the config
+    assert cli.main(["run", str(cfg), "--out", str(tmp_path / "out")]) == 0
+    cfg.write_text(cfg.read_text().replace("d.svm", "missing.svm"))
+    assert cli.main(["run", str(cfg), "--out", str(tmp_path / "out2")]) == 2
+    assert str(folder / "missing.svm") in capsys.readouterr().err  # where it looked

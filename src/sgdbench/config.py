@@ -231,8 +231,12 @@ def load(path: str | Path) -> dict:
                           "fix the YAML syntax") from e  # fmt: skip
     if not isinstance(cfg, dict):
         raise ConfigError("<file>", "the top level must be a mapping", "write key: value pairs")
+    base = Path(path).resolve().parent
+    params = cfg.get("problem", {}).get("params") if isinstance(cfg.get("problem"), dict) else None
+    data_file = params.get("data_file") if isinstance(params, dict) else None
+    if isinstance(data_file, str) and data_file and not Path(data_file).expanduser().is_absolute():
+        params["data_file"] = str(base / data_file)  # relative to the config file, like plugins
     if isinstance(cfg.get("plugins"), list):  # a .py path is relative to the config file
-        base = Path(path).resolve().parent
         cfg["plugins"] = [str(base / p) if isinstance(p, str) and p.endswith(".py")
                           and not Path(p).is_absolute() else p for p in cfg["plugins"]]  # fmt: skip
     return cfg
