@@ -107,6 +107,33 @@ def _cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
+def _cmd_summary(args) -> int:
+    from . import report
+
+    try:
+        table = report.at_epochs(report.load(args.results), args.at_epochs, args.metric)
+    except (FileNotFoundError, KeyError) as e:
+        print(f"sgdbench summary: {e.args[0]}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    with pd.option_context("display.max_rows", None, "display.width", 160):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from . import report
+
+    try:
+        report.plot(report.load(args.results), args.metric, args.x, Path(args.out))
+    except (FileNotFoundError, KeyError) as e:
+        print(f"sgdbench plot: {e.args[0]}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"wrote {args.out}.pdf and {args.out}.png")
+    return 0
+
+
 def run_config_help() -> str:
     """The run config's keys with their defaults and choices, from the schema and registries
     (built-ins; a plugin's names appear with `sgdbench samplers --plugin …`)."""
@@ -163,6 +190,31 @@ def main(argv=None) -> int:
     for p in (p_prob, p_samp, p_upd):
         p.add_argument("--plugin", action="append", default=[],
                        help="module or .py file to load first (repeatable)")  # fmt: skip
+    p_sum = sub.add_parser(
+        "summary",
+        help="a table of a run's metric at given epochs (mean, 95% t interval over seeds)",
+    )
+    p_sum.add_argument("results", help="the --out directory of an `sgdbench run`")
+    p_sum.add_argument(
+        "--at-epochs", type=float, nargs="+", default=[1.0], help="epochs to report (default 1)"
+    )
+    p_sum.add_argument(
+        "--metric",
+        default="loss_gap",
+        help="loss_gap, dist_sq, grad_norm_sq, test_loss, … (default loss_gap)",
+    )
+    p_sum.add_argument("--csv", help="also write the table to this CSV file")
+    p_sum.set_defaults(func=_cmd_summary)
+    p_plot = sub.add_parser(
+        "plot", help="plot a run's metric against epochs or gradient evaluations"
+    )
+    p_plot.add_argument("results", help="the --out directory of an `sgdbench run`")
+    p_plot.add_argument("--metric", default="loss_gap")
+    p_plot.add_argument("--x", choices=["epoch", "grad_evals"], default="epoch")
+    p_plot.add_argument(
+        "--out", default="sgdbench_plot", help="file stem: writes STEM.pdf and STEM.png"
+    )
+    p_plot.set_defaults(func=_cmd_plot)
     p_ver = sub.add_parser(
         "verify", help="compare a run's key numbers with the committed reference"
     )
