@@ -75,3 +75,23 @@ def test_persistent_compilation_cache_is_written(tmp_path):
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert any(p.name.startswith("jit__simulate") for p in cache.iterdir())
+
+
+def test_config_show_prints_the_merged_resolved_pipeline_config(tmp_path, capsys):
+    import yaml as _yaml
+
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("e1:\n  sizes: [20]\n  repetitions: 30\n")
+    b.write_text("e1:\n  repetitions: 50\n")
+    assert cli.main(["config", "show", str(a), str(b)]) == 0
+    shown = _yaml.safe_load(capsys.readouterr().out)
+    # b replaces repetitions and keeps a's sizes (Snakemake merges key by key); defaults filled
+    assert (
+        shown["e1"]["sizes"] == [20]
+        and shown["e1"]["repetitions"] == 50
+        and "epochs" in shown["e1"]
+    )
+    assert "e10" in shown["experiments"]
+    b.write_text("e1:\n  repetitions: 1\n")
+    assert cli.main(["config", "show", str(a), str(b)]) == 2
+    assert "repetitions" in capsys.readouterr().err

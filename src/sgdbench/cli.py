@@ -134,6 +134,26 @@ def _cmd_plot(args) -> int:
     return 0
 
 
+def _cmd_config_show(args) -> int:
+    """The pipeline config Snakemake would run: the default config, then each file merged key by
+    key (Snakemake's rule: nested keys a later file does not name are kept), defaults filled."""
+    import yaml
+    from snakemake.utils import update_config
+
+    repo = Path(args.repo)
+    merged = cfgmod.parse_yaml((repo / "workflows/config/default.yaml").read_text()) or {}
+    try:
+        for path in args.configfile:
+            update_config(merged, cfgmod.load(path))
+        resolved = cfgmod.prepare_pipeline(merged, repo / "workflows/schemas/config.schema.yaml",
+                                           check=False)  # fmt: skip
+    except cfgmod.ConfigError as e:
+        print(f"sgdbench: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
 def run_config_help() -> str:
     """The run config's keys with their defaults and choices, from the schema and registries
     (built-ins; a plugin's names appear with `sgdbench samplers --plugin …`)."""
@@ -215,6 +235,19 @@ def main(argv=None) -> int:
         "--out", default="sgdbench_plot", help="file stem: writes STEM.pdf and STEM.png"
     )
     p_plot.set_defaults(func=_cmd_plot)
+    p_cfg = sub.add_parser(
+        "config", help="pipeline configs: `config show [FILE …]` prints the resolved one"
+    )
+    cfg_sub = p_cfg.add_subparsers(dest="config_command", required=True)
+    p_show = cfg_sub.add_parser(
+        "show", help="the config `snakemake --configfile FILE …` would run, defaults filled"
+    )
+    p_show.add_argument(
+        "configfile", nargs="*", help="pipeline config files, merged in order over the default"
+    )
+    p_show.add_argument("--repo", default=str(Path(__file__).resolve().parents[2]),
+                        help="the checkout holding workflows/ (default: the one sgdbench runs from)")  # fmt: skip
+    p_show.set_defaults(func=_cmd_config_show)
     p_ver = sub.add_parser(
         "verify", help="compare a run's key numbers with the committed reference"
     )
