@@ -122,3 +122,26 @@ def test_chunked_generation_equals_one_shot(sampler, last_batch):
     gen = samplers.stream_generator(sampler, n, b, seed=3, last_batch=last_batch)
     parts = [gen.take(k) for k in (1, 999, 13_000, 26_000)]
     np.testing.assert_array_equal(np.concatenate(parts), whole)
+
+
+@pytest.mark.parametrize("sampler", ["rr", "so", "flipflop"])
+@pytest.mark.parametrize(("n", "b"), [(4999, 7), (5000, 64), (100, 7), (30, 4)])
+def test_every_epoch_of_a_long_carry_stream_is_a_permutation(sampler, n, b):
+    """Streams cross the generation unit (4,096 indices) many times, with b ∤ n: every block of n
+    consecutive indices, the epochs the carry rule concatenates, must be a permutation."""
+    epochs = max(3, (3 * 4096) // n + 2)
+    steps = samplers.num_steps(n, b, epochs)
+    flat = index_stream(sampler, n, b, steps, seed=11).ravel()[: epochs * n]
+    blocks = np.sort(flat.reshape(epochs, n), axis=1)
+    assert (blocks == np.arange(n)).all()
+
+
+def test_consecutive_reshuffled_epochs_are_independent(alpha):
+    """rr's next epoch must not depend on the last (a sampler that reuses each order twice
+    passes the per-epoch tests): disjoint pairs (order 2k, order 2k + 1) over n = 3 are
+    independent draws, uniform on the 36 pairs of permutations (a plain χ² applies)."""
+    n, epochs = 3, 2 * 36 * 150
+    s = index_stream("rr", n, 1, steps=n * epochs, seed=9).reshape(epochs, n)
+    perms = list(itertools.permutations(range(n)))
+    codes = np.array([perms.index(tuple(row)) for row in s])
+    _chisq_uniform(codes[0::2] * 6 + codes[1::2], range(36), alpha)
