@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from sgdbench import cli, results
 
@@ -95,3 +96,27 @@ def test_config_show_prints_the_merged_resolved_pipeline_config(tmp_path, capsys
     b.write_text("e1:\n  repetitions: 1\n")
     assert cli.main(["config", "show", str(a), str(b)]) == 2
     assert "repetitions" in capsys.readouterr().err
+
+
+def test_step_sizes_in_units_of_one_over_l_max(tmp_path, capsys):
+    import pandas as _pd
+    import yaml as _yaml
+
+    from sgdbench import problems as _problems
+
+    cfg = {"experiment": "units", "problem": {"name": "least_squares", "params": {"n": 40, "d": 3}},
+           "samplers": ["wr"], "step_sizes": {"per_L_max": [0.1, 0.5]}, "seeds": {"count": 2}, "epochs": 1}  # fmt: skip
+    path = tmp_path / "cfg.yaml"
+    path.write_text(_yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
+    l_max = _problems.build("least_squares", n=40, d=3).constants["L_max"]
+    got = sorted(_pd.read_parquet(tmp_path / "out/results.parquet")["step_size"].unique())
+    assert got == pytest.approx([0.1 / l_max, 0.5 / l_max], rel=1e-15)
+    cfg["problem"] = {"name": "mlp", "params": {"hidden": [2], "reference_iterations": 2}}
+    cfg["step_sizes"] = {"per_L": [0.1]}
+    path.write_text(_yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out2")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "'step_sizes.per_L'" in err and "no constant L" in err and not (tmp_path / "out2").exists()
+    )

@@ -377,12 +377,26 @@ def build_problem(cfg: dict) -> problems.Problem:
     return problem
 
 
+def step_sizes(cfg: dict, problem: problems.Problem) -> list[float]:
+    """The run's absolute step sizes: the list as given, or ``{per_L: […]}`` / ``{per_L_max: […]}``
+    divided by the problem's L or L_max (refused, naming the field, when it has none)."""
+    steps = cfg["step_sizes"]
+    if isinstance(steps, list):
+        return [float(g) for g in steps]
+    ((unit, values),) = steps.items()
+    constant = {"per_L": "L", "per_L_max": "L_max"}[unit]
+    if constant not in problem.constants:
+        raise ConfigError(f"step_sizes.{unit}", f"problem {problem.name!r} has no constant {constant}",
+                          "give absolute step sizes, or a unit the problem defines")  # fmt: skip
+    return [float(g) / problem.constants[constant] for g in values]
+
+
 def _check_chains(cfg: dict, problem: problems.Problem) -> None:
     """Refuse, before the seed list or any stream exists, more chains than memory holds: each
     keeps its iterate at every checkpoint (log points and epoch ends) on the device."""
     from .device_memory import DeviceMemoryError, check
 
-    chains = cfg["seeds"]["count"] * len(cfg["step_sizes"])
+    chains = cfg["seeds"]["count"] * len(step_sizes(cfg, problem))
     checkpoints = cfg["log_points"] + int(cfg["epochs"]) + 2
     try:
         check(8 * chains * problem.dim * checkpoints, f"{chains:,} chains of dimension {problem.dim} "

@@ -31,15 +31,16 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.Data
     schedule = Schedule(**cfg["schedule"])
     update = Update.from_config(cfg["update"])
     seeds = list(range(cfg["seeds"]["start"], cfg["seeds"]["start"] + cfg["seeds"]["count"]))
+    gammas = cfgmod.step_sizes(cfg, problem)
     jobs = [(s, b) for s in cfg["samplers"] for b in cfg["batch_sizes"]]
     frames, timings = [], []
     for i, (sampler, b) in enumerate(jobs, 1):
         res = engine.run_grid(
-            problem, sampler, b, cfg["step_sizes"], seeds, cfg["epochs"], schedule,
+            problem, sampler, b, gammas, seeds, cfg["epochs"], schedule,
             cfg["dtype"], cfg["last_batch"], cfg["log_points"], cfg["divergence_factor"],
             update=update,
         )  # fmt: skip
-        chains = len(seeds) * len(cfg["step_sizes"])
+        chains = len(seeds) * len(gammas)
         n_div = int((res.diverged_at >= 0).sum())
         progress(
             f"[{i}/{len(jobs)}] {sampler} b={b}: {chains} chains × {res.steps[-1]} steps, "
