@@ -118,3 +118,18 @@ def test_two_batch_estimator_unbiased_with_replacement_biased_without(alpha):
         se = reps.std(ddof=1) / np.sqrt(len(reps))
         assert abs(reps.mean() - target) < z_crit * se, (sampler, reps.mean(), target, se)
         assert abs(exact - biased) > 2 * z_crit * se  # the two targets are told apart
+
+
+def test_hotelling_tests_zero_variance_directions_exactly():
+    """Rows that vary in one direction only (as b = n without replacement does in all):
+    any deviation of the mean along the constant direction rejects with p = 0; none keeps
+    the F test on the varying direction; no varying direction at all gives p = 1."""
+    rng = np.random.default_rng(0)
+    g = np.column_stack([rng.normal(size=500), np.full(500, 2.0)])
+    assert measure.hotelling_pvalue(g, np.array([0.0, 2.0 + 1e-6])) == 0.0
+    p = measure.hotelling_pvalue(g, np.array([0.0, 2.0]))
+    t = g[:, 0].mean() / (
+        g[:, 0].std(ddof=1) / np.sqrt(500)
+    )  # one varying direction: F(1, N−1) = t²
+    assert p == pytest.approx(2 * stats.t.sf(abs(t), 499), rel=1e-9)
+    assert measure.hotelling_pvalue(np.tile([1.0, 2.0], (50, 1)), np.array([1.0, 2.0])) == 1.0
