@@ -151,6 +151,25 @@ def ratios(curves: pd.DataFrame, runs: pd.DataFrame, settings: dict) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def _seed_tables(runs: pd.DataFrame, dim, kappa, settings: dict) -> dict[str, pd.DataFrame]:
+    """Per compared sampler, ‖x_K − x*‖² as a (seed × K) table for one (d, κ)."""
+    g = runs[(runs["dim"] == dim) & (runs["kappa"] == kappa)]
+    return {s: g[g["sampler"] == s].pivot(index="seed", columns="K", values="dist_sq")
+            for s in (settings["baseline"], settings["shuffled"])}  # fmt: skip
+
+
+def _crossing_of(tables: dict, settings: dict, rng=None) -> float:
+    """K_adv of the mean errors over seeds; with ``rng``, of one bootstrap resample (each
+    sampler's seeds resampled independently: their streams are separate)."""
+    base, shuffled = tables[settings["baseline"]], tables[settings["shuffled"]]
+    if rng is None:
+        a, b = shuffled.mean(), base.mean()
+    else:
+        a = shuffled.iloc[rng.integers(0, len(shuffled), len(shuffled))].mean()
+        b = base.iloc[rng.integers(0, len(base), len(base))].mean()
+    return crossing(base.columns.to_numpy(), a / b, settings["advantage"])
+
+
 def crossovers(curves, runs, settings) -> pd.DataFrame:
     """K_adv per κ: exact (on the dense exact grid) and measured (on the measured grid), the
     measured one with a bootstrap interval over seeds."""
@@ -160,50 +179,29 @@ def crossovers(curves, runs, settings) -> pd.DataFrame:
     for (dim, kappa), c in curves.groupby(["dim", "kappa"]):
         wide = c.pivot(index="K", columns="sampler", values="exact")
         exact = crossing(wide.index, wide[shuffled] / wide[base], thr)
-        g = runs[(runs["dim"] == dim) & (runs["kappa"] == kappa)]
-        by = {
-            s: g[g["sampler"] == s].pivot(index="seed", columns="K", values="dist_sq")
-            for s in (base, shuffled)
-        }
-        ks = by[base].columns.to_numpy()
-        point = crossing(ks, by[shuffled].mean() / by[base].mean(), thr)
-        boot = []
-        for _ in range(settings["bootstrap"]):
-            a = by[shuffled].iloc[rng.integers(0, len(by[shuffled]), len(by[shuffled]))].mean()
-            b = by[base].iloc[rng.integers(0, len(by[base]), len(by[base]))].mean()
-            boot.append(crossing(ks, a / b, thr))
-        boot = np.asarray(boot)
+        tables = _seed_tables(runs, dim, kappa, settings)
+        boot = np.asarray(
+            [_crossing_of(tables, settings, rng) for _ in range(settings["bootstrap"])]
+        )
         reached = np.isfinite(boot).mean()
         lo, hi = np.nanquantile(boot, [0.025, 0.975]) if reached >= 0.975 else (np.nan, np.nan)
-        rows.append({"dim": dim, "kappa": kappa, "exact_k": exact, "k": point, "k_low": lo, "k_high": hi,
-                     "exact_k_over_kappa": exact / kappa, "k_grid_max": int(ks.max()),
-                     "reached_fraction": reached})  # fmt: skip
+        rows.append({"dim": dim, "kappa": kappa, "exact_k": exact, "k": _crossing_of(tables, settings),
+                     "k_low": lo, "k_high": hi, "exact_k_over_kappa": exact / kappa,
+                     "k_grid_max": int(tables[base].columns.max()), "reached_fraction": reached})  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def exponent_rows(cross: pd.DataFrame, runs: pd.DataFrame, settings: dict) -> pd.DataFrame:
     """Per dimension: the growth exponent of K_adv in κ, measured (bootstrap over the seeds of
     every κ at once) and exact, with the exact curve's local slopes between consecutive κ."""
-    base, shuffled, thr = settings["baseline"], settings["shuffled"], settings["advantage"]
+    shuffled = settings["shuffled"]
     rng = np.random.default_rng(settings["bootstrap_seed"] + 2)
     rows = []
     for dim, c in cross.groupby("dim"):
         kappas = c["kappa"].to_numpy()
-        tables = {}
-        for kappa in kappas:
-            g = runs[(runs["dim"] == dim) & (runs["kappa"] == kappa)]
-            tables[kappa] = {s: g[g["sampler"] == s].pivot(index="seed", columns="K", values="dist_sq")
-                             for s in (base, shuffled)}  # fmt: skip
-        boot = []
-        for _ in range(settings["bootstrap"]):
-            ks_adv = []
-            for kappa in kappas:
-                t = tables[kappa]
-                a = t[shuffled].iloc[rng.integers(0, len(t[shuffled]), len(t[shuffled]))].mean()
-                b = t[base].iloc[rng.integers(0, len(t[base]), len(t[base]))].mean()
-                ks_adv.append(crossing(t[base].columns.to_numpy(), a / b, thr))
-            boot.append(growth_exponent(kappas, ks_adv))
-        boot = np.asarray(boot)
+        tables = {kappa: _seed_tables(runs, dim, kappa, settings) for kappa in kappas}
+        boot = np.asarray([growth_exponent(kappas, [_crossing_of(tables[k], settings, rng) for k in kappas])
+                           for _ in range(settings["bootstrap"])])  # fmt: skip
         fit = {"slope": growth_exponent(kappas, c["k"]), "ci_low": float(np.nanquantile(boot, 0.025)),
                "ci_high": float(np.nanquantile(boot, 0.975)), "seeds": settings["seeds"]}  # fmt: skip
         local = np.diff(np.log(c["exact_k"].to_numpy())) / np.diff(np.log(kappas))
