@@ -24,6 +24,11 @@ try:
         config,
         os.path.join(workflow.basedir, "workflows/schemas/config.schema.yaml"),
         check=workflow.is_main_process,
+        # A relative data_file in a config file is read next to that file.
+        config_files=[
+            os.path.join(workflow.basedir, "workflows/config/default.yaml"),
+            *workflow.overwrite_configfiles,
+        ],
     )
 except ConfigError as e:
     print(f"sgdbench: {e}", file=sys.stderr)

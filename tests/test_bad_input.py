@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-from sgdbench import cli
+from sgdbench import cli, config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,6 +132,12 @@ RUN_CASES = [
         "boolean hidden width",
         "problem",
         {"name": "mlp", "params": {"hidden": [True]}},
+        "problem.params",
+    ),
+    (
+        "hidden width beyond memory",  # used to hang building 64·10¹² weights
+        "problem",
+        {"name": "mlp", "params": {"hidden": [10**12]}},
         "problem.params",
     ),
     ("repeated step size", "step_sizes", [0.1, 0.1], "step_sizes"),
@@ -422,3 +429,35 @@ def test_sizes_beyond_memory_are_refused_before_anything_is_allocated(
     err = capsys.readouterr().err
     assert f"'{field}'" in err and "needs" in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_relative_data_file_in_a_pipeline_config_is_read_next_to_it(tmp_path, capsys):
+    """Snakemake merges the config files before sgdbench sees them; the relative path is still
+    anchored at the file that set it, and the error names the path it looked at."""
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    cfg = folder / "mine.yaml"
+    cfg.write_text("experiments: [e6]\ne6:\n  problem: {name: mlp, params: {dataset: svmlight, "
+                   "data_file: data.svm, hidden: [2], reference_iterations: 2}}\n"
+                   "  batch_sizes: [1, 8]\n")  # fmt: skip
+    work = tmp_path / "work"  # the working directory is elsewhere
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "1",
+                           "--directory", str(work), "--configfile", str(cfg), "--dry-run"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert f"{folder / 'data.svm'}' does not exist" in proc.stderr, proc.stderr[-2000:]
+    # With the file beside the config, `config show` (the same merge) resolves it there, and the
+    # problem builds from it; a --config style override (not in any file) is left as given.
+    rng = np.random.default_rng(0)
+    lines = [f"{k % 3} 1:{rng.normal():.3f} 2:{rng.normal():.3f}" for k in range(60)]
+    (folder / "data.svm").write_text("\n".join(lines) + "\n")
+    assert cli.main(["config", "show", str(cfg)]) == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert shown["e6"]["problem"]["params"]["data_file"] == str(folder / "data.svm")
+    resolved = config.prepare_pipeline(yaml.safe_load(cfg.read_text()),
+                                       ROOT / "workflows/schemas/config.schema.yaml",
+                                       check=True, config_files=[cfg])  # fmt: skip (builds e6's MLP)
+    assert resolved["e6"]["problem"]["params"]["data_file"] == str(folder / "data.svm")
+    merged = {"e6": {"problem": {"name": "mlp", "params": {"data_file": "other.svm"}}}}
+    config.anchor_data_files(merged, [cfg])
+    assert merged["e6"]["problem"]["params"]["data_file"] == "other.svm"

@@ -175,9 +175,13 @@ def test_windowed_run_equals_one_shot(sampler):
     big = 5.0 / p.constants["L"]  # beyond 2/L: that chain diverges mid-run
     kw = dict(step_sizes=[0.02, big], seeds=[0, 1, 2], epochs=7, dtype="float64", log_points=9)
     one = engine.run_grid(p, sampler, 4, **kw)
+    reports = []
     windowed = engine.run_grid(
-        p, sampler, 4, max_stream_bytes=4 * 4 * 3 * 5, **kw
-    )  # 5-step windows
+        p, sampler, 4, max_stream_bytes=4 * 4 * 3 * 5, on_progress=reports.append, **kw
+    )  # windows of engine.BLOCK steps (the smallest window)
+    # The progress callback sees every window once: its steps × 6 chains, the last one shorter.
+    total, w = samplers.num_steps(30, 4, 7, "carry"), engine.BLOCK
+    assert len(reports) > 1 and reports == [min(w, total - t) * 6 for t in range(0, total, w)]
     np.testing.assert_array_equal(one.steps, windowed.steps)
     np.testing.assert_array_equal(one.diverged_at, windowed.diverged_at)
     assert (one.diverged_at[:, 1] > 0).all() and (one.diverged_at[:, 0] == -1).all()

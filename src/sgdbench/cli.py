@@ -141,12 +141,13 @@ def _cmd_config_show(args) -> int:
     from snakemake.utils import update_config
 
     repo = Path(args.repo)
-    merged = cfgmod.parse_yaml((repo / "workflows/config/default.yaml").read_text()) or {}
+    default = repo / "workflows/config/default.yaml"
+    merged = cfgmod.parse_yaml(default.read_text()) or {}
     try:
         for path in args.configfile:
             update_config(merged, cfgmod.load(path))
         resolved = cfgmod.prepare_pipeline(merged, repo / "workflows/schemas/config.schema.yaml",
-                                           check=False)  # fmt: skip
+                                           check=False, config_files=[default, *args.configfile])  # fmt: skip
     except cfgmod.ConfigError as e:
         print(f"sgdbench: {e}", file=sys.stderr)
         return EXIT_CONFIG

@@ -518,12 +518,49 @@ def experiment_settings(name: str, overrides: dict | None = None) -> dict:
     return settings
 
 
-def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool = True) -> dict:
+def _data_file_entries(node, path=()):
+    """(key path, value) of every ``data_file`` string in a nested config."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if key == "data_file" and isinstance(value, str) and value:
+            yield (*path, key), value
+        else:
+            yield from _data_file_entries(value, (*path, key))
+
+
+def anchor_data_files(config: dict, config_files) -> None:
+    """Read a relative ``data_file`` of a pipeline config file next to that file, as run configs do.
+
+    Snakemake merges the files before we see them, so each data_file's key path is looked
+    up in the files, in order (the last file that sets it wins, as in the merge); the merged
+    value is anchored only if it is still that file's (a ``--config`` override stays as given,
+    relative to the working directory).
+    """
+    origin = {}
+    for f in config_files:
+        raw = parse_yaml(Path(f).read_text())
+        for path, value in _data_file_entries(raw or {}):
+            origin[path] = (value, Path(f).resolve().parent)
+    for path, (value, folder) in origin.items():
+        node = config
+        try:
+            for key in path[:-1]:
+                node = node[key]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if node.get(path[-1]) == value and not Path(value).expanduser().is_absolute():
+            node[path[-1]] = str(folder / value)
+
+
+def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool = True,
+                     config_files=()) -> dict:  # fmt: skip
     """What the Snakefile does with its config: plugins, schema with defaults, semantic checks.
 
     Returns the resolved config (defaults filled, ``experiments`` set). ``check``
     runs every selected experiment's ``check`` (building its problems); cluster
     jobs that re-read the Snakefile skip it, the main process has done it.
+    ``config_files`` are the files merged into ``config``, in order: a relative
+    ``data_file`` in one of them is read next to it.
     """
     from . import experiments
 
@@ -532,6 +569,7 @@ def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool 
         raise ConfigError("<file>", f"the pipeline config expands to {size:,} values (YAML aliases); "
                           f"at most {MAX_CONFIG_NODES:,} are read", "write the config without alias bombs")  # fmt: skip
     config = coerce_cli_scalars(copy.deepcopy(dict(config)))
+    anchor_data_files(config, config_files)
     load_plugins(config)
     reject_non_finite(config)
     for name in experiments.REGISTRY.names():  # a section left out takes every default

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 
@@ -349,6 +350,7 @@ def run_grid(
     with_metrics: bool = True,
     shard: bool = True,
     update: Update = SGD,
+    on_progress: Callable[[int], None] | None = None,
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler, update rule and batch size.
 
@@ -364,6 +366,8 @@ def run_grid(
     benchmarks that time the step loop alone. With several devices visible (GPUs,
     or forced host devices) the seed axis is split over them (``shard=False``
     keeps everything on the default device); results are the same either way.
+    ``on_progress(k)`` is called after each window with the k chain-steps it ran
+    (for a progress bar; the windows are the stream chunks, so short runs report once).
     """
     n, b = problem.n, batch_size
     if sampler is None and index_stream is None:
@@ -443,6 +447,8 @@ def run_grid(
         outputs.append(
             ([np.asarray(m)[keep] for m in mets], np.asarray(xs)[keep], np.asarray(div)[keep])
         )
+        if on_progress is not None:
+            on_progress((t1 - t0) * len(seeds) * len(step_sizes))
 
     names = metric_names(problem)
     metrics = {

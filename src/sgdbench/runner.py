@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from . import config as cfgmod
-from . import engine, fingerprint, provenance, results
+from . import engine, fingerprint, provenance, results, samplers
 from .schedules import Schedule
 from .updates import Update
 
@@ -33,15 +34,21 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.Data
     seeds = list(range(cfg["seeds"]["start"], cfg["seeds"]["start"] + cfg["seeds"]["count"]))
     gammas = cfgmod.step_sizes(cfg, problem)
     jobs = [(s, b) for s in cfg["samplers"] for b in cfg["batch_sizes"]]
+    chains = len(seeds) * len(gammas)
+    total = chains * sum(samplers.num_steps(problem.n, b, cfg["epochs"], cfg["last_batch"])
+                         for _, b in jobs)  # fmt: skip
     frames, timings = [], []
+    # A bar with ETA on a terminal only (disable=None): Snakemake logs keep the one-line reports.
+    bar = tqdm(total=total, unit="chain-step", unit_scale=True, disable=None, leave=False,
+               desc=cfg["experiment"], file=sys.stderr)  # fmt: skip
     for i, (sampler, b) in enumerate(jobs, 1):
         res = engine.run_grid(
             problem, sampler, b, gammas, seeds, cfg["epochs"], schedule,
             cfg["dtype"], cfg["last_batch"], cfg["log_points"], cfg["divergence_factor"],
-            update=update,
+            update=update, on_progress=bar.update,
         )  # fmt: skip
-        chains = len(seeds) * len(gammas)
         n_div = int((res.diverged_at >= 0).sum())
+        bar.clear()
         progress(
             f"[{i}/{len(jobs)}] {sampler} b={b}: {chains} chains × {res.steps[-1]} steps, "
             f"compile {res.compile_seconds:.2f}s, run {res.run_seconds:.2f}s, {n_div} diverged"
@@ -58,6 +65,7 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.Data
             }
         )
         frames.append(res.to_frame(run_id=digest[:16], experiment=cfg["experiment"]))
+    bar.close()
     frame = pd.concat(frames, ignore_index=True)
     prov = {
         "run_id": digest[:16],

@@ -80,6 +80,21 @@ class Network:
         return np.concatenate(parts)
 
 
+def _check_size(net: Network, n: int) -> None:
+    """Refuse, before any weight or one-hot label exists, a network that cannot fit: a width of
+    10⁹ would otherwise hang in NumPy, or die in XLA, long after validation."""
+    from ..device_memory import DeviceMemoryError, check
+
+    # L-BFGS-B keeps about 2·10 + 10 vectors of the parameters; the full-batch pass holds every
+    # layer's activations and their gradients for all n rows; the labels are one-hot.
+    activations = n * sum(net.sizes[1:])
+    need = 8 * (32 * net.size + 3 * activations + n * net.sizes[-1])
+    try:
+        check(need, f"an MLP of sizes {list(net.sizes)} ({net.size:,} parameters) on {n:,} rows")
+    except DeviceMemoryError as e:
+        raise ValueError(f"mlp: hidden = {list(net.sizes[1:-1])}: {e}") from e
+
+
 def _full_batch_reference(net, data, x0, iterations):
     """Full-batch L-BFGS in float64 from x0: the documented reference point and f_inf estimate."""
     value_and_grad = jax.jit(
@@ -129,9 +144,10 @@ def build(
     classes, y = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(f"mlp: the data set has {len(classes)} class; it needs at least 2")
+    net = Network((a.shape[1], *hidden, len(classes)), activation, float(reg))
+    _check_size(net, len(a))
     onehot = np.eye(len(classes))[y]
     parts = _data.split(a, onehot, test_fraction, valid_fraction, split_seed)
-    net = Network((a.shape[1], *hidden, len(classes)), activation, float(reg))
     train = {"a": parts["train"][0], "y": parts["train"][1]}
     x0 = net.init(init_seed)
     x_ref, f_ref, g_ref = _full_batch_reference(
