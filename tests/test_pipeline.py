@@ -104,8 +104,16 @@ def test_report_has_a_caption_for_every_figure(smoke_run):
         "E1, mean estimation",
         "E3, variance of the mini-batch",
         "E5a, the gradient noise scale",
+        "E1 numbers: the key numbers",
     ):
-        assert phrase in html
+        assert phrase in html, phrase
+    # Each experiment's numbers page holds the numbers verify pins, as the tables give them.
+    from sgdbench import verify
+
+    keys = verify.key_numbers(smoke_run / "results")
+    page = (smoke_run / "results/e1/numbers.html").read_text()
+    e1 = {k: v for k, v in keys.items() if k.startswith("e1/")}
+    assert e1 and all(f"<td>{k}</td>\n      <td>{v['value']:.6g}</td>" in page for k, v in e1.items())
 
 
 @pytest.mark.slow
@@ -131,6 +139,10 @@ def test_verify_passes_on_its_own_reference_and_fails_when_perturbed(smoke_run, 
     ref.write_text(json.dumps(entries))
     bad = subprocess.run(cli, capture_output=True, text=True)
     assert bad.returncode == 1 and "1 FAILED" in bad.stdout and key in bad.stdout
+    # The Snakemake run agrees with the committed smoke reference (the fast suite checks the
+    # same numbers measured in process).
+    committed = [*cli[:-1], str(ROOT / "results/reference/smoke.json")]
+    assert subprocess.run(committed, capture_output=True).returncode == 0
 
 
 def test_lint_is_clean():

@@ -56,8 +56,32 @@ def measure_job(
     record = provenance.record(settings, seconds, result.compile_seconds, plugin_specs)
     record.update(experiment=name, **result.meta)
     write_json(record, out / "provenance.json")
+    _write_text(out / "numbers.html", numbers_html(exp, result.tables, result.macros, record))
     for key in exp.tables:
         write_parquet(result.tables[key], out / f"{key}.parquet")
+
+
+def numbers_html(exp, tables: dict, macros: dict, record: dict) -> str:
+    """The experiment's numbers for ``snakemake --report``, beside its figures: the key numbers
+    ``sgdbench verify`` pins (value and standard error; 0 means exact) and every value the paper's
+    section may quote (its macros), with the provenance that produced them."""
+    from html import escape
+
+    keys = exp.key_numbers(tables) if exp.key_numbers else {}
+    pinned = pd.DataFrame([{"key": k, "value": v["value"], "se": v["se"] or "exact"}
+                           for k, v in keys.items()], columns=["key", "value", "se"])  # fmt: skip
+    quoted = pd.DataFrame(sorted(macros.items()), columns=["macro", "value"])
+    origin = {k: record.get(k) for k in ("git_commit", "code_digest", "config_hash", "device")
+              if record.get(k) is not None}  # fmt: skip
+    parts = [f"<h2>{escape(exp.label)}: {escape(exp.title)}</h2>",
+             "<p>" + ", ".join(f"{escape(k)} <code>{escape(str(v))}</code>"
+                               for k, v in origin.items()) + "</p>",
+             f"<h3>Key numbers ({len(pinned)}; pinned by <code>sgdbench verify</code>)</h3>",
+             pinned.to_html(index=False, float_format=lambda v: f"{v:.6g}", na_rep="n/a"),
+             f"<h3>Numbers the paper's section may quote ({len(quoted)})</h3>",
+             quoted.to_html(index=False, na_rep="n/a")]  # fmt: skip
+    style = "<style>table{border-collapse:collapse;font:13px sans-serif}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}</style>"
+    return f"<!doctype html><html><head><meta charset='utf-8'>{style}</head><body>{''.join(parts)}</body></html>\n"
 
 
 def figure_job(
@@ -166,16 +190,22 @@ def paper_sources(
 
 
 def write_captions(names, directory: Path) -> dict[str, str]:
-    """Each selected figure's caption as ``directory/<figure>.rst`` (for ``snakemake --report``).
+    """Each selected figure's caption as ``directory/<figure>.rst``, and one for each experiment's
+    numbers page as ``<experiment>-numbers.rst`` (for ``snakemake --report``).
 
     Written when the Snakefile is read, only where the text changed, so reruns stay no-ops.
     """
     paths = {}
     for name in names:
-        for fig in experiments.REGISTRY.get(name).figures:
-            path = Path(directory) / f"{fig.name}.rst"
-            if not path.exists() or path.read_text() != fig.caption + "\n":
+        exp = experiments.REGISTRY.get(name)
+        captions = {fig.name: fig.caption for fig in exp.figures}
+        captions[f"{name}-numbers"] = (
+            f"{exp.label} numbers: the key numbers `sgdbench verify` pins, with their standard "
+            "errors, and every value the paper's section may quote.")
+        for key, caption in captions.items():
+            path = Path(directory) / f"{key}.rst"
+            if not path.exists() or path.read_text() != caption + "\n":
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _write_text(path, fig.caption + "\n")
-            paths[fig.name] = str(path.resolve())
+                _write_text(path, caption + "\n")
+            paths[key] = str(path.resolve())
     return paths

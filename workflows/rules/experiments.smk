@@ -15,6 +15,12 @@ for _exp in EXPERIMENTS:
             macros=f"results/macros/{_exp.macro_file()}.tex",
             values=f"results/macros/{_exp.macro_file()}.json",
             provenance=f"results/{_exp.name}/provenance.json",
+            # Key numbers and quoted values beside the figures in `snakemake --report`.
+            numbers=report(
+                f"results/{_exp.name}/numbers.html",
+                caption=CAPTIONS[f"{_exp.name}-numbers"],
+                category=_exp.label,
+            ),
         log:
             f"results/logs/{_exp.name}_measure.log",
         group:
