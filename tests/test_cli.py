@@ -120,3 +120,17 @@ def test_step_sizes_in_units_of_one_over_l_max(tmp_path, capsys):
     assert (
         "'step_sizes.per_L'" in err and "no constant L" in err and not (tmp_path / "out2").exists()
     )
+
+
+def test_problems_name_shows_the_built_constants(capsys):
+    from sgdbench import problems
+
+    assert cli.main(["problems", "least_squares", "--set", "cond=100", "--set", "n=50"]) == 0
+    out = capsys.readouterr().out
+    built = problems.build("least_squares", cond=100, n=50)
+    assert out.startswith("least_squares: n = 50 examples, dimension 10\n")
+    assert f"L_max = {built.constants['L_max']:.6g}" in out and "kappa = L/mu = 100" in out
+    assert "cond: condition number" in out  # the documented parameters follow
+    assert cli.main(["problems", "ridge", "--set", "reg=-1"]) == 2
+    err = capsys.readouterr().err
+    assert "'problem.params'" in err and "reg must be > 0" in err and err.count("\n") == 1

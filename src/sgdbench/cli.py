@@ -80,10 +80,50 @@ def _cmd_updates(args) -> int:
 
 
 def _cmd_problems(args) -> int:
+    if args.name:
+        return _show_problem(args.name, args.set)
     for name in sorted(problems.REGISTRY):
         params = ", ".join(f"{k}={v!r}" for k, v in problems.parameters(name).items())
         doc = (sys.modules[problems.REGISTRY[name].__module__].__doc__ or "").strip()
         print(f"{name}({params})\n    {doc.splitlines()[0] if doc else ''}")
+    print("\n`sgdbench problems NAME [--set key=value …]` builds one and shows its constants, "
+          "its parameters and the data sets it accepts.")
+    return 0
+
+
+def _show_problem(name: str, settings: list[str]) -> int:
+    """Build one problem (defaults, or ``--set`` values read as YAML) and print what a config
+    needs to know: size, the constants step-size units refer to, and the documented parameters."""
+    import inspect
+
+    params = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"sgdbench: --set takes key=value, got {item!r}", file=sys.stderr)
+            return EXIT_CONFIG
+        params[key] = cfgmod.parse_yaml(value)
+    cfg = {"problem": {"name": name, "params": params}}
+    try:
+        if name not in problems.REGISTRY:
+            raise cfgmod.ConfigError("problem.name", f"unknown problem {name!r}",
+                                     f"use one of {sorted(problems.REGISTRY)}")  # fmt: skip
+        cfgmod.reject_non_finite(cfg)
+        try:
+            problem = problems.build(name, **params)
+        except (ValueError, TypeError) as e:
+            raise cfgmod.ConfigError("problem.params", str(e), "change the --set values") from e
+    except cfgmod.ConfigError as e:
+        print(f"sgdbench: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{name}: n = {problem.n:,} examples, dimension {problem.dim:,}")
+    consts = dict(problem.constants)
+    if {"L", "mu"} <= consts.keys() and consts["mu"] > 0:
+        consts["kappa = L/mu"] = consts["L"] / consts["mu"]
+    print("constants: " + (", ".join(f"{k} = {float(v):.6g}" for k, v in consts.items())
+                           or "none (no smoothness or curvature constant is claimed)"))  # fmt: skip
+    print(f"f* = {float(problem.f_star):.6g}" + (" (estimated)" if problem.info.get("f_star_estimated") else ""))
+    print(inspect.getdoc(problems.REGISTRY[name]) or "")
     return 0
 
 
@@ -202,7 +242,11 @@ def main(argv=None) -> int:
         help="persistent JAX compilation cache shared across runs (env SGDBENCH_JAX_CACHE)",
     )
     p_run.set_defaults(func=_cmd_run)
-    p_prob = sub.add_parser("problems", help="list registered problems and their parameters")
+    p_prob = sub.add_parser("problems", help="list registered problems and their parameters; "
+                            "with NAME, build one and show its constants and accepted data sets")  # fmt: skip
+    p_prob.add_argument("name", nargs="?", help="a registered problem to build and describe")
+    p_prob.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a constructor parameter (YAML value), e.g. --set cond=100")  # fmt: skip
     p_prob.set_defaults(func=_cmd_problems)
     p_samp = sub.add_parser("samplers", help="list registered samplers and their facts")
     p_samp.set_defaults(func=_cmd_samplers)
