@@ -11,6 +11,7 @@ from sgdbench import problems
 SMALL = {
     "mean_estimation": {"n": 20},
     "commuting_quadratic": {"n": 12, "d": 3, "cond": 20.0},
+    "amgm_quadratic": {"scale": 1.5},
     "roc1d": {"n": 15},
     "least_squares": {"n": 30, "d": 4},
     "logistic": {"n": 40, "d": 3},

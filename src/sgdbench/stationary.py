@@ -455,6 +455,53 @@ def finite_horizon_mse(problem, sampler, step_size: float, epochs, batch_size: i
     return float(value[0]) if np.ndim(epochs) == 0 else value
 
 
+def finite_horizon_mean(problem, sampler, step_size: float, epochs, batch_size: int = 1, *,
+                        quadratic: Quadratic | None = None) -> np.ndarray:  # fmt: skip
+    """E[x − x*] after each of ``epochs`` (increasing ints) whole epochs of constant-step SGD
+    from the problem's x0, exactly: shape (len(epochs), d).
+
+    The first moment is what the average of many independent runs converges to. Its
+    recursion is linear: per step m' = (I − γH̄)m − γ E[ḡ] for i.i.d. batches, per block
+    m' = E[Φ]m + E[ψ] for freshly drawn orders (E over the n! orders, by enumeration),
+    and the mean over orders of Φᵏe0 + (…)ψ for one order kept for the run.
+    """
+    from . import samplers
+
+    q = quadratic or quadratic_form(problem)
+    s = samplers.get(sampler) if isinstance(sampler, str) else sampler
+    law = s.law(problem)
+    b, gamma = int(batch_size), float(step_size)
+    ks = np.atleast_1d(np.asarray(epochs, dtype=np.int64))
+    if np.any(ks < 0) or np.any(np.diff(ks) < 0):
+        raise ValueError(f"epochs must be non-negative and increasing, got {epochs!r}")
+    if not 1 <= b <= q.n or q.n % b:
+        raise ValueError(f"finite-horizon theory needs whole batches: b = {b} must divide n = {q.n}")
+    e0 = np.asarray(problem.x0, np.float64).ravel() - np.asarray(problem.x_star, np.float64).ravel()
+    if isinstance(law, samplers.BatchLaw):
+        h = _batch_moments(q, law, b)[0]
+        p, w = np.asarray(law.probabilities, float), np.asarray(law.weights, float)
+        g = np.einsum("i,ij->j", p * w, q.grads)  # E[ḡ] = mean g_i = 0 for unbiased laws
+        return _affine_power(np.eye(q.dim) - gamma * h, -gamma * g, e0, ks * (q.n // b))
+    if not isinstance(law, samplers.OrderLaw):
+        raise ValueError(f"sampler {s.name!r} declares no law that exact theory can read")
+    per = len(law.transforms)
+    if np.any(ks % per):
+        raise ValueError(f"this sampler's order spans {per} epochs: give multiples of {per}")
+    if set(law.transforms) - {"identity", "reverse"} or law.draw not in ("fresh", "once", "stored"):
+        raise ValueError(f"exact theory cannot read the order law {law}")
+    blocks = ks // per
+    if law.draw == "stored":
+        return _affine_power(*_block_map(q, law.transforms, np.arange(q.n), gamma, b), e0, blocks)
+    if q.n > MAX_ENUMERATION:
+        raise ValueError(f"the exact mean enumerates the n! orders: n ≤ {MAX_ENUMERATION}, got {q.n}")
+    maps = [_block_map(q, law.transforms, np.array(p), gamma, b)
+            for p in itertools.permutations(range(q.n))]  # fmt: skip
+    if law.draw == "once":
+        return np.mean([_affine_power(f, c, e0, blocks) for f, c in maps], axis=0)
+    phi, psi = np.mean([m[0] for m in maps], axis=0), np.mean([m[1] for m in maps], axis=0)
+    return _affine_power(phi, psi, e0, blocks)
+
+
 def _affine_power(op: np.ndarray, offset: np.ndarray, z0: np.ndarray, ks) -> np.ndarray:
     """z_k of the recursion z ↦ op·z + offset from z0 for every k of the increasing ``ks``
     (shape (len(ks), len(z0))), each from the previous one by a matrix power."""

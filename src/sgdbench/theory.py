@@ -10,6 +10,7 @@ import numpy as np
 
 from .stationary import derivatives_at_optimum as derivatives_at_optimum
 from .stationary import expected_mse_path as expected_mse_path  # exact theory of quadratics
+from .stationary import finite_horizon_mean as finite_horizon_mean
 from .stationary import finite_horizon_mse as finite_horizon_mse
 from .stationary import quadratic_form as quadratic_form
 from .stationary import reshuffling_bias as reshuffling_bias

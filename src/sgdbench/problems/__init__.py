@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from ..registry import Registry
 from . import (
+    amgm_quadratic,
     commuting_quadratic,
     least_squares,
     logistic,
@@ -33,8 +34,8 @@ def register(name: str, build: Callable[..., Problem], *, origin: str | None = N
     REGISTRY.register(name, build, origin=origin)
 
 
-for _module in (mean_estimation, roc1d, least_squares, commuting_quadratic, logistic, ridge,
-                nonconvex_logistic, mlp):  # fmt: skip
+for _module in (mean_estimation, roc1d, least_squares, commuting_quadratic, amgm_quadratic,
+                logistic, ridge, nonconvex_logistic, mlp):  # fmt: skip
     register(_module.__name__.rsplit(".", 1)[1], _module.build)
 
 
