@@ -52,3 +52,38 @@ def test_slow_divergence_just_above_two_over_l_is_caught():
     assert not gd["blew_up"].any()  # 1.2^30 ≈ 240 is far below the 10^6 threshold
     assert gd["grew"].all() and gd["diverged"].all()
     assert e7.boundaries(table)["gd"] < 2.2 / p.constants["L"]
+
+
+def _radius_of_second_moment(problem, probs, weights, gamma):
+    """ρ(Σ_i p_i M_i ⊗ M_i), M_i = I − γ w_i a_i a_iᵀ: the per-step map of E[e eᵀ] (NumPy)."""
+    a = np.asarray(problem.data["a"])
+    d = a.shape[1]
+    op = np.zeros((d * d, d * d))
+    for p, w, row in zip(probs, weights, a, strict=True):
+        m = np.eye(d) - gamma * w * np.outer(row, row)
+        op += p * np.kron(m, m)
+    return np.abs(np.linalg.eigvals(op)).max()
+
+
+def test_spread_rows_give_heterogeneous_constants_and_the_exact_boundaries():
+    from sgdbench import problems
+
+    plain = problems.build("least_squares", n=40, d=3, cond=5.0, noise=0.3)
+    same = problems.build("least_squares", n=40, d=3, cond=5.0, noise=0.3, row_spread=0.0)
+    np.testing.assert_array_equal(np.asarray(plain.data["a"]), np.asarray(same.data["a"]))
+    p = problems.build("least_squares", n=40, d=3, cond=5.0, noise=0.3, row_spread=1.0)
+    a, b = np.asarray(p.data["a"]), np.asarray(p.data["b"])
+    lip = np.sum(a**2, axis=1)
+    assert lip.max() / lip.mean() > 3  # the spread makes L_max far above the mean L_i
+    h = a.T @ a / 40
+    assert p.constants["L"] == np.linalg.eigvalsh(h).max()
+    assert p.constants["L_max"] == lip.max()
+    np.testing.assert_allclose(a.T @ (a @ np.asarray(p.x_star) - b), 0, atol=1e-10)
+    l_max = p.constants["L_max"]
+    uniform = (np.full(40, 1 / 40), np.ones(40))
+    importance = (lip / lip.sum(), lip.sum() / (40 * lip))
+    for sampler, (probs, weights) in (("wr", uniform), ("importance", importance)):
+        edge = e7.exact_boundary(p, sampler) / l_max
+        assert _radius_of_second_moment(p, probs, weights, edge * (1 - 1e-4)) < 1
+        assert _radius_of_second_moment(p, probs, weights, edge * (1 + 1e-4)) > 1
+    assert np.isnan(e7.exact_boundary(p, "rr"))  # no exact second moment for large-n orders

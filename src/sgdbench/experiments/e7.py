@@ -21,15 +21,19 @@ from . import builtin_schema
 from .base import Experiment, Figure, Result
 
 
-def run(settings: dict) -> tuple[pd.DataFrame, dict]:
-    """Final metrics of every chain (one row per method × γ × seed) and timings."""
-    spec = settings["problem"]
+def run(settings: dict, spec: dict | None = None, sampler_names=None,
+        with_gd: bool = True) -> tuple[pd.DataFrame, dict]:  # fmt: skip
+    """Final metrics of every chain (one row per method × γ × seed) and timings, on
+    ``spec`` (default: the settings' problem) for ``sampler_names`` (default: its samplers)
+    and, with ``with_gd``, full gradient descent."""
+    spec = settings["problem"] if spec is None else spec
     problem = problems.from_spec(spec)
     l_max, l_smooth = problem.constants["L_max"], problem.constants["L"]
     gammas = np.geomspace(settings["gamma_min"], settings["gamma_max"], settings["points"]) / l_max
     seeds = list(range(settings["seeds"]))
     rows, compile_s, run_s = [], 0.0, 0.0
-    methods = [(s, 1) for s in settings["samplers"]] + [("gd", problem.n)]
+    names = settings["samplers"] if sampler_names is None else sampler_names
+    methods = [(s, 1) for s in names] + ([("gd", problem.n)] if with_gd else [])
     for method, b in methods:
         gd = method == "gd"  # full gradient descent: every step all n rows
         stream = (
@@ -58,8 +62,46 @@ def run(settings: dict) -> tuple[pd.DataFrame, dict]:
                              "blew_up": div >= 0, "grew": grew, "diverged": div >= 0 or grew,
                              "diverged_at": div if div >= 0 else None,
                              "grad_evals": int(res.steps[-1]) * b})  # fmt: skip
-    table = pd.DataFrame(rows).assign(L=l_smooth, L_max=l_max, n=problem.n)
+    lbar = float(np.mean(problem.example_smoothness)) if problem.example_smoothness is not None else np.nan
+    table = pd.DataFrame(rows).assign(L=l_smooth, L_max=l_max, L_bar=lbar, n=problem.n)
     return table, {"compile_seconds": compile_s, "run_seconds": run_s}
+
+
+def exact_boundary(problem, sampler: str, lo: float = 1e-4, hi: float = 1e3) -> float:
+    """The mean-square stability boundary of b = 1 SGD, in units of 1/L_max: the γ·L_max above
+    which the stationary E‖x − x*‖² is infinite (the moment recursion's spectral radius passes 1),
+    by bisection in log γ over [lo, hi]. Exact for laws of i.i.d. steps on a quadratic; nan for
+    permutation orders (their stationary moment is per epoch, not per step)."""
+    from .. import theory
+
+    law = samplers.get(sampler).law(problem)
+    if not isinstance(law, samplers.BatchLaw):
+        return float("nan")
+    l_max = problem.constants["L_max"]
+    q = theory.quadratic_form(problem)
+    def finite(factor):
+        return np.isfinite(theory.stationary_mse(problem, sampler, factor / l_max, quadratic=q))
+
+    if not finite(lo) or finite(hi):
+        return float("nan")
+    for _ in range(50):  # relative precision 2^-50 of the log range
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if finite(mid) else (lo, mid)
+    return float(np.sqrt(lo * hi))
+
+
+def importance_boundaries(settings: dict, table: pd.DataFrame) -> pd.DataFrame:
+    """Per sampler on the heterogeneous problem: the measured boundary (smallest γ·L_max on
+    the grid with a diverged chain), the exact mean-square boundary where the law has one, and
+    the expected-smoothness step scales 1/L_max and 1/L̄ (in units of 1/L_max: 1 and L_max/L̄)."""
+    problem = problems.from_spec(settings["importance_problem"])
+    l_max = problem.constants["L_max"]
+    measured = boundaries(table)
+    rows = [{"sampler": s, "measured": measured[s] * l_max if np.isfinite(measured[s]) else np.nan,
+             "exact_ms": exact_boundary(problem, s), "one_over_lmax": 1.0,
+             "one_over_lbar": l_max / float(np.mean(problem.example_smoothness)),
+             "grid_max": settings["gamma_max"]} for s in settings["importance_samplers"]]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
@@ -149,12 +191,22 @@ def section(settings: dict, values: dict) -> str:
     else:
         text.append(r"Gradient descent did not diverge on this grid (its theoretical limit $2/L$ is "
                     r"at $\gamma L_{\max}=\sgd{e7/gd/theoryboundary}$).")  # fmt: skip
+    text.append(importance_paragraph(settings, values))
     text.append(
         r"\sgd{e7/diverged} of \sgd{e7/chains} chains diverged (\sgd{e7/grew} of them slowly: they "
         r"never blew up within the budget but ended farther from $f^*$ than they started, as gradient "
         r"descent does just above $2/L$); they are drawn, not dropped."
     )
     figure = r"""
+\begin{figure}[t]
+  \centering
+  \includegraphics[width=0.75\textwidth]{e7_importance.pdf}
+  \caption{E7, importance sampling on rows of spread norms: median final $f(x)-f^*$ (bands:
+  quartiles) after the same budget vs step size, diverged chains as crosses on the top edge;
+  solid vertical lines: each i.i.d.\ law's exact mean-square stability boundary; dotted and
+  dashed: the step scales $1/L_{\max}$ and $1/\bar L$ of expected smoothness.}
+  \label{fig:e7is}
+\end{figure}
 \begin{figure}[t]
   \centering
   \includegraphics[width=0.75\textwidth]{e7_step_sizes.pdf}
@@ -168,6 +220,51 @@ def section(settings: dict, values: dict) -> str:
     return "\n".join(text) + "\n" + figure
 
 
+def importance_paragraph(settings: dict, values: dict) -> str:
+    """Importance sampling's step-size range on rows of spread norms, measured against the exact
+    mean-square boundary and the expected-smoothness scales 1/L_max and 1/L̄."""
+    defined = lambda key: latex_defined(values, key)  # noqa: E731
+    names = list(settings["importance_samplers"])
+    problem = tex(settings["importance_problem"]["name"])
+    spread = settings["importance_problem"].get("params", {}).get("row_spread")
+    exact = [rf"\sgd{{e7/het/{m}/exact}} for \texttt{{{tex(m)}}} ($=\sgd{{e7/het/{m}/exactlbar}}/\bar L$)"
+             for m in names if defined(f"e7/het/{m}/exact")]  # fmt: skip
+    measured = [rf"\sgd{{e7/het/{m}/measured}} (\texttt{{{tex(m)}}})" for m in names
+                if defined(f"e7/het/{m}/measured")]  # fmt: skip
+    stable = [rf"\texttt{{{tex(m)}}}" for m in names if not defined(f"e7/het/{m}/measured")]
+    text = [
+        r"\emph{Importance sampling} (Figure~\ref{fig:e7is}). On \texttt{" + problem + "}"
+        + (rf" with row norms spread by $\exp({spread:g}\,\xi_i)$" if spread else "")
+        + r" ($n=\sgd{e7/het/n}$, $L_{\max}/\bar L=\sgd{e7/het/lmaxoverlbar}$ with $\bar L$ the "
+        r"mean of the $L_i$, $L_{\max}/L=\sgd{e7/het/lmaxoverl}$), on the same grid and budget: "
+        r"drawing $p_i\propto L_i$ and weighting each step by $1/(np_i)$ gives every step the "
+        r"curvature $\bar L$ along its row where uniform sampling gives $L_i$, so the expected-"
+        r"smoothness analysis \citep{gower2019} allows steps of order $1/\bar L$ instead of "
+        r"$1/L_{\max}$. Those are sufficient conditions, up to constant factors; they are drawn as "
+        "step scales, not as boundaries.",
+    ]
+    if exact:
+        text.append(r"The exact mean-square stability boundary (the step above which the stationary "
+                    r"$\mathbb E\|x-x^*\|^2$ of the i.i.d.\ law is infinite; computed from its moment "
+                    r"recursion) is at $\gamma L_{\max}=$ " + words(exact) + ".")  # fmt: skip
+    if measured:
+        text.append(r"The first step of the grid at which a chain diverged within the budget is "
+                    r"$\gamma L_{\max}=$ " + words(measured) + ".")  # fmt: skip
+    if stable:
+        text.append(words(stable) + r" did not diverge up to $\gamma L_{\max}=\sgd{e7/gammamax}$.")
+    ratio = [rf"\sgd{{e7/het/{m}/overexact}}" for m in names if defined(f"e7/het/{m}/overexact")]
+    if ratio:
+        text.append("That is " + words(ratio) + r" times the exact boundary, on a grid whose steps grow "
+                    r"by a factor \sgd{e7/het/gridstep}: no chain blew up between the two within the "
+                    "budget, which a second moment that diverges slowly, or through rare large "
+                    "excursions, allows.")  # fmt: skip
+    if defined("e7/het/shift"):
+        text.append(r"Importance sampling moves the exact boundary from the order of $1/L_{\max}$ to "
+                    r"the order of $1/\bar L$: by a factor \sgd{e7/het/shift}, against "
+                    r"$L_{\max}/\bar L=\sgd{e7/het/lmaxoverlbar}$.")  # fmt: skip
+    return " ".join(text)
+
+
 # ---- the pipeline's view ----------------------------------------------------------------
 
 
@@ -177,6 +274,12 @@ def _check(settings: dict) -> None:
     problem = pipeline_problem(settings["problem"], "e7.problem")
     check_samplers(settings["samplers"], problem, "e7.samplers")
     require_constants(problem, ("L", "L_max"), "e7.problem", "E7's step-size grid")
+    het = pipeline_problem(settings["importance_problem"], "e7.importance_problem")
+    check_samplers(settings["importance_samplers"], het, "e7.importance_samplers")
+    require_constants(het, ("L", "L_max"), "e7.importance_problem", "E7's step-size grid")
+    if het.example_smoothness is None:
+        raise ConfigError("e7.importance_problem", f"problem {het.name!r} has no per-example "
+                          "constants L_i", "use a problem with example_smoothness (least_squares)")  # fmt: skip
     if settings["gamma_min"] >= settings["gamma_max"]:
         raise ConfigError("e7.gamma_max", "must exceed e7.gamma_min", "widen the step-size range")
 
@@ -184,13 +287,48 @@ def _check(settings: dict) -> None:
 def _measure(settings: dict, out) -> Result:
     table, timing = run(settings)
     summary = summarise(table)
-    return Result({"chains": table, "summary": summary}, macros(table, summary), **timing)
+    het, het_timing = run(settings, settings["importance_problem"], settings["importance_samplers"],
+                          with_gd=False)  # fmt: skip
+    het_summary = summarise(het)
+    bounds = importance_boundaries(settings, het)
+    values = {**macros(table, summary), **importance_macros(het, bounds)}
+    timing = {k: timing[k] + het_timing[k] for k in timing}
+    return Result({"chains": table, "summary": summary, "importance_chains": het,
+                   "importance_summary": het_summary, "importance_boundaries": bounds},
+                  values, **timing)  # fmt: skip
+
+
+def importance_macros(het: pd.DataFrame, bounds: pd.DataFrame) -> dict[str, str]:
+    lmax, lbar = float(het["L_max"].iloc[0]), float(het["L_bar"].iloc[0])
+    out = {"e7/het/n": fmt(int(het["n"].iloc[0])), "e7/het/lmaxoverlbar": fmt(lmax / lbar),
+           "e7/het/lmaxoverl": fmt(lmax / float(het["L"].iloc[0]))}  # fmt: skip
+    for _, r in bounds.iterrows():
+        key = f"e7/het/{r['sampler']}"
+        out[f"{key}/measured"] = fmt(r["measured"]) if np.isfinite(r["measured"]) else "none"
+        out[f"{key}/exact"] = fmt(r["exact_ms"]) if np.isfinite(r["exact_ms"]) else "n/a"
+        out[f"{key}/exactlbar"] = (fmt(r["exact_ms"] / r["one_over_lbar"])
+                                   if np.isfinite(r["exact_ms"]) else "n/a")  # fmt: skip
+        both = np.isfinite(r["exact_ms"]) and np.isfinite(r["measured"])
+        out[f"{key}/overexact"] = fmt(r["measured"] / r["exact_ms"]) if both else "n/a"
+    exact = bounds.set_index("sampler")["exact_ms"]
+    if {"wr", "importance"} <= set(exact.index) and np.isfinite(exact[["wr", "importance"]]).all():
+        out["e7/het/shift"] = fmt(float(exact["importance"] / exact["wr"]))
+    steps = np.sort(het["step_size_lmax"].unique())
+    out["e7/het/gridstep"] = fmt(float(steps[1] / steps[0])) if len(steps) > 1 else "n/a"
+    return out
 
 
 def _plot(tables, meta, settings, stem) -> None:
     from ..figures import e7 as fig
 
     fig.plot(tables["chains"], tables["summary"], stem)
+
+
+def _plot_importance(tables, meta, settings, stem) -> None:
+    from ..figures import e7 as fig
+
+    fig.plot_importance(tables["importance_chains"], tables["importance_summary"],
+                        tables["importance_boundaries"], stem)  # fmt: skip
 
 
 def key_numbers(tables: dict) -> dict:
@@ -203,17 +341,26 @@ def key_numbers(tables: dict) -> dict:
         p = (r["diverged_fraction"] * m + 2) / (m + 4)
         key = f"e7/{r['sampler']}/diverged@gL={r['step_size_lmax']:.4g}"
         out[key] = entry(r["diverged_fraction"], np.sqrt(p * (1 - p) / (m + 4)))
+    for _, r in tables["importance_boundaries"].iterrows():
+        if np.isfinite(r["exact_ms"]):  # exact, to bisection precision
+            out[f"e7/het/{r['sampler']}/exact_ms_boundary"] = entry(r["exact_ms"])
     return out
 
 
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
     name="e7", label="E7", title="step-size sensitivity", schema=builtin_schema("e7"),
-    measure=_measure, check=_check, tables=("chains", "summary"),
+    measure=_measure, check=_check,
+    tables=("chains", "summary", "importance_chains", "importance_summary", "importance_boundaries"),
     figures=(Figure("e7_step_sizes", ("chains", "summary"), _plot,
                     "E7, step-size sensitivity: median final suboptimality after a fixed budget "
                     "of gradient evaluations vs step size for each sampler and full gradient "
                     "descent (quartile bands over seeds); diverged chains are drawn as crosses "
-                    "at the top, never dropped; dotted: 2/L."),),
+                    "at the top, never dropped; dotted: 2/L."),
+             Figure("e7_importance", ("importance_chains", "importance_summary",
+                                      "importance_boundaries"), _plot_importance,
+                    "E7, importance sampling on rows of spread norms: final suboptimality vs step "
+                    "size per sampler, with the exact mean-square stability boundaries (solid) and "
+                    "the step scales 1/L_max and 1/L̄ of expected smoothness (dotted, dashed)."),),
     section=section,
 )  # fmt: skip

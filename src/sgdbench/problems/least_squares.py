@@ -16,15 +16,20 @@ def _gap(p: Problem, x):
 
 
 def build(
-    n: int = 1000, d: int = 10, cond: float = 10.0, noise: float = 0.1, seed: int = 0
+    n: int = 1000, d: int = 10, cond: float = 10.0, noise: float = 0.1, seed: int = 0,
+    row_spread: float = 0.0,
 ) -> Problem:
     """A = Q S Vᵀ with H = AᵀA/n having eigenvalues log-spaced from 1 down to 1/cond.
 
     Args:
       n: examples; d: dimension (d ≤ n).
-      cond: condition number κ = L/μ of the Hessian.
+      cond: condition number κ = L/μ of the Hessian (exact when row_spread = 0).
       noise: standard deviation of the label noise (σ*² grows with it).
       seed: seed of the NumPy generator.
+      row_spread: s ≥ 0; row i is scaled by exp(s·ξ_i) (ξ_i ~ N(0, 1) from the same generator,
+        normalised so the squared scales average 1), making the row norms, and so the L_i,
+        heterogeneous (importance sampling's setting). Then L, μ and x* are computed from the
+        scaled data, and cond is only the spectrum before scaling.
     """
     if d > n:
         raise ValueError(f"least_squares needs d <= n, got d={d}, n={n}")
@@ -32,6 +37,8 @@ def build(
         raise ValueError(f"least_squares needs cond >= 1 (κ = L/μ), got {cond}")
     if not noise >= 0:
         raise ValueError(f"least_squares needs noise >= 0, got {noise}")
+    if not 0 <= row_spread <= 5:
+        raise ValueError(f"least_squares needs 0 <= row_spread <= 5, got {row_spread}")
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((n, d)))
     v, _ = np.linalg.qr(rng.standard_normal((d, d)))
@@ -39,7 +46,14 @@ def build(
     a = (q * np.sqrt(n * eig)) @ v.T
     x_true = rng.standard_normal(d)
     b = a @ x_true + noise * rng.standard_normal(n)
-    x_star = v @ ((q.T @ b) / np.sqrt(n * eig))  # exact solution via the SVD we built
+    if row_spread > 0:  # drawn after everything else: row_spread = 0 builds the same problem
+        scale = np.exp(row_spread * rng.standard_normal(n))
+        scale /= np.sqrt(np.mean(scale**2))
+        a, b = a * scale[:, None], b * scale
+        eig = np.linalg.eigvalsh(a.T @ a / n)[::-1]
+        x_star = np.linalg.lstsq(a, b, rcond=None)[0]
+    else:
+        x_star = v @ ((q.T @ b) / np.sqrt(n * eig))  # exact solution via the SVD we built
     resid = a @ x_star - b
     x_star -= np.linalg.solve(a.T @ a, a.T @ resid)  # one step of iterative refinement
     resid = a @ x_star - b
@@ -58,5 +72,6 @@ def build(
             "mu": float(eig.min()),
             "sigma_star_sq": float(np.mean(np.sum((a * resid[:, None]) ** 2, axis=1))),
         },
-        params={"n": n, "d": d, "cond": cond, "noise": noise, "seed": seed},
+        params={"n": n, "d": d, "cond": cond, "noise": noise, "seed": seed,
+                "row_spread": row_spread},
     )
