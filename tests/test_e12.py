@@ -15,7 +15,8 @@ SPEC = {"problem": {"name": "least_squares", "params": {"n": 24, "d": 3, "cond":
 
 
 def _settings(**kw):
-    return {"reference": "wr", "samplers": ["wr", "rr"], "problems": {"ls": SPEC}, "seeds": 4, **kw}
+    return {"reference": "wr", "samplers": ["wr", "rr"], "problems": {"ls": SPEC}, "seeds": 4, "widen": 0,
+            **kw}
 
 
 def test_values_are_measured_on_fresh_seeds_at_the_tuned_step():
@@ -38,6 +39,13 @@ def test_values_are_measured_on_fresh_seeds_at_the_tuned_step():
         assert r["se"] == pytest.approx(v.std(ddof=1) / 2, rel=1e-9)
 
 
+def test_a_best_step_on_the_edge_widens_the_grid():
+    spec = {**SPEC, "steps": {"sgd": [1e-4, 2e-4]}}  # far too small: the best is the largest
+    table, _ = e12.run(_settings(problems={"ls": spec}, samplers=["wr"], widen=2))
+    r = table.iloc[0]
+    assert r["grid_size"] == 6 and r["step_size"] == 2e-4 * 16  # two widenings, each by 2 and 4
+
+
 def test_ratios_use_the_reference_under_the_same_rule():
     t = pd.DataFrame({"problem": ["p"] * 4, "update": ["sgd", "sgd", "adam", "adam"],
                       "sampler": ["wr", "rr", "wr", "rr"], "value": [2.0, 1.0, 4.0, 8.0],
@@ -47,6 +55,9 @@ def test_ratios_use_the_reference_under_the_same_rule():
     assert out["ratio_se"].iloc[1] == pytest.approx(0.5 * np.sqrt(0.1**2 + 0.1**2))
     assert out["ratio_se"].iloc[3] == pytest.approx(2.0 * 0.1)
     assert out["ratio_se"].iloc[0] == 0
+    log_se = np.sqrt(0.1**2 + 0.1**2)
+    assert out["ratio_lo"].iloc[1] == pytest.approx(0.5 * np.exp(-1.959963984540054 * log_se))
+    assert (out["ratio_lo"] > 0).all()
 
 
 @pytest.mark.parametrize("change,field", [

@@ -191,7 +191,6 @@ def section(settings: dict, values: dict) -> str:
     else:
         text.append(r"Gradient descent did not diverge on this grid (its theoretical limit $2/L$ is "
                     r"at $\gamma L_{\max}=\sgd{e7/gd/theoryboundary}$).")  # fmt: skip
-    text.append(importance_paragraph(settings, values))
     text.append(
         r"\sgd{e7/diverged} of \sgd{e7/chains} chains diverged (\sgd{e7/grew} of them slowly: they "
         r"never blew up within the budget but ended farther from $f^*$ than they started, as gradient "
@@ -217,7 +216,7 @@ def section(settings: dict, values: dict) -> str:
   \label{fig:e7}
 \end{figure}
 """
-    return "\n".join(text) + "\n" + figure
+    return "\n".join(text) + "\n\n" + importance_paragraph(settings, values) + "\n" + figure
 
 
 def importance_paragraph(settings: dict, values: dict) -> str:
@@ -234,7 +233,7 @@ def importance_paragraph(settings: dict, values: dict) -> str:
     stable = [rf"\texttt{{{tex(m)}}}" for m in names if not defined(f"e7/het/{m}/measured")]
     text = [
         r"\emph{Importance sampling} (Figure~\ref{fig:e7is}). On \texttt{" + problem + "}"
-        + (rf" with row norms spread by $\exp({spread:g}\,\xi_i)$" if spread else "")
+        + (rf" with row $i$ scaled by $\exp(s\,\xi_i)$, $\xi_i\sim N(0,1)$, $s={spread:g}$" if spread else "")
         + r" ($n=\sgd{e7/het/n}$, $L_{\max}/\bar L=\sgd{e7/het/lmaxoverlbar}$ with $\bar L$ the "
         r"mean of the $L_i$, $L_{\max}/L=\sgd{e7/het/lmaxoverl}$), on the same grid and budget: "
         r"drawing $p_i\propto L_i$ and weighting each step by $1/(np_i)$ gives every step the "

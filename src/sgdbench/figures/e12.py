@@ -1,4 +1,5 @@
-"""Figure E12: final value per update rule and sampler at tuned steps, one panel per problem."""
+"""Figure E12: each sampler's final value over the reference's under the same update rule, at
+each pair's tuned step, one panel per problem."""
 
 from __future__ import annotations
 
@@ -8,27 +9,30 @@ import pandas as pd
 
 from . import SAMPLER_COLORS, SAMPLER_LABELS, TEXT_WIDTH, save, style
 
-METRIC_LABELS = {"loss_gap": r"final $f-f^*$", "grad_norm_sq": r"final $\|\nabla f\|^2$",
-                 "dist_sq": r"final $\|x-x^*\|^2$"}  # fmt: skip
+METRIC_LABELS = {"loss_gap": r"$f-f^*$", "grad_norm_sq": r"$\|\nabla f\|^2$",
+                 "dist_sq": r"$\|x-x^*\|^2$"}  # fmt: skip
 
 
 def plot(table: pd.DataFrame, settings, stem) -> None:
     style()
+    ref = settings["reference"]
     labels = list(dict.fromkeys(table["problem"]))
     fig, axes = plt.subplots(1, len(labels), figsize=(TEXT_WIDTH, 2.6), squeeze=False)
-    names = list(settings["samplers"])
-    width = 0.8 / len(names)
+    names = [s for s in settings["samplers"] if s != ref]
+    width = 0.6 / max(len(names), 1)
     for ax, label in zip(axes[0], labels, strict=True):
         t = table[table["problem"] == label]
         rules = list(dict.fromkeys(t["update"]))
         for j, sampler in enumerate(names):
             s = t[t["sampler"] == sampler].set_index("update").reindex(rules)
             x = np.arange(len(rules)) + (j - (len(names) - 1) / 2) * width
-            err = np.vstack([s["value"] - s["lo"], s["hi"] - s["value"]])
-            ax.errorbar(x, s["value"], yerr=err, fmt="o", ms=3, lw=0.9, color=SAMPLER_COLORS[sampler],
+            err = np.vstack([s["ratio"] - s["ratio_lo"], s["ratio_hi"] - s["ratio"]])
+            ax.errorbar(x, s["ratio"], yerr=err, fmt="o", ms=3, lw=0.9, color=SAMPLER_COLORS[sampler],
                         label=SAMPLER_LABELS[sampler])  # fmt: skip
+        ax.axhline(1.0, color=SAMPLER_COLORS[ref], lw=0.9, ls="--", label=f"{SAMPLER_LABELS[ref]} (= 1)")
         ax.set_xticks(np.arange(len(rules)), rules)
-        ax.set(yscale="log", ylabel=METRIC_LABELS[t["metric"].iloc[0]], title=label.replace("_", " "))
+        metric = METRIC_LABELS[t["metric"].iloc[0]]
+        ax.set(yscale="log", ylabel=f"final {metric} / {ref}'s", title=label.replace("_", " "))
     axes[0][0].legend(fontsize=6, frameon=False)
     fig.tight_layout()
     save(fig, stem)
