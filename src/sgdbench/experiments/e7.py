@@ -199,21 +199,21 @@ def section(settings: dict, values: dict) -> str:
     figure = r"""
 \begin{figure}[t]
   \centering
-  \includegraphics[width=0.75\textwidth]{e7_importance.pdf}
-  \caption{E7, importance sampling on rows of spread norms: median final $f(x)-f^*$ (bands:
-  quartiles) after the same budget vs step size, diverged chains as crosses on the top edge;
-  solid vertical lines: each i.i.d.\ law's exact mean-square stability boundary; dotted and
-  dashed: the step scales $1/L_{\max}$ and $1/\bar L$ of expected smoothness.}
-  \label{fig:e7is}
-\end{figure}
-\begin{figure}[t]
-  \centering
   \includegraphics[width=0.75\textwidth]{e7_step_sizes.pdf}
   \caption{E7. Median final $f(x)-f^*$ over converged chains (bands: quartiles)
   after the same number of gradient evaluations, vs step size; crosses on the
   top edge mark step sizes at which chains diverged (one row per method);
   dotted: $2/L$.}
   \label{fig:e7}
+\end{figure}
+\begin{figure}[t]
+  \centering
+  \includegraphics[width=0.75\textwidth]{e7_importance.pdf}
+  \caption{E7, importance sampling on rows of spread norms: median final $f(x)-f^*$ (bands:
+  quartiles) after the same budget vs step size, diverged chains as crosses on the top edge;
+  solid vertical lines: each i.i.d.\ law's exact mean-square stability boundary; dotted and
+  dashed: the step scales $1/L_{\max}$ and $1/\bar L$ of expected smoothness.}
+  \label{fig:e7is}
 \end{figure}
 """
     return "\n".join(text) + "\n\n" + importance_paragraph(settings, values) + "\n" + figure
