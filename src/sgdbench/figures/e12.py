@@ -33,6 +33,7 @@ def plot(table: pd.DataFrame, settings, stem) -> None:
         ax.set_xticks(np.arange(len(rules)), rules)
         metric = METRIC_LABELS[t["metric"].iloc[0]]
         ax.set(yscale="log", ylabel=f"final {metric} / {ref}'s", title=label.replace("_", " "))
-    axes[0][0].legend(fontsize=6, frameon=False)
-    fig.tight_layout()
+    handles, names_ = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names_, loc="lower center", ncol=len(handles), fontsize=6, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))  # the legend below the panels, clear of the points
     save(fig, stem)
