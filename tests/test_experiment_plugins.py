@@ -50,8 +50,10 @@ def test_paper_sources_follow_the_selected_experiments(tmp_path):
     assert r"\input{sections/e2}" not in main and "macros-e2" not in main
     assert "E7 (step-size sensitivity) and E1 (mean estimation" in main
     # The abstract names the samplers the selected experiments use, by label.
-    assert "the samplers with replacement, random reshuffling, shuffle once and cyclic" in main
+    assert ("the samplers with replacement, random reshuffling, shuffle once, cyclic and "
+            "importance" in main)  # E7's importance part names the fifth
     cfg["e7"]["samplers"] = ["wr", "flipflop"]
+    cfg["e7"]["importance_samplers"] = ["wr"]
     pipeline.paper_sources(ROOT / "paper/main.tex", ["e7"], cfg, ROOT, tmp_path)
     main = (tmp_path / "main.tex").read_text()
     assert "the samplers with replacement and FlipFlop" in main and "shuffle once" not in main
@@ -72,13 +74,22 @@ def test_paper_sources_follow_the_selected_experiments(tmp_path):
 def test_e7_section_prints_no_undefined_boundary():
     from sgdbench.experiments import e7
 
-    settings = {"samplers": ["wr", "importance"], "problem": {"name": "ridge"}}
+    settings = {"samplers": ["wr", "importance"], "problem": {"name": "ridge"},
+                "importance_samplers": ["wr", "importance"],
+                "importance_problem": {"name": "least_squares", "params": {"row_spread": 1.0}}}
     values = {"e7/wr/boundary": "23.7", "e7/importance/boundary": "none", "e7/gd/boundary": "none",
               "e7/wr/best": "0.01", "e7/importance/best": "0.02", "e7/gd/best": "0.001"}  # fmt: skip
     text = e7.section(settings, values)
     assert r"\sgd{e7/wr/boundary}" in text and r"\sgd{e7/importance/boundary}" not in text
     assert r"\texttt{importance} did not diverge" in text
     assert "Gradient descent did not diverge on this grid" in text and "none" not in text
+    assert "Importance sampling" not in text  # its part did not run: no sentence, no \sgd{e7/het/…}
+    het = {"e7/het/n": "256", "e7/het/lmaxoverlbar": "25.1", "e7/het/lmaxoverl": "83.7",
+           "e7/het/wr/exact": "3.55", "e7/het/wr/exactlbar": "0.142", "e7/het/importance/exact": "n/a",
+           "e7/het/wr/measured": "none", "e7/het/importance/measured": "56.2"}  # fmt: skip
+    text = e7.section(settings, {**values, **het})
+    assert r"\sgd{e7/het/wr/exact}" in text and r"\sgd{e7/het/importance/exact}" not in text
+    assert r"\texttt{wr} did not diverge" in text and r"\sgd{e7/het/wr/measured}" not in text
 
 
 TRAJECTORY = {  # experiment: the settings keys that list samplers
@@ -86,7 +97,7 @@ TRAJECTORY = {  # experiment: the settings keys that list samplers
     "e2": ["spread_samplers", "batch_samplers"],
     "e4": ["samplers"],
     "e4bc": ["decay_samplers", "horizon_samplers"],
-    "e7": ["samplers"],
+    "e7": ["samplers", "importance_samplers"],
 }
 
 

@@ -94,7 +94,9 @@ def test_divergence_freezes_optimiser_state_with_the_iterate(ls):
     assert 0 < k < total and res.diverged_at[0, 0] == -1
     frozen = res.iterates[k - 1 :, 0, 1]
     assert np.isfinite(frozen).all() and (frozen == frozen[0]).all()
-    np.testing.assert_array_equal(res.iterates[:, 0, 0], alone.iterates[:, 0, 0])
+    # Unchanged up to the last bit XLA may round differently for a batch of one chain than of two
+    # (seen on an AMD EPYC host: 1 ulp); a contaminated neighbour would be off by far more, or NaN.
+    np.testing.assert_allclose(res.iterates[:, 0, 0], alone.iterates[:, 0, 0], rtol=1e-13, atol=0)
 
 
 def test_unknown_update_parameter_is_refused():
