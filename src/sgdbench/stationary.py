@@ -432,18 +432,8 @@ def finite_horizon_mse(problem, sampler, step_size: float, epochs, batch_size: i
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     from . import samplers
 
-    q = quadratic or quadratic_form(problem)
-    s = samplers.get(sampler) if isinstance(sampler, str) else sampler
-    law = s.law(problem)
-    b, gamma = int(batch_size), float(step_size)
-    ks = np.atleast_1d(np.asarray(epochs, dtype=np.int64))
-    if np.any(ks < 0) or np.any(np.diff(ks) < 0):
-        raise ValueError(f"epochs must be non-negative and increasing, got {epochs!r}")
-    if not 1 <= b <= q.n or q.n % b:
-        raise ValueError(
-            f"finite-horizon theory needs whole batches: b = {b} must divide n = {q.n}"
-        )
-    e0 = np.asarray(problem.x0, np.float64).ravel() - np.asarray(problem.x_star, np.float64).ravel()
+    q, s, law, b, gamma, ks, e0 = _horizon_setup(problem, sampler, step_size, epochs, batch_size,
+                                                 quadratic)  # fmt: skip
     with np.errstate(over="ignore", invalid="ignore"):
         if isinstance(law, samplers.BatchLaw):
             value = _iid_horizon(q, law, gamma, b, e0, ks * (q.n // b))
@@ -453,6 +443,23 @@ def finite_horizon_mse(problem, sampler, step_size: float, epochs, batch_size: i
             raise ValueError(f"sampler {s.name!r} declares no law that exact theory can read")
     value = np.where(np.isfinite(value), value, math.inf)
     return float(value[0]) if np.ndim(epochs) == 0 else value
+
+
+def _horizon_setup(problem, sampler, step_size, epochs, batch_size, quadratic):
+    """What both finite-horizon moments start from: the quadratic, sampler and law, b and γ, the
+    checked increasing epoch counts and the initial error e0 = x0 − x*."""
+    from . import samplers
+
+    q = quadratic or quadratic_form(problem)
+    s = samplers.get(sampler) if isinstance(sampler, str) else sampler
+    b, gamma = int(batch_size), float(step_size)
+    ks = np.atleast_1d(np.asarray(epochs, dtype=np.int64))
+    if np.any(ks < 0) or np.any(np.diff(ks) < 0):
+        raise ValueError(f"epochs must be non-negative and increasing, got {epochs!r}")
+    if not 1 <= b <= q.n or q.n % b:
+        raise ValueError(f"finite-horizon theory needs whole batches: b = {b} must divide n = {q.n}")
+    e0 = np.asarray(problem.x0, np.float64).ravel() - np.asarray(problem.x_star, np.float64).ravel()
+    return q, s, s.law(problem), b, gamma, ks, e0
 
 
 def finite_horizon_mean(problem, sampler, step_size: float, epochs, batch_size: int = 1, *,
@@ -467,16 +474,8 @@ def finite_horizon_mean(problem, sampler, step_size: float, epochs, batch_size: 
     """
     from . import samplers
 
-    q = quadratic or quadratic_form(problem)
-    s = samplers.get(sampler) if isinstance(sampler, str) else sampler
-    law = s.law(problem)
-    b, gamma = int(batch_size), float(step_size)
-    ks = np.atleast_1d(np.asarray(epochs, dtype=np.int64))
-    if np.any(ks < 0) or np.any(np.diff(ks) < 0):
-        raise ValueError(f"epochs must be non-negative and increasing, got {epochs!r}")
-    if not 1 <= b <= q.n or q.n % b:
-        raise ValueError(f"finite-horizon theory needs whole batches: b = {b} must divide n = {q.n}")
-    e0 = np.asarray(problem.x0, np.float64).ravel() - np.asarray(problem.x_star, np.float64).ravel()
+    q, s, law, b, gamma, ks, e0 = _horizon_setup(problem, sampler, step_size, epochs, batch_size,
+                                                 quadratic)  # fmt: skip
     if isinstance(law, samplers.BatchLaw):
         h = _batch_moments(q, law, b)[0]
         p, w = np.asarray(law.probabilities, float), np.asarray(law.weights, float)
