@@ -35,9 +35,9 @@ def builtin_schema(name: str) -> dict:
 
 
 def _register_builtins() -> None:
-    from . import e1, e2, e3, e4, e4bc, e5b, e6, e7, e8, e9, e10, e11, e12, noise_scale
+    from . import e1, e2, e3, e4, e4bc, e5b, e6, e7, e8, e9, e10, e11, e12, e13, noise_scale
 
-    for module in (e1, e2, e3, e4, e4bc, noise_scale, e5b, e6, e7, e8, e9, e10, e11, e12):
+    for module in (e1, e2, e3, e4, e4bc, noise_scale, e5b, e6, e7, e8, e9, e10, e11, e12, e13):
         register(module.EXPERIMENT)
 
 

@@ -17,7 +17,7 @@ def _gap(p: Problem, x):
 
 def build(
     n: int = 1000, d: int = 10, cond: float = 10.0, noise: float = 0.1, seed: int = 0,
-    row_spread: float = 0.0,
+    row_spread: float = 0.0, sort_by: str = "none",
 ) -> Problem:
     """A = Q S Vᵀ with H = AᵀA/n having eigenvalues log-spaced from 1 down to 1/cond.
 
@@ -30,6 +30,9 @@ def build(
         normalised so the squared scales average 1), making the row norms, and so the L_i,
         heterogeneous (importance sampling's setting). Then L, μ and x* are computed from the
         scaled data, and cond is only the spectrum before scaling.
+      sort_by: the order the rows are stored in, which only a fixed order (cyclic) sees: 'none'
+        (as generated, exchangeable) or 'residual' (ascending residual a_iᵀx* − b_i at the
+        optimum: an adversarial order, consecutive gradients at x* pull the same way).
     """
     if d > n:
         raise ValueError(f"least_squares needs d <= n, got d={d}, n={n}")
@@ -57,6 +60,11 @@ def build(
     resid = a @ x_star - b
     x_star -= np.linalg.solve(a.T @ a, a.T @ resid)  # one step of iterative refinement
     resid = a @ x_star - b
+    if sort_by not in ("none", "residual"):
+        raise ValueError(f"least_squares: sort_by must be 'none' or 'residual', got {sort_by!r}")
+    if sort_by == "residual":  # a permutation of the rows: the finite sum and x* are unchanged
+        order = np.argsort(resid, kind="stable")
+        a, b, resid = a[order], b[order], resid[order]
     return make_problem(
         "least_squares",
         _example_loss,
@@ -73,5 +81,5 @@ def build(
             "sigma_star_sq": float(np.mean(np.sum((a * resid[:, None]) ** 2, axis=1))),
         },
         params={"n": n, "d": d, "cond": cond, "noise": noise, "seed": seed,
-                "row_spread": row_spread},
+                "row_spread": row_spread, "sort_by": sort_by},
     )
