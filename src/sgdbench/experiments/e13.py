@@ -183,10 +183,10 @@ def section(settings: dict, values: dict) -> str:
 \begin{figure}[t]
   \centering
   \includegraphics[width=\textwidth]{e13_sorted.pdf}
-  \caption{E13. Left: constant-step epoch-end floor against $n$ for the random order (points: mean
-  over seeds, 95\% intervals) and for \texttt{cyclic} on rows as generated and sorted by residual
-  (lines: exact; points: measured). Right: the cyclic floors over the random order's, with 95\%
-  intervals.}
+  \caption{E13. Left: constant-step epoch-end floor against $n$ for the random orders (diamonds:
+  mean over seeds, 95\% intervals) and for \texttt{cyclic} on rows as generated and sorted by
+  residual (lines: exact; open points: measured). Right: the floors over the reference random
+  order's, with 95\% intervals.}
   \label{fig:e13}
 \end{figure}
 """

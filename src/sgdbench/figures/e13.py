@@ -15,9 +15,14 @@ def plot(table: pd.DataFrame, settings, stem) -> None:
     style()
     ref = settings["reference"]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.6))
-    r = table[table["sampler"] == ref].sort_values("n")
-    ax.errorbar(r["n"], r["floor"], yerr=1.959963984540054 * r["se"], fmt="D", ms=3, lw=0.9,
-                color=SAMPLER_COLORS[ref], label=SAMPLER_LABELS[ref])  # fmt: skip
+    for sampler in settings["random_samplers"]:  # orders that never see the storage
+        r = table[table["sampler"] == sampler].sort_values("n")
+        ax.errorbar(r["n"], r["floor"], yerr=1.959963984540054 * r["se"], fmt="D", ms=3, lw=0.9,
+                    color=SAMPLER_COLORS[sampler], label=SAMPLER_LABELS[sampler])  # fmt: skip
+        if sampler != ref:
+            err = np.vstack([r["ratio"] - r["ratio_lo"], r["ratio_hi"] - r["ratio"]])
+            bx.errorbar(r["n"], r["ratio"], yerr=err, fmt="D:", ms=3, lw=0.9,
+                        color=SAMPLER_COLORS[sampler], label=SAMPLER_LABELS[sampler])  # fmt: skip
     color = SAMPLER_COLORS["cyclic"]
     for storage, (ls, marker) in STYLES.items():
         c = table[(table["sampler"] == "cyclic") & (table["storage"] == storage)].sort_values("n")
