@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import engine, problems, samplers, theory
 from ..latex import defined as latex_defined
-from ..latex import fmt, tex
+from ..latex import fmt, tex, words
 from ..verify import entry
 from . import builtin_schema
 from .base import Experiment, Figure, Result
@@ -137,7 +137,8 @@ def section(settings: dict, values: dict) -> str:
         rf"\texttt{{{tex(settings['problem']['name'])}}} ($n\in\{{\sgd{{e13/sizes}}\}}$) as generated "
         "(exchangeable: a fixed order of them behaves like one random order) and sorted by their "
         r"residual $a_i^\top x^*-b_i$ at the optimum, so that consecutive gradients at $x^*$ pull the "
-        r"same way, and runs \texttt{cyclic} on both and \texttt{" + ref + r"} at the constant step "
+        r"same way, and runs \texttt{cyclic} on both and the random orders "
+        + words([rf"\texttt{{{tex(x)}}}" for x in settings["random_samplers"]]) + r" at the constant step "
         r"$\gamma L_{\max}=\sgd{e13/step}$ (Figure~\ref{fig:e13}). The floor is the mean of "
         r"$\|x-x^*\|^2$ over the last quarter of epoch ends, after enough epochs to forget the start. "
         "The cyclic floors are exact (the fixed point of one deterministic epoch map) and the measured "
@@ -152,8 +153,8 @@ def section(settings: dict, values: dict) -> str:
                 rf"on rows {word} the cyclic floor is \sgd{{{key}/n{nmin}/ratio}} [\sgd{{{key}/n{nmin}/lo}}, "
                 rf"\sgd{{{key}/n{nmin}/hi}}] times \texttt{{{ref}}}'s at $n=\sgd{{{lo}}}$ and "
                 rf"\sgd{{{key}/n{nmax}/ratio}} [\sgd{{{key}/n{nmax}/lo}}, \sgd{{{key}/n{nmax}/hi}}] at "
-                rf"$n=\sgd{{{hi}}}$ (a factor \sgd{{{key}/growth}}; local slopes of the ratio in $n$: "
-                rf"\sgd{{{key}/slopes}})"
+                rf"$n=\sgd{{{hi}}}$ (the ratio changes by a factor \sgd{{{key}/growth}} from the smallest "
+                rf"$n$ to the largest; its local slopes in $n$: \sgd{{{key}/slopes}})"
             )
     if parts:
         text.append("Measured against the random order, " + "; ".join(parts) + r" (95\% intervals by "
