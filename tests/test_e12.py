@@ -68,3 +68,17 @@ def test_ratios_use_the_reference_under_the_same_rule():
 def test_check_names_the_field(change, field):
     with pytest.raises(ConfigError, match=f"'{field}'"):
         e12.EXPERIMENT.check(_settings(**change))
+
+
+def test_a_mean_whose_t_interval_reaches_zero_gets_no_ratio_interval():
+    t = pd.DataFrame({"problem": ["p"] * 3, "update": ["sgd"] * 3, "sampler": ["wr", "rr", "grab"],
+                      "value": [2.0, 1.0, 4.0], "se": [0.2, 0.1, 3.9], "lo": [1.5, 0.8, -4.0],
+                      "seeds": [8, 8, 8]})  # fmt: skip
+    out = e12.with_ratios(t, "wr").set_index("sampler")
+    assert out.loc["rr", "determined"] and not out.loc["grab", "determined"]
+    assert np.isnan(out.loc["grab", "ratio_lo"]) and out.loc["grab", "ratio"] == 2.0
+    # With 8 seeds a side the interval uses t(7), wider than the normal one.
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, 7) * np.sqrt(0.1**2 + 0.1**2)
+    assert out.loc["rr", "ratio_hi"] == pytest.approx(0.5 * np.exp(half))

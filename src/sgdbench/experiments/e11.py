@@ -111,12 +111,14 @@ def run(problem, settings: dict) -> tuple[pd.DataFrame, float, float]:
                 mean, cov = e.mean(0), np.cov(e.T, ddof=1).reshape(len(x_star), -1) / r
                 norm = float(np.linalg.norm(mean))
                 # ‖ē‖² overstates ‖E e‖² by tr Cov(ē); subtract it, and the delta-method se of ‖ē‖.
-                unbiased = float(np.sqrt(max(norm**2 - np.trace(cov), 0.0)))
+                # Square root of the bias-corrected ‖x̄‖² − tr Cov(x̄), clipped at 0: not unbiased
+                # itself, but free of the upward bias of ‖x̄‖ where the mean is small.
+                corrected = float(np.sqrt(max(norm**2 - np.trace(cov), 0.0)))
                 u = mean / norm if norm > 0 else mean
                 sq = np.sum(e**2, axis=1)
                 rows.append({"step_lmax": factor, "step_size": gamma, "sampler": sampler, "K": int(k),
                              "exact_mean_norm": float(np.linalg.norm(exact_mean[c])),
-                             "mean_norm": unbiased, "mean_norm_se": float(np.sqrt(max(u @ cov @ u, 0.0))),
+                             "mean_norm": corrected, "mean_norm_se": float(np.sqrt(max(u @ cov @ u, 0.0))),
                              "exact_mse": float(exact_sq[c]), "mse": float(sq.mean()),
                              "mse_se": float(sq.std(ddof=1) / np.sqrt(r)), "seeds": r,
                              "diverged": int((res.diverged_at >= 0).sum())})  # fmt: skip
@@ -175,10 +177,14 @@ def macros(problem, sweep_t: pd.DataFrame, runs: pd.DataFrame, ratio: pd.DataFra
         for m in ("mean", "mse"):
             out |= {f"{key}/{m}ratio": fmt(r[f"{m}_ratio"]), f"{key}/{m}lo": fmt(r[f"{m}_lo"]),
                     f"{key}/{m}hi": fmt(r[f"{m}_hi"]), f"{key}/{m}exact": fmt(r[f"{m}_exact"])}  # fmt: skip
-    inside = 0
-    for m in ("mean", "mse"):
+    inside = points = 0
+    for m in ("mean", "mse"):  # only ratios with an interval count (a mean lost in the spread has none)
         inside += int(((ratio[f"{m}_exact"] >= ratio[f"{m}_lo"]) & (ratio[f"{m}_exact"] <= ratio[f"{m}_hi"])).sum())
-    out |= {"e11/inside": fmt(inside), "e11/points": fmt(2 * len(ratio))}
+        points += int(np.isfinite(ratio[f"{m}_lo"]).sum())
+    out |= {"e11/inside": fmt(inside), "e11/points": fmt(points)}
+    # Findings may say reshuffling loses for an average of runs only where the data show it.
+    one = last[last["step_lmax"] == 1.0]
+    out["e11/loses"] = "yes" if len(one) and bool((one["mean_lo"] > 1).all() and (one["mse_hi"] < 1).all()) else "no"
     return out
 
 
@@ -213,19 +219,25 @@ def section(settings: dict, values: dict) -> str:
         r"\sgd{e11/normratio} times that of \texttt{" + base + r"}'s (the $19/16$ of the counterexample), "
         r"and its spectral radius is \sgd{e11/rhoshuffled} against \sgd{e11/rhoiid} per epoch: along "
         r"$\mathbf 1$ the reshuffled mean shrinks by $19/512$ and flips sign each epoch, against $1/32$ "
-        r"with replacement. Over the sweep of Figure~\ref{fig:e11} the reshuffled mean contracts faster "
-        r"for every $\gamma L_{\max}$ below \sgd{e11/crossing} and more slowly at \sgd{e11/abovefraction}\% "
-        r"of the swept steps above it"
+        r"with replacement."
+        + ((r" Over the sweep of Figure~\ref{fig:e11} the reshuffled mean contracts faster "
+            r"for every $\gamma L_{\max}$ below \sgd{e11/crossing} and more slowly at "
+            r"\sgd{e11/abovefraction}\% of the swept steps above it") if defined("e11/crossing") else
+           r" Over the sweep of Figure~\ref{fig:e11} the reshuffled mean never contracts more slowly")
         + (r" (the exceptions, near $\gamma L_{\max}=\sgd{e11/dipfrom}$, lie where the eigenvalue of "
            r"its expected epoch map along $\mathbf 1$ changes sign)."
            if defined("e11/dipfrom") and values.get("e11/dipfrom") == values.get("e11/dipto") else
            r" (the exceptions, $\gamma L_{\max}\in[\sgd{e11/dipfrom},\sgd{e11/dipto}]$, lie where "
            r"the eigenvalue of its expected epoch map along $\mathbf 1$ changes sign)."
-           if defined("e11/dipfrom") else "."),
+           if defined("e11/dipfrom") and defined("e11/crossing") else "."),
     ]
     measured = []
     for f in steps:
         key = f"e11/g{_s(f)}"
+        if not all(defined(f"{key}/{m}") for m in ("meanratio", "meanlo", "mseratio", "mselo")):
+            measured.append(rf"at $\gamma L_{{\max}}={f:g}$ the mean error after the last epoch is lost "
+                            "in the runs' spread (no ratio)")  # fmt: skip
+            continue
         measured.append(
             rf"at $\gamma L_{{\max}}={f:g}$ the ratio of the norms of the mean errors after "
             rf"$K=\sgd{{{key}/K}}$ epochs is \sgd{{{key}/meanratio}} [\sgd{{{key}/meanlo}}, "
@@ -267,7 +279,7 @@ def section(settings: dict, values: dict) -> str:
 def findings(settings: dict, values: dict) -> dict[str, str]:
     """For the Findings paragraph on when reshuffling wins: the case where it loses."""
     key = "e11/g1"
-    if not all(latex_defined(values, f"{key}/{m}") for m in ("meanratio", "meanlo", "mseratio")):
+    if values.get("e11/loses") != "yes":  # the mean's interval above 1, the mean square's below 1
         return {}
     return {"reshuffle": (
         r"Nor does reshuffling always win: on five non-commuting quadratics built from a counterexample "

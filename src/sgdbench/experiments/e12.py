@@ -77,17 +77,26 @@ def run(settings: dict) -> tuple[pd.DataFrame, dict]:
 
 def with_ratios(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Each value over the reference sampler's under the same problem and update rule, with a
-    delta-method standard error (independent seeds: (se_a/a)² + (se_b/b)²)."""
+    delta-method standard error (independent seeds: (se_a/a)² + (se_b/b)²) and a 95% interval
+    on the log ratio with the t quantile of the fewer seeds. The delta method needs each mean to
+    be well away from 0: where either side's own t interval reaches 0 (a mean carried by one or
+    two seeds), the ratio has no interval and the cell is marked ``determined = False``."""
     ref = table[table["sampler"] == reference].set_index(["problem", "update"])
     key = pd.MultiIndex.from_frame(table[["problem", "update"]])
-    r_val, r_se = ref["value"].reindex(key).to_numpy(), ref["se"].reindex(key).to_numpy()
+    look = lambda col: ref[col].reindex(key).to_numpy()  # noqa: E731
+    r_val, r_se = look("value"), look("se")
     out = table.copy()
     out["ratio"] = out["value"] / r_val
     log_se = np.sqrt((out["se"] / out["value"]) ** 2 + (r_se / r_val) ** 2)
     out["ratio_se"] = out["ratio"] * log_se
+    seeds = np.minimum(out["seeds"], look("seeds")) if "seeds" in out else np.full(len(out), np.inf)
+    q = stats.t.ppf(0.975, np.maximum(seeds - 1, 1))
     # The 95% interval on the log scale: a ratio of positive means stays positive.
-    out["ratio_lo"] = out["ratio"] * np.exp(-1.959963984540054 * log_se)
-    out["ratio_hi"] = out["ratio"] * np.exp(1.959963984540054 * log_se)
+    out["ratio_lo"] = out["ratio"] * np.exp(-q * log_se)
+    out["ratio_hi"] = out["ratio"] * np.exp(q * log_se)
+    own_lo = out["lo"] if "lo" in out else out["value"]
+    out["determined"] = (own_lo > 0) & ((look("lo") if "lo" in ref else r_val) > 0)
+    out.loc[~out["determined"], ["ratio_lo", "ratio_hi"]] = np.nan
     ref_rows = out["sampler"] == reference
     out.loc[ref_rows, "ratio_se"] = 0.0
     out.loc[ref_rows, ["ratio_lo", "ratio_hi"]] = 1.0
@@ -103,14 +112,25 @@ def macros(table: pd.DataFrame, settings: dict) -> dict[str, str]:
         key = f"e12/{r['problem']}/{r['update']}/{r['sampler']}"
         out[f"{key}/value"] = fmt(r["value"])
         out[f"{key}/step"] = fmt(r["step_size"])
-        if r["sampler"] != ref and np.isfinite(r["ratio"]):
+        if r["sampler"] != ref and np.isfinite(r["ratio"]) and r["determined"]:
             out[f"{key}/ratio"] = fmt(r["ratio"])
             out[f"{key}/ratiolo"] = fmt(r["ratio_lo"])
             out[f"{key}/ratiohi"] = fmt(r["ratio_hi"])
     others = table[table["sampler"] != ref]
     for rule, g in others.groupby("update", sort=False):
         out[f"e12/rule/{rule}/below"] = fmt(int((g["ratio_hi"] < 1).sum()))
-        out[f"e12/rule/{rule}/count"] = fmt(len(g))
+        out[f"e12/rule/{rule}/count"] = fmt(int(g["determined"].sum()))
+    cell = lambda r: (rf"\texttt{{{tex(r['sampler'])}}} under \texttt{{{tex(r['update'])}}} on "  # noqa: E731
+                      rf"{tex(r['problem'].replace('_', ' '))}")
+    # Means whose own t interval reaches 0, and the ratios that involve one of them.
+    wide = table[~(table["lo"] > 0)]
+    out["e12/open"] = fmt(len(wide))
+    out["e12/opencells"] = "; ".join(
+        cell(r) + rf" (fresh-seed median {fmt(r['median'])}, largest {fmt(r['max'])}, mean "
+        rf"{fmt(r['value'])})" for _, r in wide.iterrows())  # fmt: skip
+    undetermined = others[~others["determined"]]
+    out["e12/undetermined"] = fmt(len(undetermined))
+    out["e12/undeterminedcells"] = ", ".join(cell(r) for _, r in undetermined.iterrows())
     above = others[others["ratio_lo"] > 1]
     out["e12/above"] = fmt(len(above))
     # Whether every such mean sits far above its median (a few seeds carry it): the text says so only then.
@@ -165,7 +185,15 @@ def section(settings: dict, values: dict) -> str:
               if defined(f"e12/rule/{u}/below")]  # fmt: skip
     if counts:
         sentence = (r"A ratio whose interval lies below 1 is an ordering effect under that rule: "
-                    + words(counts) + " comparisons are.")  # fmt: skip
+                    + words(counts) + " comparisons with an interval are.")  # fmt: skip
+        if values.get("e12/undetermined", "0") != "0":
+            sentence += (r" \sgd{e12/open} means have a 95\% $t$ interval that reaches 0: "
+                         + values["e12/opencells"] + r". The \sgd{e12/undetermined} ratios that involve "
+                         "one of them (" + values["e12/undeterminedcells"] + ") get no interval: the "
+                         "delta method needs both means well away from 0.")  # fmt: skip
+        if values.get("e12/diverged", "0") != "0":
+            sentence += (r" \sgd{e12/diverged} fresh chains diverged and are left out of their cells' "
+                         "means (the counts are in the table).")  # fmt: skip
         if values.get("e12/above", "0") != "0":
             sentence += r" \sgd{e12/above} lie above 1: " + values["e12/abovecells"] + (
                 "; a mean that far above its median is carried by a few seeds at a step tuned on "
@@ -178,7 +206,8 @@ def section(settings: dict, values: dict) -> str:
   \includegraphics[width=\textwidth]{e12_updates.pdf}
   \caption{E12. Final value after the budget over the reference sampler's under the same update
   rule (groups), per sampler (colours), each at its tuned step and measured on fresh seeds; bars:
-  95\% intervals by the delta method on the log ratio; one panel per problem.}
+  95\% intervals by the delta method on the log ratio ($t$ quantiles), absent where a mean's own
+  $t$ interval reaches 0; one panel per problem.}
   \label{fig:e12}
 \end{figure}
 """

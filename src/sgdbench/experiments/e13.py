@@ -2,8 +2,8 @@
 
 A fixed order is only as good as the order the data come in. With rows stored in a random
 order, ``cyclic`` behaves like shuffling once; with the rows sorted by their residual at the
-optimum (``least_squares(sort_by='residual')``), consecutive gradients at x* pull the same
-way and the epoch's drift is as large as an order can make it for that key. E13 measures the
+optimum (``least_squares(sort_by='residual')``), the partial sums of the gradients at x*
+over an epoch drift far from zero, which a random order keeps near it. E13 measures the
 constant-step epoch-end floor E‖x − x*‖² of ``cyclic`` on both storages and of the reference
 random order for growing n at one step γ·L_max. The cyclic floors are exact (the fixed point
 of one deterministic epoch map, ``theory.stationary_mse``) and measured beside it; the
@@ -136,8 +136,8 @@ def section(settings: dict, values: dict) -> str:
         "A fixed order is only as good as the order the data come in. E13 stores the rows of "
         rf"\texttt{{{tex(settings['problem']['name'])}}} ($n\in\{{\sgd{{e13/sizes}}\}}$) as generated "
         "(exchangeable: a fixed order of them behaves like one random order) and sorted by their "
-        r"residual $a_i^\top x^*-b_i$ at the optimum, so that consecutive gradients at $x^*$ pull the "
-        r"same way, and runs \texttt{cyclic} on both and the random orders "
+        r"residual $a_i^\top x^*-b_i$ at the optimum, so that the partial sums of the gradients at "
+        r"$x^*$ over an epoch drift far from zero, and runs \texttt{cyclic} on both and the random orders "
         + words([rf"\texttt{{{tex(x)}}}" for x in settings["random_samplers"]]) + r" at the constant step "
         r"$\gamma L_{\max}=\sgd{e13/step}$ (Figure~\ref{fig:e13}). The floor is the mean of "
         r"$\|x-x^*\|^2$ over the last quarter of epoch ends, after enough epochs to forget the start. "

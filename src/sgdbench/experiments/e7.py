@@ -253,12 +253,25 @@ def importance_paragraph(settings: dict, values: dict) -> str:
                     r"$\gamma L_{\max}=$ " + words(measured) + ".")  # fmt: skip
     if stable:
         text.append(words(stable) + r" did not diverge up to $\gamma L_{\max}=\sgd{e7/gammamax}$.")
-    ratio = [rf"\sgd{{e7/het/{m}/overexact}}" for m in names if defined(f"e7/het/{m}/overexact")]
-    if ratio:
-        text.append("That is " + words(ratio) + r" times the exact boundary, on a grid whose steps grow "
-                    r"by a factor \sgd{e7/het/gridstep}: no chain blew up between the two within the "
-                    "budget, which a second moment that diverges slowly, or through rare large "
-                    "excursions, allows.")  # fmt: skip
+    # Where the measured boundary falls against the exact one decides what the sentence may say:
+    # the first grid step above it (agreement to the grid), further above, or below it.
+    where = {m: values.get(f"e7/het/{m}/place") for m in names if defined(f"e7/het/{m}/overexact")}
+    grid = [rf"\texttt{{{tex(m)}}}" for m, w in where.items() if w == "grid"]
+    above = [rf"\sgd{{e7/het/{m}/overexact}} (\texttt{{{tex(m)}}})" for m, w in where.items() if w == "above"]
+    below = [rf"\sgd{{e7/het/{m}/overexact}} (\texttt{{{tex(m)}}})" for m, w in where.items() if w == "below"]
+    if grid:
+        text.append("For " + words(grid) + r" it is the first step of the grid above the exact boundary "
+                    r"(the grid's steps grow by a factor \sgd{e7/het/gridstep}): they agree to the grid's "
+                    "resolution.")  # fmt: skip
+    if above:
+        text.append("The measured boundary is " + words(above) + r" times the exact one, more than one "
+                    r"grid step (a factor \sgd{e7/het/gridstep}) above it: at the steps between, no chain "
+                    "blew up or ended above its start within the budget, which a second moment that "
+                    "diverges slowly, or through rare large excursions, allows.")  # fmt: skip
+    if below:
+        text.append("The measured boundary lies below the exact one, at " + words(below) + " times it: "
+                    "there chains that stay bounded in mean square ended farther from $f^*$ than they "
+                    "started, and count as diverged.")  # fmt: skip
     if defined("e7/het/shift"):
         text.append(r"Importance sampling moves the exact boundary from the order of $1/L_{\max}$ to "
                     r"the order of $1/\bar L$: by a factor \sgd{e7/het/shift}, against "
@@ -311,6 +324,11 @@ def importance_macros(het: pd.DataFrame, bounds: pd.DataFrame) -> dict[str, str]
                                    if np.isfinite(r["exact_ms"]) else "n/a")  # fmt: skip
         both = np.isfinite(r["exact_ms"]) and np.isfinite(r["measured"])
         out[f"{key}/overexact"] = fmt(r["measured"] / r["exact_ms"]) if both else "n/a"
+        if both:  # "grid": the first grid step above the exact boundary; "above": further; "below"
+            grid = np.sort(het["step_size_lmax"].unique())
+            first = grid[grid > r["exact_ms"]]
+            out[f"{key}/place"] = ("below" if r["measured"] < r["exact_ms"] else
+                                   "grid" if len(first) and r["measured"] == first[0] else "above")  # fmt: skip
     exact = bounds.set_index("sampler")["exact_ms"]
     if {"wr", "importance"} <= set(exact.index) and np.isfinite(exact[["wr", "importance"]]).all():
         out["e7/het/shift"] = fmt(float(exact["importance"] / exact["wr"]))

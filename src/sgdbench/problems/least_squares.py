@@ -32,7 +32,7 @@ def build(
         scaled data, and cond is only the spectrum before scaling.
       sort_by: the order the rows are stored in, which only a fixed order (cyclic) sees: 'none'
         (as generated, exchangeable) or 'residual' (ascending residual a_iᵀx* − b_i at the
-        optimum: an adversarial order, consecutive gradients at x* pull the same way).
+        optimum: an adversarial order, whose partial sums of gradients at x* drift far from 0).
     """
     if d > n:
         raise ValueError(f"least_squares needs d <= n, got d={d}, n={n}")
