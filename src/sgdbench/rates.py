@@ -13,6 +13,17 @@ import pandas as pd
 
 from .latex import escape
 
+Z95 = 1.959963984540054
+
+
+def ratio_interval(a, se_a, b, se_b, q=Z95):
+    """a/b of two independent positive means with the 95% interval of the delta method on the log
+    ratio (log se² = (se_a/a)² + (se_b/b)²; ``q`` a t quantile for few seeds): it stays positive.
+    Returns (ratio, lo, hi, log_se); works on scalars and arrays alike."""
+    ratio = a / b
+    log_se = np.sqrt((se_a / a) ** 2 + (se_b / b) ** 2)
+    return ratio, ratio * np.exp(-q * log_se), ratio * np.exp(q * log_se), log_se
+
 
 def fit_power_law(
     x,

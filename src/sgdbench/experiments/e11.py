@@ -25,14 +25,12 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from .. import engine, problems, theory
+from .. import engine, problems, rates, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex
 from ..verify import entry, from_interval
 from . import builtin_schema
 from .base import Experiment, Figure, Result
-
-Z95 = 1.959963984540054
 
 
 def _epoch_maps(hessians: np.ndarray, gamma: float) -> np.ndarray:
@@ -137,10 +135,8 @@ def ratios(runs: pd.DataFrame, settings: dict) -> pd.DataFrame:
             if not (a[col] > 0 and b[col] > 0):  # a mean lost in the runs' spread: no ratio
                 row |= {f"{name}_ratio": np.nan, f"{name}_lo": np.nan, f"{name}_hi": np.nan}
                 continue
-            ratio = a[col] / b[col]
-            se = np.sqrt((a[f"{col}_se"] / a[col]) ** 2 + (b[f"{col}_se"] / b[col]) ** 2)
-            row |= {f"{name}_ratio": ratio, f"{name}_lo": ratio * np.exp(-Z95 * se),
-                    f"{name}_hi": ratio * np.exp(Z95 * se)}  # fmt: skip
+            ratio, lo, hi, _ = rates.ratio_interval(a[col], a[f"{col}_se"], b[col], b[f"{col}_se"])
+            row |= {f"{name}_ratio": ratio, f"{name}_lo": lo, f"{name}_hi": hi}
         for name, col in (("mean", "exact_mean_norm"), ("mse", "exact_mse")):
             row[f"{name}_exact"] = a[col] / b[col]
         rows.append(row)

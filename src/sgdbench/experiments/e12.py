@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import engine, problems, samplers
+from .. import engine, problems, rates, samplers
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
 from ..updates import Update
@@ -86,14 +86,12 @@ def with_ratios(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     look = lambda col: ref[col].reindex(key).to_numpy()  # noqa: E731
     r_val, r_se = look("value"), look("se")
     out = table.copy()
-    out["ratio"] = out["value"] / r_val
-    log_se = np.sqrt((out["se"] / out["value"]) ** 2 + (r_se / r_val) ** 2)
-    out["ratio_se"] = out["ratio"] * log_se
     seeds = np.minimum(out["seeds"], look("seeds")) if "seeds" in out else np.full(len(out), np.inf)
     q = stats.t.ppf(0.975, np.maximum(seeds - 1, 1))
-    # The 95% interval on the log scale: a ratio of positive means stays positive.
-    out["ratio_lo"] = out["ratio"] * np.exp(-q * log_se)
-    out["ratio_hi"] = out["ratio"] * np.exp(q * log_se)
+    out["ratio"], out["ratio_lo"], out["ratio_hi"], log_se = rates.ratio_interval(
+        out["value"], out["se"], r_val, r_se, q
+    )
+    out["ratio_se"] = out["ratio"] * log_se
     own_lo = out["lo"] if "lo" in out else out["value"]
     out["determined"] = (own_lo > 0) & ((look("lo") if "lo" in ref else r_val) > 0)
     out.loc[~out["determined"], ["ratio_lo", "ratio_hi"]] = np.nan

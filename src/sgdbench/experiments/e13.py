@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import engine, problems, samplers, theory
+from .. import engine, problems, rates, samplers, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
 from ..verify import entry
@@ -73,10 +73,9 @@ def with_ratios(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     ref = table[table["sampler"] == reference].set_index("n")
     r_val, r_se = table["n"].map(ref["floor"]), table["n"].map(ref["se"])
     out = table.copy()
-    out["ratio"] = out["floor"] / r_val
-    log_se = np.sqrt((out["se"] / out["floor"]) ** 2 + (r_se / r_val) ** 2)
-    out["ratio_lo"] = out["ratio"] * np.exp(-1.959963984540054 * log_se)
-    out["ratio_hi"] = out["ratio"] * np.exp(1.959963984540054 * log_se)
+    out["ratio"], out["ratio_lo"], out["ratio_hi"], _ = rates.ratio_interval(
+        out["floor"], out["se"], r_val, r_se
+    )
     return out
 
 
