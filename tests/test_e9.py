@@ -11,6 +11,8 @@ from sgdbench.latex import UNDEFINED
 def _settings(**over):
     base = {"floor_problem": {"name": "least_squares", "params": {"n": 32, "d": 3, "cond": 5.0, "noise": 0.5}},
             "floor_steps": [0.4, 0.2], "floor_epochs": 120, "seeds": 24, "curve_epochs": 3,
+            "order_epochs": 8, "rate_ns": [8, 16, 32, 64], "rate_epochs": 12, "bootstrap": 200,
+            "rate_steps": [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125],
             "curve_problems": {"synthetic": {"name": "logistic", "params": {"dataset": "synthetic", "n": 32,
                                                                              "d": 4, "reg": 0.05}}}}  # fmt: skip
     cfg = prepare_pipeline(
@@ -76,3 +78,31 @@ def test_e9_needs_its_reference_in_both_lists(monkeypatch):
     monkeypatch.chdir(ROOT)
     with pytest.raises(ConfigError, match="e9.curve_samplers"):
         experiments.REGISTRY.get("e9").check(_settings(curve_samplers=["wr", "grab"]))
+
+
+def test_grab_order_error_falls_below_every_fresh_permutations_mean(run):
+    """The order error GraB balances: by the last epoch its mean is below the exact lower bound
+    on a fresh uniform permutation's mean, by several standard errors; rr's own mean is
+    consistent with lying above that bound (its interval reaches it)."""
+    _, result = run
+    o = result.tables["orders"]
+    last = o[o["epoch"] == o["epoch"].max()].set_index("sampler")
+    bound = last.loc["rr", "bound"]
+    assert (bound - last.loc["grab", "order_error"]) / last.loc["grab", "se"] > 4
+    assert last.loc["rr", "hi"] >= bound
+    first = o[o["epoch"] == 0].set_index("sampler")
+    # GraB's first epoch is a uniform order like rr's, so it starts where rr does.
+    assert abs(first.loc["grab", "order_error"] - first.loc["rr", "order_error"]) < 4 * np.hypot(
+        first.loc["grab", "se"], first.loc["rr", "se"])
+
+
+def test_error_vs_n_is_measured_on_fresh_seeds_beside_the_exact_tuned_error(run):
+    settings, result = run
+    t = result.tables["error_vs_n"]
+    assert set(t["n"]) == set(settings["rate_ns"]) and set(t["sampler"]) == set(settings["rate_samplers"])
+    assert t.loc[t["sampler"] == "grab", "exact"].isna().all()
+    for _, r in t[t["sampler"] != "grab"].iterrows():  # fresh seeds agree with exact theory there
+        assert abs(r["error"] - r["exact_at_step"]) < 4 * r["se"], r.to_dict()
+        assert r["exact"] <= r["exact_at_step"]  # the exact tuning is the grid's minimum
+    rates = result.tables["rates"].set_index("sampler")
+    assert rates.loc["grab", "slope"] < rates.loc["rr", "slope"]

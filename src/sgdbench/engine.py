@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -62,6 +63,8 @@ class GridResult:
     −1 if it did not. ``coords`` names the run: problem, n, sampler, update,
     batch_size, schedule, dtype, last_batch, and the ``seeds`` and
     ``step_sizes`` axes; :meth:`to_frame` turns it into the tidy table.
+    ``sampler_states`` is the sampler's state at every checkpoint when the run
+    asked for it (``record_state=True``), else None.
     """
 
     steps: np.ndarray
@@ -74,6 +77,7 @@ class GridResult:
     index_seconds: float = 0.0
     devices: int = 1  # devices the seed axis was split over
     coords: dict = field(default_factory=dict)
+    sampler_states: Any = None  # with record_state: leaves (checkpoints, seeds, step_sizes, ...)
 
     def to_frame(self, *, run_id: str = "", experiment: str = ""):
         """One row per chain × checkpoint with DESIGN.md's columns (see :mod:`sgdbench.results`)."""
@@ -145,7 +149,7 @@ def _simulator(**static):
 
 def _simulate(
     p, idx, t_offset, gammas, seg_start, seg_end, limit, sparams, x, opt_state, samp_state, diverged_at,
-    *, sampler, update, schedule, epoch_num, epoch_den, block, with_metrics=True,
+    *, sampler, update, schedule, epoch_num, epoch_den, block, with_metrics=True, record_state=False,
 ):  # fmt: skip
     """Advance every chain from its state through the given segments.
 
@@ -262,13 +266,14 @@ def _simulate(
             return run_block(t0, jnp.minimum(t0 + block, end), carry)
 
         carry = jax.lax.fori_loop(0, n_blocks, one_block, carry)
-        return carry, (metrics(carry[0][0]), carry[0][0], carry[1])
+        kept = carry[0][2] if record_state else ()
+        return carry, (metrics(carry[0][0]), carry[0][0], carry[1], kept)
 
     carry = ((x, opt_state, samp_state), diverged_at)
-    ((x, opt_state, samp_state), diverged_at), (mets, xs, div) = jax.lax.scan(
+    ((x, opt_state, samp_state), diverged_at), (mets, xs, div, states) = jax.lax.scan(
         segment, carry, (seg_start, seg_end)
     )
-    return mets, xs, div, x, opt_state, samp_state, diverged_at
+    return mets, xs, div, states, x, opt_state, samp_state, diverged_at
 
 
 def initial_state(
@@ -348,6 +353,7 @@ def run_grid(
     checkpoints: np.ndarray | None = None,
     max_stream_bytes: int = MAX_STREAM_BYTES,
     with_metrics: bool = True,
+    record_state: bool = False,
     shard: bool = True,
     update: Update = SGD,
     on_progress: Callable[[int], None] | None = None,
@@ -363,7 +369,9 @@ def run_grid(
     When the whole run's index stream would exceed ``max_stream_bytes`` it is
     generated and consumed in windows; the results are the same either way.
     ``with_metrics=False`` skips the checkpoint metrics (zeros are returned), for
-    benchmarks that time the step loop alone. With several devices visible (GPUs,
+    benchmarks that time the step loop alone. ``record_state=True`` also returns an
+    adaptive sampler's state at every checkpoint (``GridResult.sampler_states``; e.g.
+    GraB's order for the epoch that starts there). With several devices visible (GPUs,
     or forced host devices) the seed axis is split over them (``shard=False``
     keeps everything on the default device); results are the same either way.
     ``on_progress(k)`` is called after each window with the k chain-steps it ran
@@ -412,7 +420,8 @@ def run_grid(
     else:
         epoch_num, epoch_den = 1, n // b
     static = dict(sampler=sampler, update=update, schedule=schedule, epoch_num=epoch_num,
-                  epoch_den=epoch_den, block=BLOCK, with_metrics=with_metrics)  # fmt: skip
+                  epoch_den=epoch_den, block=BLOCK, with_metrics=with_metrics,
+                  record_state=record_state)  # fmt: skip
     gammas = jnp.asarray(step_sizes, dtype=jnp.float64)
     limit = jnp.asarray(divergence_factor * (1.0 + x0_dist), dtype=dtype)
     state = initial_state(p, sampler, update, sparams, seeds, len(gammas), b)
@@ -442,11 +451,12 @@ def run_grid(
             compiled[len(seg_start)] = _simulator(**static).lower(*args).compile()
             compile_s += time.perf_counter() - tic
         tic = time.perf_counter()
-        mets, xs, div, *state = jax.block_until_ready(compiled[len(seg_start)](*args))
+        mets, xs, div, kept, *state = jax.block_until_ready(compiled[len(seg_start)](*args))
         run_s += time.perf_counter() - tic
         outputs.append(
-            ([np.asarray(m)[keep] for m in mets], np.asarray(xs)[keep], np.asarray(div)[keep])
-        )
+            ([np.asarray(m)[keep] for m in mets], np.asarray(xs)[keep], np.asarray(div)[keep],
+             jax.tree_util.tree_map(lambda a, keep=keep: np.asarray(a)[keep], kept))
+        )  # fmt: skip
         if on_progress is not None:
             on_progress((t1 - t0) * len(seeds) * len(step_sizes))
 
@@ -456,6 +466,8 @@ def run_grid(
         for k, name in enumerate(names)
     }
     xs = np.concatenate([o[1] for o in outputs])
+    states = (jax.tree_util.tree_map(lambda *a: np.concatenate(a), *[o[3] for o in outputs])
+              if record_state else None)  # fmt: skip
     coords = {"problem": problem.name, "n": n, "sampler": sampler.name, "update": update.name,
               "batch_size": b, "schedule": schedule.name, "dtype": dtype, "last_batch": last_batch,
               "seeds": np.asarray(seeds, dtype=np.int64),
@@ -471,4 +483,5 @@ def run_grid(
         index_seconds=index_s,
         devices=1 if mesh is None else mesh.size,
         coords=coords,
+        sampler_states=states,
     )

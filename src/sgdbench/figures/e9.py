@@ -36,3 +36,48 @@ def plot(floors: pd.DataFrame, curves: pd.DataFrame, stem) -> None:
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=6, frameon=False)
     save(fig, stem)
+
+
+def plot_order(orders: pd.DataFrame, by_n: pd.DataFrame, stem) -> None:
+    """Left: order error per epoch with the exact lower bounds (dashed). Right: the tuned
+    final error against n, measured (points, 95% t bars) and exact (lines), with slope guides."""
+    from scipy import stats
+
+    style()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.6))
+    for s in [s for s in SAMPLER_ORDER if s in set(orders["sampler"])]:
+        o = orders[orders["sampler"] == s]
+        ax.plot(o["epoch"] + 1, o["order_error"], color=SAMPLER_COLORS[s], lw=1.0, label=SAMPLER_LABELS[s])
+        ax.fill_between(o["epoch"] + 1, o["lo"], o["hi"], color=SAMPLER_COLORS[s], alpha=0.2, lw=0)
+        bound = o["bound"].iloc[0]
+        if bound == bound:  # not NaN: an exact lower bound applies to this ordering
+            ax.axhline(bound, color=SAMPLER_COLORS[s], ls="--", lw=0.8)
+    ax.set(yscale="log", xlabel="epoch", ylabel=r"order error $/\,n\sigma^2$",
+           title=f"order error (n = {int(orders['n'].iloc[0])})")  # fmt: skip
+    for s in [s for s in SAMPLER_ORDER if s in set(by_n["sampler"])]:
+        t = by_n[by_n["sampler"] == s].sort_values("n")
+        half = stats.t.ppf(0.975, t["seeds"] - 1) * t["se"]
+        bx.errorbar(t["n"], t["error"], yerr=[half.clip(upper=0.95 * t["error"]), half], fmt="o", ms=3,
+                    color=SAMPLER_COLORS[s], label=SAMPLER_LABELS[s])  # fmt: skip
+        if t["exact"].notna().all():
+            bx.plot(t["n"], t["exact"], color=SAMPLER_COLORS[s], lw=1.0)
+    ns = by_n["n"].drop_duplicates().sort_values().to_numpy(float)
+    anchor = by_n.loc[by_n["n"] == ns[0], "error"]
+    for slope, level in ((-1, anchor.max()), (-2, anchor.min())):
+        bx.plot(ns, level * (ns / ns[0]) ** slope, ":", color="0.4", lw=0.8)
+        bx.annotate(f"slope {slope}", (ns[-1], level * (ns[-1] / ns[0]) ** slope), fontsize=5,
+                    color="0.3", ha="right", va="bottom")  # fmt: skip
+    bx.set(xscale="log", yscale="log", xlabel="n", ylabel=r"tuned $\mathrm{E}\|x_K-x^*\|^2$",
+           title=f"error vs n (K = {int(by_n['epochs'].iloc[0])})")  # fmt: skip
+    bx.set_xticks(ns)
+    bx.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    bx.xaxis.set_minor_formatter(NullFormatter())
+    # one legend for both panels: every ordering of either, in the usual order
+    entries = {}
+    for a in (ax, bx):
+        for h, label in zip(*a.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, h)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.legend(list(entries.values()), list(entries), loc="lower center", ncol=min(len(entries), 3),
+               fontsize=6, frameon=False)  # fmt: skip
+    save(fig, stem)

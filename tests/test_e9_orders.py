@@ -1,0 +1,79 @@
+"""E9's order part: the order error against a plain loop and its exact bounds, the regime
+check, and the exponent in n recovered from curves of known slope."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from sgdbench.experiments import e9_orders
+
+
+def test_order_error_is_the_largest_squared_prefix_sum_of_centred_gradients():
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((7, 3))
+    order = rng.permutation(7)
+    best, running = 0.0, np.zeros(3)
+    for i in order:  # a plain loop over the visiting order
+        running = running + g[i] - g.mean(axis=0)
+        best = max(best, float(running @ running))
+    err, var = e9_orders.order_error(g, order)
+    assert err == pytest.approx(best, rel=1e-12)
+    assert var == pytest.approx(np.mean(np.sum((g - g.mean(0)) ** 2, axis=1)), rel=1e-12)
+    w = rng.uniform(0.5, 2.0, 7)
+    running, best = np.zeros(3), 0.0
+    for j, i in enumerate(order):
+        running = running + w[j] * g[i] - g.mean(axis=0)
+        best = max(best, float(running @ running))
+    assert e9_orders.order_error(g, order, w)[0] == pytest.approx(best, rel=1e-12)
+
+
+def test_permutation_bound_is_below_the_exact_mean_over_all_orders():
+    """Exhaustive enumeration of the 6! orders: the mean of the order error is at least the
+    bound ⌊n/2⌋⌈n/2⌉/(n(n−1))·nσ², and E‖S_t‖² equals t(n−t)σ²/(n−1) at every t."""
+    rng = np.random.default_rng(1)
+    n = 6
+    g = rng.standard_normal((n, 2))
+    var = e9_orders.order_error(g, np.arange(n))[1]
+    perms = list(itertools.permutations(range(n)))
+    errors = [e9_orders.order_error(g, np.array(p))[0] for p in perms]
+    bound = e9_orders.order_error_bound(n, "rr")
+    assert bound == pytest.approx(9 / 30)
+    assert np.mean(errors) / (n * var) >= bound
+    c = g - g.mean(0)
+    for t in range(1, n):
+        second = np.mean([np.sum(c[list(p[:t])].sum(0) ** 2) for p in perms])
+        assert second == pytest.approx(t * (n - t) * var / (n - 1), rel=1e-12)
+    # the bound is attained at t = n/2, so it is the largest E‖S_t‖² over nσ²
+    assert max(t * (n - t) / (n - 1) for t in range(n + 1)) / n == pytest.approx(bound)
+    assert e9_orders.order_error_bound(n, "wr") == 1.0
+    assert np.isnan(e9_orders.order_error_bound(n, "grab"))
+
+
+def test_regime_check_reads_the_exact_tail_or_every_measured_slope():
+    assert e9_orders.in_regime([-0.2, -0.5], [-0.6, -0.95, -0.97], -1.0)
+    assert not e9_orders.in_regime([-1.0, -1.0], [-0.6, -0.8, -0.97], -1.0)
+    assert e9_orders.in_regime([-1.9, -2.2, -2.1], None, -2.0)
+    assert not e9_orders.in_regime([-1.9, -1.6], None, -2.0)
+    assert not e9_orders.in_regime([-1.0], None, float("nan"))
+
+
+def test_exponent_in_n_recovers_known_slopes():
+    import pandas as pd
+
+    ns = np.array([16, 32, 64, 128])
+    rng = np.random.default_rng(2)
+    rows = []
+    for name, slope in (("rr", -1.0), ("grab", -2.0)):
+        for n in ns:
+            errors = 3.0 * n**slope * rng.lognormal(0.0, 0.05, 40)
+            rows.append({"sampler": name, "n": n, "error": errors.mean(), "errors": errors.tolist(),
+                         "exact": 3.0 * n**slope if name == "rr" else np.nan})  # fmt: skip
+    settings = {"rate_problem": {"name": "commuting_quadratic"}, "rate_epochs": 8, "bootstrap": 200,
+                "bootstrap_seed": 0}  # fmt: skip
+    out = e9_orders.n_exponents(pd.DataFrame(rows), settings).set_index("sampler")
+    assert out.loc["rr", "exact"] == pytest.approx(-1.0, abs=1e-12)
+    assert out.loc["rr", "in_regime"] and out.loc["grab", "in_regime"]
+    for name, slope in (("rr", -1.0), ("grab", -2.0)):
+        assert out.loc[name, "ci_low"] < slope < out.loc[name, "ci_high"]
+        assert out.loc[name, "slope"] == pytest.approx(slope, abs=0.05)
