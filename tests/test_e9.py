@@ -13,6 +13,9 @@ def _settings(**over):
             "floor_steps": [0.4, 0.2], "floor_epochs": 120, "seeds": 24, "curve_epochs": 3,
             "order_epochs": 8, "rate_ns": [8, 16, 32, 64], "rate_epochs": 12, "bootstrap": 200,
             "rate_steps": [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125],
+            "network_horizons": [1, 2, 3], "network_seeds": 4,
+            "network_problems": {"digits_mlp": {"problem": {"name": "mlp", "params": {"hidden": [8]}},
+                                                "batch_size": 14, "steps": [0.1, 0.4]}},
             "curve_problems": {"synthetic": {"name": "logistic", "params": {"dataset": "synthetic", "n": 32,
                                                                              "d": 4, "reg": 0.05}}}}  # fmt: skip
     cfg = prepare_pipeline(
@@ -104,5 +107,22 @@ def test_error_vs_n_is_measured_on_fresh_seeds_beside_the_exact_tuned_error(run)
     for _, r in t[t["sampler"] != "grab"].iterrows():  # fresh seeds agree with exact theory there
         assert abs(r["error"] - r["exact_at_step"]) < 4 * r["se"], r.to_dict()
         assert r["exact"] <= r["exact_at_step"]  # the exact tuning is the grid's minimum
-    rates = result.tables["rates"].set_index("sampler")
+    rates = result.tables["rates"]
+    rates = rates[rates["problem"] == settings["rate_problem"]["name"]].set_index("sampler")
     assert rates.loc["grab", "slope"] < rates.loc["rr", "slope"]
+
+
+def test_network_horizon_value_is_a_mean_of_running_minima_on_the_reported_seeds(run):
+    """At the longest horizon the reported mean of min_{k≤K}‖∇f‖² is at most the smallest epoch
+    mean of the curve run at the same step on the same fresh seeds (E min ≤ min E)."""
+    _, result = run
+    c, h = result.tables["network_curves"], result.tables["network_horizons"]
+    last = h[h["K"] == h["K"].max()]
+    for _, r in last.iterrows():
+        cur = c[(c["sampler"] == r["sampler"]) & (c["epoch"] > 0)]
+        assert (cur["step_size"] == r["step_size"]).all()
+        assert r["value"] <= cur["grad_norm_sq"].min() * (1 + 1e-12)
+    rates = result.tables["rates"]
+    net = rates[rates["problem"] == "digits_mlp"]
+    assert set(net["sampler"]) == set(result.tables["network_curves"]["sampler"])
+    assert (net["expected"] == -2 / 3).all()

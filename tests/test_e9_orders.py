@@ -77,3 +77,22 @@ def test_exponent_in_n_recovers_known_slopes():
     for name, slope in (("rr", -1.0), ("grab", -2.0)):
         assert out.loc[name, "ci_low"] < slope < out.loc[name, "ci_high"]
         assert out.loc[name, "slope"] == pytest.approx(slope, abs=0.05)
+
+
+def test_k_exponent_of_the_network_part_recovers_a_known_slope_and_reads_the_bound():
+    import pandas as pd
+
+    from sgdbench.experiments import e9_network
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for name, slope in (("rr", -1.5), ("grab", -0.3)):
+        for k in (1, 2, 4, 8):
+            values = 0.1 * k**slope * rng.lognormal(0.0, 0.05, 30)
+            rows.append({"problem": "net", "sampler": name, "K": k, "value": values.mean(),
+                         "values": values.tolist()})  # fmt: skip
+    out = e9_network.k_exponents(pd.DataFrame(rows), {"bootstrap": 200, "bootstrap_seed": 0})
+    out = out.set_index("sampler")
+    assert out.loc["rr", "slope"] == pytest.approx(-1.5, abs=0.05)
+    assert out.loc["rr", "consistent"]  # faster than K^{-2/3}: consistent with the upper bound
+    assert not out.loc["grab", "consistent"]  # clearly slower: the bound's exponent is not reached

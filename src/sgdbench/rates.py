@@ -8,6 +8,8 @@ seed-to-seed variability the measurement actually has.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 
@@ -78,7 +80,13 @@ def rate_row(experiment: str, problem: str, sampler: str, quantity: str, expecte
 
 
 def _expected(value: float) -> str:
-    return "--" if not np.isfinite(value) else f"{value:g}"
+    """The exponent as printed: integers and simple fractions exactly (−2/3, not −0.666667)."""
+    if not np.isfinite(value):
+        return "--"
+    frac = Fraction(float(value)).limit_denominator(12)
+    if abs(float(frac) - value) > 1e-9 or frac.denominator == 1:
+        return f"{value:g}"
+    return f"{frac.numerator}/{frac.denominator}"
 
 
 def latex_table(rows: pd.DataFrame, by_problem: bool = False) -> str:

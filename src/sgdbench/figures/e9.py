@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
@@ -80,4 +81,41 @@ def plot_order(orders: pd.DataFrame, by_n: pd.DataFrame, stem) -> None:
     fig.tight_layout(rect=(0, 0.12, 1, 1))
     fig.legend(list(entries.values()), list(entries), loc="lower center", ncol=min(len(entries), 3),
                fontsize=6, frameon=False)  # fmt: skip
+    save(fig, stem)
+
+
+def plot_network(curves: pd.DataFrame, horizons: pd.DataFrame, stem) -> None:
+    """Per network problem: ‖∇f‖² at epoch ends (fresh seeds, 95% t bands) and the horizon-tuned
+    min_{k≤K} ‖∇f‖² against K with the upper bound's slope −2/3 as a dotted guide."""
+    from scipy import stats
+
+    style()
+    labels = list(dict.fromkeys(curves["problem"]))
+    fig, axes = plt.subplots(len(labels), 2, figsize=(TEXT_WIDTH, 2.4 * len(labels)), squeeze=False)
+    for (ax, bx), label in zip(axes, labels, strict=True):
+        c, h = curves[curves["problem"] == label], horizons[horizons["problem"] == label]
+        for s in [s for s in SAMPLER_ORDER if s in set(c["sampler"])]:
+            d = c[(c["sampler"] == s) & (c["epoch"] > 0)]
+            ax.plot(d["epoch"], d["grad_norm_sq"], color=SAMPLER_COLORS[s], lw=1.0, label=SAMPLER_LABELS[s])
+            ax.fill_between(d["epoch"], d["lo"].clip(lower=d["grad_norm_sq"] * 0.05), d["hi"],
+                            color=SAMPLER_COLORS[s], alpha=0.2, lw=0)  # fmt: skip
+            t = h[h["sampler"] == s].sort_values("K")
+            half = stats.t.ppf(0.975, t["seeds"] - 1) * t["se"]
+            bx.errorbar(t["K"], t["value"], yerr=[half.clip(upper=0.95 * t["value"]), half], fmt="o-", ms=3,
+                        lw=0.8, color=SAMPLER_COLORS[s])  # fmt: skip
+        ks = np.sort(h["K"].unique()).astype(float)
+        top = h.loc[h["K"] == ks[0], "value"].max()
+        bx.plot(ks, top * (ks / ks[0]) ** (-2 / 3), ":", color="0.4", lw=0.8)
+        bx.annotate("slope -2/3 (upper bound)", (ks[0], top * 1.15), fontsize=5,
+                    color="0.3", ha="left", va="bottom")  # fmt: skip
+        ax.set(yscale="log", xlabel="epochs", ylabel=r"$\|\nabla f\|^2$",
+               title=f"{label.replace('_', ' ')}: at the longest horizon's step")  # fmt: skip
+        bx.set(xscale="log", yscale="log", xlabel="horizon K (epochs)",
+               ylabel=r"tuned $\min_{k\leq K}\|\nabla f(x_k)\|^2$", title="against the horizon")  # fmt: skip
+        bx.set_xticks(ks)
+        bx.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        bx.xaxis.set_minor_formatter(NullFormatter())
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 3), fontsize=6, frameon=False)
     save(fig, stem)
