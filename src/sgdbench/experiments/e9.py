@@ -189,7 +189,7 @@ def section(settings: dict, values: dict) -> str:
         zs = words([rf"\sgd{{e9/floor/grab/g{g:g}/z}}" for g in settings["floor_steps"]])
         text.append(rf"GraB's floor lies below {tt(ref)}'s by {zs} standard errors at these steps, consistent with balancing shrinking the "
                     "part of the floor that depends on the order (GraB's guarantee is on the prefix sums of "
-                    "centred gradients; that order error itself is not measured here).")  # fmt: skip
+                    "centred gradients, whose size is measured below).")  # fmt: skip
     curve_parts = []
     for label in settings["curve_problems"]:
         ratios = [rf"{tt(s)} \sgd{{e9/curve/{label}/{s}/ratio}}" for s in settings["curve_samplers"]
@@ -243,7 +243,7 @@ def section(settings: dict, values: dict) -> str:
 \end{figure}
 \begin{table}[t]
   \centering\small
-  \input{table-e9-rates.tex}
+  \resizebox{\textwidth}{!}{\input{table-e9-rates.tex}}
   \caption{E9. Exponent of the horizon-tuned error in $n$ at fixed $K$ (least squares) and of the
   horizon-tuned smallest gradient norm in $K$ (network): fitted on fresh seeds (95\% bootstrap
   interval) and on the exact curves where they exist; the regime column says \emph{not reached}
@@ -365,7 +365,7 @@ def order_paragraphs(settings: dict, values: dict) -> list[str]:
             r"at a fixed number of epochs $K$, each with the constant step tuned to the horizon, on "
             r"$\mu$-strongly convex, $L$-smooth sums: with replacement $\tilde O(\sigma_*^2/(\mu^2 nK))$; random "
             r"reshuffling $\tilde O(\kappa\sigma_*^2/(\mu^2 nK^2))$ \citep{mishchenko2020}, which \citet{cha2023} "
-            r"show is tight for $K\gtrsim\kappa$; and for any permutation-based method a lower bound of order "
+            r"show is tight for $K\gtrsim\kappa$ (for weighted-average iterates); and for any permutation-based method a lower bound of order "
             r"$1/(n^2K^2)$, which \citet{cha2023} state matches GraB's upper bound. In $n$ these are exponents "
             rf"$-1$, $-1$ and $-2$. On \texttt{{{tex(settings['rate_problem']['name'])}}} ($d=\sgd{{e9/rate/d}}$, "
             r"$\kappa=\sgd{e9/rate/kappa}$, all $f_i$ strongly convex with one shared Hessian, so the "

@@ -78,9 +78,9 @@ def k_exponents(horizons: pd.DataFrame, settings: dict) -> pd.DataFrame:
         fit = rates.fit_power_law(ks, np.array(h["values"].tolist()).T, n_boot=settings["bootstrap"],
                                   seed=settings["bootstrap_seed"])  # fmt: skip
         local = np.diff(np.log(h["value"].to_numpy())) / np.diff(np.log(ks))
-        row = rates.rate_row("e9", label, name, r"tuned $\min_{k\le K}\|\nabla f(x_k)\|^2$ vs $K$",
+        row = rates.rate_row("e9", label, name, r"tuned $\min_{k\le K}\|\nabla f\|^2$ vs $K$",
                              BOUND_EXPONENT, (ks.min(), ks.max()), fit,
-                             "upper bound: a slope at or below it is consistent")  # fmt: skip
+                             "upper bound (a slope at or below it is consistent)")  # fmt: skip
         out.append({**row, "locals": local.tolist(), "local_first": float(local[0]),
                     "local_last": float(local[-1]),
                     "consistent": bool(fit["ci_low"] <= BOUND_EXPONENT)})  # fmt: skip
