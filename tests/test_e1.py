@@ -87,3 +87,35 @@ def test_random_population_running_mean_is_the_engine_path():
                           checkpoints=np.arange(51))  # fmt: skip
     idx = samplers.index_stream("rr", 25, 1, 50, 0)[:, 0]
     np.testing.assert_allclose(res.x[1:, 0, 0], np.cumsum(a[idx]) / np.arange(1, 51), rtol=1e-12)
+
+
+def test_summary_read_in_batches_equals_the_one_batch_summary(tmp_path, monkeypatch):
+    """E1's summary streams the results table in batches (memory flat in the repetitions):
+    merging batch moments gives the one-batch mean and standard error to rounding, and the
+    runner's table written in slices of seeds holds the same rows."""
+    import pandas as pd
+
+    from sgdbench import runner
+
+    settings = {"samplers": ["wr", "rr"], "population_seed": 1, "repetitions": 300, "epochs": 1.5,
+                "log_points": 12}  # fmt: skip
+    one, sliced = tmp_path / "one", tmp_path / "sliced"
+    cli.run_config(config.resolve(e1.run_config(20, settings)), one, progress=lambda _: None)
+    monkeypatch.setattr(runner, "FRAME_ROWS", 500)  # slices of a few seeds
+    cli.run_config(config.resolve(e1.run_config(20, settings)), sliced, progress=lambda _: None)
+    a = pd.read_parquet(one / "results.parquet").sort_values(["sampler", "seed", "step"], ignore_index=True)
+    b = pd.read_parquet(sliced / "results.parquet").sort_values(["sampler", "seed", "step"], ignore_index=True)
+    pd.testing.assert_frame_equal(a, b)
+    whole = e1.summarise([e1.load_run(one)])
+    monkeypatch.setattr(e1, "BATCH_ROWS", 700)  # several batches, split inside groups
+    batched = e1.summarise([e1.load_run(one)])
+    assert (batched["reps"] == 300).all() and len(batched) == len(whole)
+    np.testing.assert_allclose(batched["mse"], whole["mse"], rtol=1e-12)
+    np.testing.assert_allclose(batched["mse_half"], whole["mse_half"], rtol=1e-12)
+    live = whole["se"] > 0
+    np.testing.assert_allclose(batched.loc[live, "se"], whole.loc[live, "se"], rtol=1e-9)
+    # and against a direct computation from the loaded table
+    direct = a.groupby(["sampler", "step"])["dist_sq"].agg(["mean", "std", "size"]).reset_index()
+    np.testing.assert_allclose(batched["mse"], direct["mean"], rtol=1e-12)
+    np.testing.assert_allclose(batched.loc[live, "se"], (direct["std"] / np.sqrt(direct["size"]))[live],
+                               rtol=1e-9)  # fmt: skip

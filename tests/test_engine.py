@@ -312,3 +312,30 @@ def test_tidy_rows_put_every_chain_value_at_its_own_coordinates():
         assert row["grad_norm_sq"] == 3 * value[i, j, k]
         assert row["diverged"] == (j == 2 and k == 1 and row["step"] >= 6)
         assert row["epoch"] == row["step"] / 5 and row["grad_evals"] == 2 * row["step"]
+
+
+def test_seeds_run_in_groups_give_the_same_chains_as_one_group(monkeypatch):
+    """Host stream generators are bounded by running seeds in groups: every metric, iterate and
+    divergence flag equals the one-group run, chain for chain."""
+    p = problems.build("least_squares", n=40, d=3, cond=5.0, noise=0.5)
+    seeds = list(range(7))
+    whole = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64")
+    per_chain = 12 * (max(p.n, samplers.UNIT_ELEMENTS) + 2)
+    monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 3 * per_chain)  # groups of at most 3
+    assert engine.seed_group_size(p.n, 2, 7, engine.MAX_GENERATOR_BYTES) == 3
+    grouped = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64")
+    for k in whole.metrics:
+        np.testing.assert_array_equal(grouped.metrics[k], whole.metrics[k])
+    np.testing.assert_array_equal(grouped.iterates, whole.iterates)
+    np.testing.assert_array_equal(grouped.diverged_at, whole.diverged_at)
+    np.testing.assert_array_equal(grouped.coords["seeds"], seeds)
+
+
+def test_seed_groups_are_as_equal_as_possible_and_respect_the_budget():
+    per = 12 * (samplers.UNIT_ELEMENTS + 1)
+    assert engine.seed_group_size(100, 1, 10, 10 * per) == 10
+    assert engine.seed_group_size(100, 1, 10, 4 * per) == 4  # 10 seeds in 3 groups: 4, 4, 2
+    assert engine.seed_group_size(100, 1, 10, 0) == 1
+    big = 10**4
+    g = engine.seed_group_size(big, 1, 10**5)
+    assert g * 12 * (big + 1) <= engine.MAX_GENERATOR_BYTES

@@ -49,8 +49,8 @@ def _cmd_run(args) -> int:
         return EXIT_CONFIG
     if args.cache_dir:
         engine.enable_compilation_cache(args.cache_dir)
-    frame = runner.run_config(cfg, Path(args.out), problem=problem)
-    runner.progress(f"wrote {len(frame)} rows to {Path(args.out) / 'results.parquet'}")
+    rows = runner.run_config(cfg, Path(args.out), problem=problem)
+    runner.progress(f"wrote {rows} rows to {Path(args.out) / 'results.parquet'}")
     return 0
 
 

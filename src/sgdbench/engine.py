@@ -131,6 +131,9 @@ MAX_STEPS = 2**31 - 1  # steps and divergence flags are int32 on the device
 _METRIC_BLOCK = 1 << 20  # examples × dim per block of a checkpoint's full pass
 _METRIC_ELEMENTS = 1 << 23  # chains × examples × dim held at once for checkpoint metrics
 MAX_STREAM_BYTES = 64 << 20  # index stream held in memory at once; longer runs go in chunks
+# Host stream generators alive at once: each holds up to one epoch (or one unit) of drawn but
+# untaken indices, so a run with many chains on a large n runs its seeds in groups.
+MAX_GENERATOR_BYTES = 256 << 20
 
 
 def schedule_counter(t, epoch_num: int, epoch_den: int):
@@ -145,6 +148,29 @@ def schedule_counter(t, epoch_num: int, epoch_den: int):
 def _simulator(**static):
     """One jitted program per static configuration, reused for every shape it meets."""
     return jax.jit(partial(_simulate, **static))
+
+
+# Compiled programs of this process, by static configuration and argument signature: a later
+# run_grid with the same shapes (another step grid of the same length, another seed range, an
+# experiment's refinement runs) reuses the executable instead of compiling it again.
+_EXECUTABLES: dict = {}
+
+
+def _signature(args) -> tuple:
+    leaves, tree = jax.tree_util.tree_flatten(args)
+    return tree, tuple((np.shape(a), str(a.dtype), bool(getattr(a, "weak_type", False)),
+                        repr(getattr(a, "sharding", None))) for a in leaves)  # fmt: skip
+
+
+def _executable(static: dict, args):
+    """(the compiled program for these static settings and argument shapes, whether it was
+    compiled now): compiled at most once per process."""
+    key = (tuple(sorted(static.items())), _signature(args))
+    if key in _EXECUTABLES:
+        return _EXECUTABLES[key], False
+    program = _simulator(**static).lower(*args).compile()
+    _EXECUTABLES[key] = program
+    return program, True
 
 
 def _simulate(
@@ -337,6 +363,35 @@ def _cast_floats(tree, dtype):
     )
 
 
+def seed_group_size(n: int, b: int, seeds: int, budget: int = MAX_GENERATOR_BYTES) -> int:
+    """Seeds whose host stream generators may be alive at once: each holds at most one unit of
+    drawn rows (an epoch of n indices, or ``samplers.UNIT_ELEMENTS`` of them, plus a batch
+    carried over) as int64 while drawing and int32 when kept. The size is the smallest that
+    needs no more groups than the budget demands, so the last group is not a sliver."""
+    per_chain = 12 * (max(n, samplers.UNIT_ELEMENTS) + b)
+    cap = max(1, budget // per_chain)
+    groups = -(-seeds // cap)
+    return -(-seeds // groups)
+
+
+def merge_seed_groups(parts: list[GridResult]) -> GridResult:
+    """One GridResult from runs of the same grid on consecutive groups of seeds."""
+    first = parts[0]
+    cat = lambda get, axis: np.concatenate([get(p) for p in parts], axis=axis)  # noqa: E731
+    return replace(
+        first,
+        metrics={k: cat(lambda p, k=k: p.metrics[k], 1) for k in first.metrics},
+        x=None if first.x is None else cat(lambda p: p.x, 1),
+        iterates=cat(lambda p: p.iterates, 1),
+        diverged_at=cat(lambda p: p.diverged_at, 0),
+        compile_seconds=sum(p.compile_seconds for p in parts),
+        run_seconds=sum(p.run_seconds for p in parts),
+        index_seconds=sum(p.index_seconds for p in parts),
+        coords={**first.coords, "seeds": cat(lambda p: p.coords["seeds"], 0)},
+        sampler_states=None,  # host streams keep no device state
+    )
+
+
 def run_grid(
     problem: Problem,
     sampler: str | Sampler | None,
@@ -396,6 +451,15 @@ def run_grid(
             "run fewer epochs or a larger batch size"
         )
     host_rows = index_stream is not None or sampler.kind == "stream"
+    group = seed_group_size(n, b, len(seeds)) if index_stream is None and sampler.kind == "stream" else len(seeds)
+    if group < len(seeds):  # independent chains: running their seeds in groups changes nothing
+        parts = [
+            run_grid(problem, sampler, b, step_sizes, seeds[i : i + group], epochs, schedule, dtype, last_batch,
+                     log_points, divergence_factor, None, checkpoints, max_stream_bytes, with_metrics,
+                     record_state, shard, update, on_progress)
+            for i in range(0, len(seeds), group)
+        ]  # fmt: skip
+        return merge_seed_groups(parts)
     ends = samplers.epoch_ends(n, b, total, last_batch)
     steps = checkpoint_steps(total, ends, log_points) if checkpoints is None else checkpoints
     steps = np.asarray(steps, dtype=np.int64)
@@ -448,7 +512,7 @@ def run_grid(
         index_s += time.perf_counter() - tic
         if len(seg_start) not in compiled:
             tic = time.perf_counter()
-            compiled[len(seg_start)] = _simulator(**static).lower(*args).compile()
+            compiled[len(seg_start)], _ = _executable(static, args)
             compile_s += time.perf_counter() - tic
         tic = time.perf_counter()
         mets, xs, div, kept, *state = jax.block_until_ready(compiled[len(seg_start)](*args))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,48 @@ def write_atomic(path: Path, write) -> None:
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, compression="zstd"))
+
+
+def write_parquet_chunks(frames, path: Path) -> int:
+    """Write an iterable of frames with the same columns as one Parquet file, one frame in
+    memory at a time (atomically, like :func:`write_parquet`); returns the rows written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 0
+
+    def write(tmp):
+        nonlocal rows
+        writer = None
+        try:
+            for frame in frames:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table.cast(writer.schema))
+                rows += len(frame)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    write_atomic(path, write)
+    return rows
+
+
+def seed_slices(result: GridResult, rows: int):
+    """The result split into consecutive groups of seeds, each of about ``rows`` table rows (one
+    group when it fits), so a long table can be built and written a slice at a time."""
+    checkpoints, seeds, gammas = result.metrics[next(iter(result.metrics))].shape
+    block = max(1, rows // max(1, checkpoints * gammas))
+    if block >= seeds:
+        yield result
+        return
+    for i in range(0, seeds, block):
+        j = min(seeds, i + block)
+        yield replace(result, metrics={k: v[:, i:j] for k, v in result.metrics.items()},
+                      x=None if result.x is None else result.x[:, i:j], iterates=result.iterates[:, i:j],
+                      diverged_at=result.diverged_at[i:j],
+                      coords={**result.coords, "seeds": result.coords["seeds"][i:j]})  # fmt: skip
 
 
 def write_json(obj: dict, path: Path) -> None:

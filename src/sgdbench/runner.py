@@ -6,7 +6,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 from tqdm import tqdm
 
 from . import config as cfgmod
@@ -19,8 +18,13 @@ def progress(msg: str) -> None:
     print(f"[sgdbench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.DataFrame:
-    """Run a resolved config; write ``out/results.parquet`` and ``out/provenance.json``.
+# Rows of the results table built in memory at once; a larger run is written in slices of seeds.
+FRAME_ROWS = 1 << 20
+
+
+def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
+    """Run a resolved config; write ``out/results.parquet`` and ``out/provenance.json``; return
+    the number of rows written.
 
     ``problem`` is the config's problem when the caller has built it already.
     """
@@ -37,7 +41,7 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.Data
     chains = len(seeds) * len(gammas)
     total = chains * sum(samplers.num_steps(problem.n, b, cfg["epochs"], cfg["last_batch"])
                          for _, b in jobs)  # fmt: skip
-    frames, timings = [], []
+    grids, timings = [], []
     # A bar with ETA on a terminal only (disable=None): Snakemake logs keep the one-line reports.
     bar = tqdm(total=total, unit="chain-step", unit_scale=True, disable=None, leave=False,
                desc=cfg["experiment"], file=sys.stderr)  # fmt: skip
@@ -64,9 +68,8 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.Data
                 "diverged": n_div,
             }
         )
-        frames.append(res.to_frame(run_id=digest[:16], experiment=cfg["experiment"]))
+        grids.append(res)  # arrays only: the long table is built a slice at a time when written
     bar.close()
-    frame = pd.concat(frames, ignore_index=True)
     prov = {
         "run_id": digest[:16],
         "config_hash": digest,
@@ -83,5 +86,6 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> pd.Data
     }  # fmt: skip
     # Parquet last: its presence marks a complete run.
     results.write_json(prov, out / "provenance.json")
-    results.write_parquet(frame, out / "results.parquet")
-    return frame
+    frames = (part.to_frame(run_id=digest[:16], experiment=cfg["experiment"])
+              for res in grids for part in results.seed_slices(res, FRAME_ROWS))  # fmt: skip
+    return results.write_parquet_chunks(frames, out / "results.parquet")

@@ -41,25 +41,56 @@ def run_config(n: int, settings: dict) -> dict:
     }  # fmt: skip
 
 
-def load_run(run_dir: Path) -> tuple[pd.DataFrame, dict]:
+def load_run(run_dir: Path) -> tuple[Path, dict]:
+    """A finished run: its results table's path (read in batches, never whole) and provenance."""
     run_dir = Path(run_dir)
-    frame = pd.read_parquet(run_dir / "results.parquet")
-    provenance = json.loads((run_dir / "provenance.json").read_text())
-    return frame, provenance
+    return run_dir / "results.parquet", json.loads((run_dir / "provenance.json").read_text())
 
 
-def summarise(runs: list[tuple[pd.DataFrame, dict]]) -> pd.DataFrame:
+# Rows read from a results table at once: the summary's memory does not grow with repetitions.
+BATCH_ROWS = 1 << 20
+
+
+def _moments(path: Path) -> pd.DataFrame:
+    """Per (sampler, step): count, mean and sum of squared deviations of ‖x − x*‖², the mean of
+    (x − ½)² and the epoch, over all repetitions, merging batches with Chan et al.'s update."""
+    import pyarrow.parquet as pq
+
+    keys = ["sampler", "step"]
+    acc = None
+    for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=keys + ["epoch", "dist_sq", "x"]):
+        f = batch.to_pandas()
+        f["err_half"] = (f["x"].astype(float) - 0.5) ** 2
+        g = f.groupby(keys).agg(epoch=("epoch", "first"), n=("dist_sq", "size"), mean=("dist_sq", "mean"),
+                                var=("dist_sq", lambda v: v.var(ddof=0)), half=("err_half", "mean"))  # fmt: skip
+        g["m2"] = g.pop("var") * g["n"]
+        if acc is None:
+            acc = g
+            continue
+        a, b = acc.align(g, join="outer", fill_value=0)
+        n = a["n"] + b["n"]
+        delta = b["mean"] - a["mean"]
+        acc = pd.DataFrame({
+            "epoch": a["epoch"].where(a["n"] > 0, b["epoch"]),
+            "n": n,
+            "mean": a["mean"] + delta * b["n"] / n,
+            "m2": a["m2"] + b["m2"] + delta**2 * a["n"] * b["n"] / n,
+            "half": (a["half"] * a["n"] + b["half"] * b["n"]) / n,
+        })  # fmt: skip
+    return acc.reset_index()
+
+
+def summarise(runs: list[tuple[Path, dict]]) -> pd.DataFrame:
     """Mean squared error over repetitions at each k, with its 95% interval and theory."""
     tables = []
-    for frame, prov in runs:
+    for path, prov in runs:
         n = prov["problem"]["n"]
         var = prov["problem"]["info"]["population_variance"]
         mean = prov["problem"]["info"]["population_mean"]
-        frame = frame.assign(err_half=(frame["x"].astype(float) - 0.5) ** 2)
-        g = frame.groupby(["sampler", "step"])
-        t = g.agg(epoch=("epoch", "first"), mse=("dist_sq", "mean"), sd=("dist_sq", "std"),
-                  reps=("dist_sq", "size"), mse_half=("err_half", "mean")).reset_index()  # fmt: skip
-        t["se"] = t["sd"] / np.sqrt(t["reps"])
+        m = _moments(path)
+        t = pd.DataFrame({"sampler": m["sampler"], "step": m["step"], "epoch": m["epoch"], "mse": m["mean"],
+                          "reps": m["n"].astype(np.int64), "mse_half": m["half"]})  # fmt: skip
+        t["se"] = np.sqrt(m["m2"] / (m["n"] - 1)) / np.sqrt(t["reps"])
         t["lo"], t["hi"] = t["mse"] - Z95 * t["se"], t["mse"] + Z95 * t["se"]
         wr = t["sampler"].map(lambda s: samplers.get(s).with_replacement).to_numpy(bool)
         t["theory"] = np.where(wr, theory.running_mean_var_wr(var, t["step"]),
@@ -68,7 +99,7 @@ def summarise(runs: list[tuple[pd.DataFrame, dict]]) -> pd.DataFrame:
         t["z"] = (t["mse"] - t["theory"]) / t["se"]
         t.insert(0, "N", n)
         t["population_variance"] = var
-        tables.append(t.drop(columns="sd"))
+        tables.append(t)
     return pd.concat(tables, ignore_index=True).sort_values(
         ["N", "sampler", "step"], ignore_index=True
     )
@@ -142,8 +173,11 @@ def random_population_mse(
     rows = []
     for sampler in samplers_:
         sums, sq = np.zeros(len(ks)), np.zeros(len(ks))
-        for start in range(0, reps, 1000):
-            seeds = range(seed + start, seed + min(reps, start + 1000))
+        # Repetitions in chunks whose (chunk, steps) arrays stay near 64 MB: memory is flat in
+        # both the repetitions and the horizon (each repetition's values do not depend on it).
+        chunk = max(1, min(1000, (1 << 23) // steps))
+        for start in range(0, reps, chunk):
+            seeds = range(seed + start, seed + min(reps, start + chunk))
             pops = np.stack([np.random.default_rng([s, 7]).uniform(size=n) for s in seeds])
             idx = samplers.index_streams(sampler, law, 1, steps, seeds)[:, :, 0]
             running = np.cumsum(np.take_along_axis(pops, idx, axis=1), axis=1) / np.arange(
@@ -316,6 +350,9 @@ def _check(settings: dict) -> None:
         check_samplers(settings["samplers"], pipeline_problem(spec, "e1"), "e1.samplers")
 
 
+EXAMPLE_SEEDS = (0, 1, 2)  # the repetitions drawn as example paths
+
+
 def _measure(settings: dict, out) -> Result:
     """One `sgdbench run` per population size (shards in ``out/N<n>/``), then the summaries."""
     from .. import config, runner
@@ -329,11 +366,13 @@ def _measure(settings: dict, out) -> Result:
     summary = summarise(runs)
     examples = pd.concat(
         [
-            example_runs(f, p["problem"]["info"]["population_mean"], p["problem"]["n"])
-            for f, p in runs
+            example_runs(pd.read_parquet(path, columns=["sampler", "seed", "step", "x"],
+                                         filters=[("seed", "in", list(EXAMPLE_SEEDS))]),
+                         p["problem"]["info"]["population_mean"], p["problem"]["n"], EXAMPLE_SEEDS)
+            for path, p in runs
         ],
         ignore_index=True,
-    )
+    )  # fmt: skip
     half = pd.concat(
         [
             random_population_mse(n, settings["repetitions"], settings["epochs"],

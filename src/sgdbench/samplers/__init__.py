@@ -13,6 +13,7 @@ import numpy as np
 from ..registry import Registry, RegistryError
 from .base import (
     LAST_BATCH_RULES,
+    UNIT_ELEMENTS,
     AdaptiveSampler,
     BatchLaw,
     IndexStream,
@@ -126,7 +127,7 @@ def uniform_permutations(n: int, count: int, seed: int) -> np.ndarray:
 
 
 __all__ = [
-    "LAST_BATCH_RULES", "REGISTRY", "AdaptiveSampler", "BatchLaw", "IndexStream", "OrderLaw", "Sampler", "StreamGenerator",
+    "LAST_BATCH_RULES", "REGISTRY", "UNIT_ELEMENTS", "AdaptiveSampler", "BatchLaw", "IndexStream", "OrderLaw", "Sampler", "StreamGenerator",
     "epoch_ends", "epoch_of_step", "generator", "get", "index_stream", "index_streams",
     "num_steps", "register", "stream_generator", "steps_per_epoch", "uniform_permutations",
 ]  # fmt: skip

@@ -30,7 +30,7 @@ import numpy as np
 
 LAST_BATCH_RULES = ("carry", "drop")
 _STREAM_TAG = 0x5CD6  # separates index streams from any other use of the seed
-_UNIT_ELEMENTS = 1 << 12  # indices drawn per unit; fixed so chunking never changes a stream
+UNIT_ELEMENTS = 1 << 12  # indices drawn per unit; fixed so chunking never changes a stream
 
 
 def steps_per_epoch(n: int, b: int, last_batch: str = "carry") -> float:
@@ -203,8 +203,8 @@ class StreamGenerator:
         """The next fixed-size unit of (rows, b) indices."""
         n, b, s = self.n, self.b, self.sampler
         if not s.epoch_based:
-            return s.batch_unit(self._rng, self._ctx, n, b, max(1, _UNIT_ELEMENTS // b))
-        orders = s.epoch_orders(self._rng, self._ctx, n, max(1, _UNIT_ELEMENTS // n))
+            return s.batch_unit(self._rng, self._ctx, n, b, max(1, UNIT_ELEMENTS // b))
+        orders = s.epoch_orders(self._rng, self._ctx, n, max(1, UNIT_ELEMENTS // n))
         if self.last_batch == "drop":
             return orders[:, : (n // b) * b].reshape(-1, b)
         flat = np.concatenate([self._carry, orders.reshape(-1)])
