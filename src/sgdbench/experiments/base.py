@@ -76,7 +76,10 @@ class Experiment:
     figures: tuple[Figure, ...] = ()
     tex: tuple[str, ...] = ()
     check: Callable[[dict], None] = _no_check
-    threads: int | None = 2  # None: every core (a job that times things runs alone)
+    # Cores the measure job reserves. The engine runs each program on one CPU device, so with
+    # 1 two measure jobs overlap on 2 cores (one compiles while the other runs); None: every
+    # core (a job that times things, like E8, runs alone).
+    threads: int | None = 1
     mem_mb: int = 4000
     runtime: int = 20  # minutes (cluster profiles)
     # {question id of sgdbench.findings.QUESTIONS: LaTeX} from (settings, measured values)
