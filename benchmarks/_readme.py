@@ -13,3 +13,21 @@ def update_block(name: str, text: str) -> None:
     if not re.search(pattern, body, flags=re.S):
         raise SystemExit(f"README.md has no <!-- {name}:start --> … <!-- {name}:end --> block")
     README.write_text(re.sub(pattern, lambda m: m.group(1) + text + m.group(2), body, flags=re.S))
+
+
+def save_and_report(script: str, rows: list[dict], lines: list[str], csv_name: str, block: str | None) -> None:
+    """Write the measured rows to results/benchmarks/<csv_name>, and with ``block`` replace that
+    README block with the lines as a list, headed by the script, device and commit."""
+    import pandas as pd
+
+    from sgdbench.provenance import environment
+
+    root = README.parent
+    path = root / "results" / "benchmarks" / csv_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    print(f"wrote {path}")
+    if block:
+        env = environment()
+        head = f"Measured by `benchmarks/{script}` on {env['device']}, commit {env['git_commit'][:12]}:"
+        update_block(block, head + "\n\n" + "\n".join(f"- {x}" for x in lines) + "\n")

@@ -91,8 +91,6 @@ def main():
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return
-    import pandas as pd
-
     rows, lines = [], []
     for name, case in (QUICK if args.quick else CASES).items():
         out = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)],
@@ -105,18 +103,9 @@ def main():
                      f"{row['ratio_to_data_plus_stream']:.2f} (target ≤ 2); the run itself added "
                      f"{row['engine_added_mb']:.0f} MB to the peak")  # fmt: skip
         print(lines[-1], flush=True)
-    path = ROOT / "results" / "benchmarks" / "engine_memory.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(path, index=False)
-    print(f"wrote {path}")
-    if args.update_readme:
-        from _readme import update_block
+    from _readme import save_and_report
 
-        from sgdbench.provenance import environment
-
-        env = environment()
-        head = f"Measured by `benchmarks/engine_memory.py` on {env['device']}, commit {env['git_commit'][:12]}:"
-        update_block("memory", head + "\n\n" + "\n".join(f"- {x}" for x in lines) + "\n")
+    save_and_report(Path(__file__).name, rows, lines, "engine_memory.csv", "memory" if args.update_readme else None)
 
 
 if __name__ == "__main__":

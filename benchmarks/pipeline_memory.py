@@ -60,8 +60,6 @@ def main():
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return
-    import pandas as pd
-
     rows, lines = [], []
     for case in QUICK if args.quick else CASES:
         out = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)],
@@ -75,19 +73,9 @@ def main():
                      f"results table would take {row['table_if_loaded_mb']:.0f} MB loaded whole "
                      f"({row['table_if_loaded_mb'] / first['table_if_loaded_mb']:.0f}×); {row['seconds']:.0f} s")  # fmt: skip
         print(lines[-1], flush=True)
-    path = ROOT / "results" / "benchmarks" / "pipeline_memory.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(path, index=False)
-    print(f"wrote {path}")
-    if args.update_readme:
-        from _readme import update_block
+    from _readme import save_and_report
 
-        from sgdbench.provenance import environment
-
-        env = environment()
-        head = (f"Measured by `benchmarks/pipeline_memory.py` on {env['device']}, commit "
-                f"{env['git_commit'][:12]}:")  # fmt: skip
-        update_block("pipeline-memory", head + "\n\n" + "\n".join(f"- {x}" for x in lines) + "\n")
+    save_and_report(Path(__file__).name, rows, lines, "pipeline_memory.csv", "pipeline-memory" if args.update_readme else None)
 
 
 if __name__ == "__main__":
