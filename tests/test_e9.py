@@ -106,7 +106,6 @@ def test_error_vs_n_is_measured_on_fresh_seeds_beside_the_exact_tuned_error(run)
     assert t.loc[t["sampler"] == "grab", "exact"].isna().all()
     for _, r in t[t["sampler"] != "grab"].iterrows():  # fresh seeds agree with exact theory there
         assert abs(r["error"] - r["exact_at_step"]) < 4 * r["se"], r.to_dict()
-        assert r["exact"] <= r["exact_at_step"]  # the exact tuning is the grid's minimum
     rates = result.tables["rates"]
     rates = rates[rates["problem"] == settings["rate_problem"]["name"]].set_index("sampler")
     assert rates.loc["grab", "slope"] < rates.loc["rr", "slope"]

@@ -56,6 +56,9 @@ def test_regime_check_reads_the_exact_tail_or_every_measured_slope():
     assert e9_orders.in_regime([-1.9, -2.2, -2.1], None, -2.0)
     assert not e9_orders.in_regime([-1.9, -1.6], None, -2.0)
     assert not e9_orders.in_regime([-1.0], None, float("nan"))
+    # a measured curve whose slopes pass but whose fit's interval excludes the exponent
+    assert not e9_orders.in_regime([-1.9, -2.1], None, -2.0, (-1.95, -1.9))
+    assert e9_orders.in_regime([-1.9, -2.1], None, -2.0, (-2.1, -1.9))
 
 
 def test_exponent_in_n_recovers_known_slopes():
@@ -96,3 +99,23 @@ def test_k_exponent_of_the_network_part_recovers_a_known_slope_and_reads_the_bou
     assert out.loc["rr", "slope"] == pytest.approx(-1.5, abs=0.05)
     assert out.loc["rr", "consistent"]  # faster than K^{-2/3}: consistent with the upper bound
     assert not out.loc["grab", "consistent"]  # clearly slower: the bound's exponent is not reached
+
+
+@pytest.mark.parametrize("sampler", ["wr", "rr", "so", "flipflop", "grab"])
+def test_visited_orders_are_the_rows_the_engine_consumed(sampler):
+    """Replaying the orders E9 reads (regenerated streams, or GraB's recorded state) as an index
+    stream gives the engine's own iterates exactly, epoch by epoch."""
+    from sgdbench import engine, problems, samplers
+
+    p = problems.build("least_squares", n=12, d=3, cond=5.0, noise=0.5, seed=4)
+    seeds, epochs, gamma = [2, 9], 3, 0.05
+    starts = np.arange(epochs + 1) * p.n
+    s = samplers.get(sampler)
+    res = engine.run_grid(p, s, 1, [gamma], seeds, epochs, dtype="float64", checkpoints=starts,
+                          record_state=s.kind == "adaptive")  # fmt: skip
+    orders = e9_orders._visited_orders(p, s, res, seeds, epochs)  # (epochs, seeds, n)
+    assert orders.shape == (epochs, len(seeds), p.n)
+    stream = orders.transpose(1, 0, 2).reshape(len(seeds), epochs * p.n, 1)
+    replay = engine.run_grid(p, None, 1, [gamma], seeds, epochs, dtype="float64", checkpoints=starts,
+                             index_stream=stream)  # fmt: skip
+    np.testing.assert_allclose(replay.iterates, res.iterates, rtol=1e-12, atol=1e-14)

@@ -160,12 +160,16 @@ EXPECTED_N_EXPONENT = {"wr": -1.0, "rr": -1.0, "so": -1.0, "grab": -2.0}
 EXACT_TOLERANCE, MEASURED_TOLERANCE = 0.1, 0.25
 
 
-def in_regime(local, exact_local, expected: float) -> bool:
+def in_regime(local, exact_local, expected: float, ci: tuple[float, float] | None = None) -> bool:
+    """With an exact curve: its last two local slopes within EXACT_TOLERANCE of ``expected``.
+    Without one: every measured local slope within MEASURED_TOLERANCE and, given the fit's
+    interval ``ci``, ``expected`` inside it (the weaker slope test is backed by the fit)."""
     if not np.isfinite(expected):
         return False
     if exact_local is not None:
         return bool(np.all(np.abs(np.asarray(exact_local[-2:]) - expected) <= EXACT_TOLERANCE))
-    return bool(np.all(np.abs(np.asarray(local) - expected) <= MEASURED_TOLERANCE))
+    inside = ci is None or ci[0] <= expected <= ci[1]
+    return bool(inside and np.all(np.abs(np.asarray(local) - expected) <= MEASURED_TOLERANCE))
 
 
 def n_exponents(table: pd.DataFrame, settings: dict) -> pd.DataFrame:
@@ -183,7 +187,7 @@ def n_exponents(table: pd.DataFrame, settings: dict) -> pd.DataFrame:
         exact_local = np.diff(np.log(exact)) / np.diff(np.log(ns)) if has_exact else np.full(len(local), np.nan)
         exact_fit = float(np.polyfit(np.log(ns), np.log(exact), 1)[0]) if has_exact else np.nan
         expected = EXPECTED_N_EXPONENT.get(name, np.nan)
-        reached = in_regime(local, exact_local if has_exact else None, expected)
+        reached = in_regime(local, exact_local if has_exact else None, expected, (fit["ci_low"], fit["ci_high"]))
         shown = exact_local if has_exact else local
         regime = (r"$K\gtrsim\kappa$, tuned $\gamma$" if reached else
                   f"not reached ({'exact' if has_exact else 'measured'} local slopes {shown[0]:.2f} to {shown[-1]:.2f})")
