@@ -31,3 +31,15 @@ def save_and_report(script: str, rows: list[dict], lines: list[str], csv_name: s
         env = environment()
         head = f"Measured by `benchmarks/{script}` on {env['device']}, commit {env['git_commit'][:12]}:"
         update_block(block, head + "\n\n" + "\n".join(f"- {x}" for x in lines) + "\n")
+
+
+def run_child(script: str, case) -> dict:
+    """Run ``script --child <case as JSON>`` in a fresh interpreter (its peak memory is its own)
+    and return the JSON object it prints last."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, script, "--child", json.dumps(case)],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,11 +89,11 @@ def main():
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return
+    from _readme import run_child, save_and_report
+
     rows, lines = [], []
     for name, case in (QUICK if args.quick else CASES).items():
-        out = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        row = {"case": name, **json.loads(out.stdout.strip().splitlines()[-1])}
+        row = {"case": name, **run_child(__file__, case)}
         rows.append(row)
         lines.append(f"{name}: peak {row['above_baseline_mb']:.0f} MB above a {row['baseline_mb']:.0f} MB baseline; "
                      f"data {row['data_mb']:.0f} MB + stream {row['stream_mb']:.0f} MB "
@@ -103,8 +101,6 @@ def main():
                      f"{row['ratio_to_data_plus_stream']:.2f} (target ≤ 2); the run itself added "
                      f"{row['engine_added_mb']:.0f} MB to the peak")  # fmt: skip
         print(lines[-1], flush=True)
-    from _readme import save_and_report
-
     save_and_report(Path(__file__).name, rows, lines, "engine_memory.csv", "memory" if args.update_readme else None)
 
 

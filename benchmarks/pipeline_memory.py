@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -60,11 +58,11 @@ def main():
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return
+    from _readme import run_child, save_and_report
+
     rows, lines = [], []
     for case in QUICK if args.quick else CASES:
-        out = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        row = json.loads(out.stdout.strip().splitlines()[-1])
+        row = run_child(__file__, case)
         rows.append(row)
         first = rows[0]
         lines.append(f"E1 at N = {row['N']:,}, R = {row['repetitions']:,}, {row['epochs']:g} epochs: peak "
@@ -73,8 +71,6 @@ def main():
                      f"results table would take {row['table_if_loaded_mb']:.0f} MB loaded whole "
                      f"({row['table_if_loaded_mb'] / first['table_if_loaded_mb']:.0f}×); {row['seconds']:.0f} s")  # fmt: skip
         print(lines[-1], flush=True)
-    from _readme import save_and_report
-
     save_and_report(Path(__file__).name, rows, lines, "pipeline_memory.csv", "pipeline-memory" if args.update_readme else None)
 
 
