@@ -7,6 +7,8 @@
 #   scripts/local-slurm.sh check-key  check the munge key's owner and mode
 #
 # Idempotent: start on a running cluster and stop on a stopped one do nothing.
+# A controller that start launches begins with an empty queue: jobs saved by an
+# earlier controller (killed runs) are dropped, not recovered.
 # It touches only what it installs: Debian's slurm-wlm and munge packages, the
 # slurm.conf it writes (marked as ours; an existing foreign slurm.conf is never
 # overwritten), and its state under /var/lib/sgdbench-slurm. No slurmdbd:
@@ -129,7 +131,11 @@ start() {
         $SUDO runuser -u munge -- /usr/sbin/munged
         record munged /run/munge/munged.pid
     fi
-    running slurmctld || { $SUDO slurmctld && record slurmctld "$STATE/slurmctld.pid"; }
+    # -c: start from a clear state. Without it slurmctld recovers the jobs saved by
+    # the last controller, and a job whose run was killed (a timed-out test, a
+    # session that ended) stays "running" on the one node and holds its CPUs, so
+    # every new job waits behind it forever.
+    running slurmctld || { $SUDO slurmctld -c && record slurmctld "$STATE/slurmctld.pid"; }
     running slurmd || { $SUDO slurmd && record slurmd "$STATE/slurmd.pid"; }
     for _ in $(seq 60); do
         if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then

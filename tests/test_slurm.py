@@ -26,9 +26,36 @@ def _squeue_names() -> set[str]:
     return {line.split("|")[0] for line in out.splitlines() if line.endswith("|COMPLETED")}
 
 
+def _active_jobs() -> list[str]:
+    out = subprocess.run(["squeue", "--states=PENDING,RUNNING,SUSPENDED", "--noheader", "--format=%i|%j|%T"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return out.split()
+
+
+def test_a_restarted_cluster_does_not_recover_jobs_of_a_killed_run(tmp_path):
+    # CI once timed out here: a run killed mid-way left a job "running" in the
+    # controller's saved state, the next start recovered it, and it held the
+    # node's CPUs while every new job waited behind it.
+    subprocess.run([*CLUSTER, "start"], check=True)
+    try:
+        held = subprocess.run(["sbatch", "--hold", "--parsable", "--job-name=sgdbench-ghost",
+                               f"--output={tmp_path}/ghost.log", "--wrap=sleep 600"],
+                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        assert any(line.startswith(f"{held}|") for line in _active_jobs())
+    finally:
+        subprocess.run([*CLUSTER, "stop"], check=True)
+    subprocess.run([*CLUSTER, "start"], check=True)
+    try:
+        assert _active_jobs() == []
+    finally:
+        subprocess.run([*CLUSTER, "stop"], check=True)
+
+
 def test_smoke_config_through_slurm_equals_a_local_run(tmp_path):
     subprocess.run([*CLUSTER, "start"], check=True)
     try:
+        # Jobs that are not this run's would hold the one node; fail now, not after the timeout.
+        assert _active_jobs() == [], f"the cluster is busy before the run: {_active_jobs()}"
         before = _squeue_names()
         cluster = tmp_path / "cluster"
         proc = subprocess.run(
