@@ -1,4 +1,5 @@
-"""Sampler distributions against exact combinatorial references."""
+"""Sampler distributions against exact combinatorial references, for the host stream and the
+device stream alike (``draw``: the same tests, each stream its own draws)."""
 
 import itertools
 import math
@@ -14,6 +15,12 @@ from sgdbench.samplers import index_stream
 UNIFORM_STREAMS = [k for k, s in samplers.REGISTRY.items() if s.kind == "stream" and not s.weighted]
 
 
+@pytest.fixture(params=["host", "device"])
+def draw(request):
+    """index_stream on one of the two paths a run can draw its stream on."""
+    return lambda *a, **kw: index_stream(*a, **kw, streams=request.param)
+
+
 def _chisq_uniform(labels, categories, alpha):
     counts = np.array([np.sum(labels == c) for c in categories])
     assert counts.sum() == len(labels)
@@ -21,9 +28,9 @@ def _chisq_uniform(labels, categories, alpha):
     assert p > alpha, f"uniformity rejected: p={p:.2e}, counts={counts}"
 
 
-def test_wr_indices_uniform_and_pairs_independent(alpha):
+def test_wr_indices_uniform_and_pairs_independent(alpha, draw):
     n = 10
-    s = index_stream("wr", n, 3, 20_000, seed=1)
+    s = draw("wr", n, 3, 20_000, seed=1)
     assert s.shape == (20_000, 3) and s.dtype == np.int32
     _chisq_uniform(s.ravel(), range(n), alpha)
     flat = s.ravel()
@@ -32,40 +39,40 @@ def test_wr_indices_uniform_and_pairs_independent(alpha):
 
 
 @pytest.mark.parametrize("b", [1, 2, 4])
-def test_rr_every_epoch_is_a_permutation(b):
+def test_rr_every_epoch_is_a_permutation(b, draw):
     n = 8  # b divides n here; the carry rule is tested separately
-    s = index_stream("rr", n, b, steps=50 * n // b, seed=3)
+    s = draw("rr", n, b, steps=50 * n // b, seed=3)
     epochs = s.reshape(-1, n)
     assert all(sorted(e) == list(range(n)) for e in epochs)
     assert len({tuple(e) for e in epochs}) > 1  # reshuffled, not repeated
 
 
-def test_rr_permutations_exactly_uniform(alpha):
+def test_rr_permutations_exactly_uniform(alpha, draw):
     n, epochs = 4, 24 * 400
-    s = index_stream("rr", n, 1, steps=n * epochs, seed=5).reshape(epochs, n)
+    s = draw("rr", n, 1, steps=n * epochs, seed=5).reshape(epochs, n)
     perms = list(itertools.permutations(range(n)))
     codes = np.array([perms.index(tuple(row)) for row in s])
     _chisq_uniform(codes, range(math.factorial(n)), alpha)
 
 
-def test_so_epochs_identical_and_uniform_over_seeds(alpha):
+def test_so_epochs_identical_and_uniform_over_seeds(alpha, draw):
     n = 4
-    s = index_stream("so", n, 2, steps=20, seed=0).reshape(-1, n)
+    s = draw("so", n, 2, steps=20, seed=0).reshape(-1, n)
     assert (s == s[0]).all() and sorted(s[0]) == list(range(n))
     perms = list(itertools.permutations(range(n)))
-    codes = np.array([perms.index(tuple(index_stream("so", n, 1, n, seed=k)[:, 0]))
+    codes = np.array([perms.index(tuple(draw("so", n, 1, n, seed=k)[:, 0]))
                       for k in range(24 * 150)])  # fmt: skip
     _chisq_uniform(codes, range(24), alpha)
 
 
-def test_cyclic_is_fixed_order():
-    s = index_stream("cyclic", 5, 1, steps=12, seed=9)
+def test_cyclic_is_fixed_order(draw):
+    s = draw("cyclic", 5, 1, steps=12, seed=9)
     np.testing.assert_array_equal(s[:, 0], np.arange(12) % 5)
 
 
 @pytest.mark.parametrize("n,b", [(7, 2), (7, 3), (30, 5)])  # rejection and permutation paths
-def test_wor_batches_distinct_and_subsets_uniform(n, b, alpha):
-    s = index_stream("wor", n, b, steps=min(math.comb(n, b) * 60, 6000), seed=2)
+def test_wor_batches_distinct_and_subsets_uniform(n, b, alpha, draw):
+    s = draw("wor", n, b, steps=min(math.comb(n, b) * 60, 6000), seed=2)
     assert all(len(set(row)) == b for row in s)
     if math.comb(n, b) <= 40:
         subsets = {c: k for k, c in enumerate(itertools.combinations(range(n), b))}
@@ -75,43 +82,43 @@ def test_wor_batches_distinct_and_subsets_uniform(n, b, alpha):
         _chisq_uniform(s.ravel(), range(n), alpha)
 
 
-def test_wor_at_b1_has_law_of_wr(alpha):
-    _chisq_uniform(index_stream("wor", 6, 1, 6000, seed=4).ravel(), range(6), alpha)
+def test_wor_at_b1_has_law_of_wr(alpha, draw):
+    _chisq_uniform(draw("wor", 6, 1, 6000, seed=4).ravel(), range(6), alpha)
 
 
-def test_carry_rule_concatenates_epochs_when_b_does_not_divide_n():
+def test_carry_rule_concatenates_epochs_when_b_does_not_divide_n(draw):
     n, b = 10, 3
     steps = samplers.num_steps(n, b, epochs=3)
     assert steps == 10  # ceil(3 · 10/3)
-    s = index_stream("rr", n, b, steps, seed=0).ravel()
+    s = draw("rr", n, b, steps, seed=0).ravel()
     for e in range(3):
         assert sorted(s[e * n : (e + 1) * n]) == list(range(n))
     np.testing.assert_array_equal(samplers.epoch_ends(n, b, steps), [4, 7, 10])
 
 
-def test_drop_rule_skips_the_remainder_of_each_epoch():
+def test_drop_rule_skips_the_remainder_of_each_epoch(draw):
     n, b = 10, 3
     steps = samplers.num_steps(n, b, epochs=2, last_batch="drop")
     assert steps == 6
-    s = index_stream("rr", n, b, steps, seed=0, last_batch="drop").reshape(2, 9)
+    s = draw("rr", n, b, steps, seed=0, last_batch="drop").reshape(2, 9)
     assert all(len(set(e)) == 9 for e in s)
-    c = index_stream("cyclic", n, b, steps, seed=0, last_batch="drop").reshape(2, 9)
+    c = draw("cyclic", n, b, steps, seed=0, last_batch="drop").reshape(2, 9)
     np.testing.assert_array_equal(c, [np.arange(9)] * 2)
 
 
 @pytest.mark.parametrize("sampler", UNIFORM_STREAMS)
-def test_streams_reproducible_from_seed(sampler):
-    a = index_stream(sampler, 20, 4, 30, seed=7)
-    np.testing.assert_array_equal(a, index_stream(sampler, 20, 4, 30, seed=7))
+def test_streams_reproducible_from_seed(sampler, draw):
+    a = draw(sampler, 20, 4, 30, seed=7)
+    np.testing.assert_array_equal(a, draw(sampler, 20, 4, 30, seed=7))
     if sampler != "cyclic":
-        assert not np.array_equal(a, index_stream(sampler, 20, 4, 30, seed=8))
+        assert not np.array_equal(a, draw(sampler, 20, 4, 30, seed=8))
 
 
-def test_bad_arguments_raise():
+def test_bad_arguments_raise(draw):
     with pytest.raises(ValueError, match="unknown sampler"):
-        index_stream("bogus", 5, 1, 5, 0)
+        draw("bogus", 5, 1, 5, 0)
     with pytest.raises(ValueError, match="batch size"):
-        index_stream("wr", 5, 6, 5, 0)
+        draw("wr", 5, 6, 5, 0)
 
 
 @pytest.mark.parametrize("sampler", UNIFORM_STREAMS)
@@ -126,22 +133,22 @@ def test_chunked_generation_equals_one_shot(sampler, last_batch):
 
 @pytest.mark.parametrize("sampler", ["rr", "so", "flipflop"])
 @pytest.mark.parametrize(("n", "b"), [(4999, 7), (5000, 64), (100, 7), (30, 4)])
-def test_every_epoch_of_a_long_carry_stream_is_a_permutation(sampler, n, b):
+def test_every_epoch_of_a_long_carry_stream_is_a_permutation(sampler, n, b, draw):
     """Streams cross the generation unit (4,096 indices) many times, with b ∤ n: every block of n
     consecutive indices, the epochs the carry rule concatenates, must be a permutation."""
     epochs = max(3, (3 * 4096) // n + 2)
     steps = samplers.num_steps(n, b, epochs)
-    flat = index_stream(sampler, n, b, steps, seed=11).ravel()[: epochs * n]
+    flat = draw(sampler, n, b, steps, seed=11).ravel()[: epochs * n]
     blocks = np.sort(flat.reshape(epochs, n), axis=1)
     assert (blocks == np.arange(n)).all()
 
 
-def test_consecutive_reshuffled_epochs_are_independent(alpha):
+def test_consecutive_reshuffled_epochs_are_independent(alpha, draw):
     """rr's next epoch must not depend on the last (a sampler that reuses each order twice
     passes the per-epoch tests): disjoint pairs (order 2k, order 2k + 1) over n = 3 are
     independent draws, uniform on the 36 pairs of permutations (a plain χ² applies)."""
     n, epochs = 3, 2 * 36 * 150
-    s = index_stream("rr", n, 1, steps=n * epochs, seed=9).reshape(epochs, n)
+    s = draw("rr", n, 1, steps=n * epochs, seed=9).reshape(epochs, n)
     perms = list(itertools.permutations(range(n)))
     codes = np.array([perms.index(tuple(row)) for row in s])
     _chisq_uniform(codes[0::2] * 6 + codes[1::2], range(36), alpha)

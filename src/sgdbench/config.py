@@ -351,6 +351,10 @@ def build_problem(cfg: dict) -> problems.Problem:
             except ValueError as e:
                 raise ConfigError(f"samplers.{j}", str(e), "choose another sampler, batch size "
                                   "or problem") from e  # fmt: skip
+            s = samplers.get(name)
+            if cfg.get("streams") == "device" and s.kind == "stream" and not samplers.device.has_device_stream(s):
+                raise ConfigError("streams", f"sampler {name!r} has no device stream",
+                                  "use streams: auto or host")  # fmt: skip
     _check_chains(cfg, problem)
     if cfg.get("x0") is not None:
         problem = _with_start(problem, cfg["x0"])

@@ -36,6 +36,7 @@ from jax.sharding import PartitionSpec as P
 from . import device_memory, samplers
 from .problems import Problem
 from .samplers import Sampler
+from .samplers import device as sdev
 from .schedules import Schedule
 from .updates import SGD, Update
 
@@ -76,6 +77,7 @@ class GridResult:
     run_seconds: float
     index_seconds: float = 0.0
     devices: int = 1  # devices the seed axis was split over
+    stream: str = "host"  # where the index stream was drawn: "host" or "device" (samplers.device)
     coords: dict = field(default_factory=dict)
     sampler_states: Any = None  # with record_state: leaves (checkpoints, seeds, step_sizes, ...)
 
@@ -352,6 +354,16 @@ REPLAY = samplers.IndexStream("replay", "given rows", "#000000", with_replacemen
                               epoch_based=False)  # fmt: skip
 
 
+def _program_sampler(sampler: Sampler) -> Sampler:
+    """The sampler the compiled step is built for. Every unweighted stream sampler whose step
+    only reads its row (wr, rr, so, cyclic, flipflop, wor, …) compiles to the same program as a
+    replayed stream; naming them all REPLAY lets them share one executable instead of one each."""
+    reads_row_only = all(getattr(type(sampler), m) is getattr(Sampler, m)
+                         for m in ("select", "init", "observe", "weights", "device_params"))  # fmt: skip
+    plain = sampler.kind == "stream" and not sampler.weighted and not sampler.needs_gradients
+    return REPLAY if plain and reads_row_only else sampler
+
+
 def full_batches(n: int, steps: int, seeds: int = 1) -> np.ndarray:
     """The index stream of full gradient descent: every step all n rows, (seeds, steps, n)."""
     return np.broadcast_to(np.arange(n, dtype=np.int32), (seeds, steps, n))
@@ -392,6 +404,22 @@ def merge_seed_groups(parts: list[GridResult]) -> GridResult:
     )
 
 
+STREAM_CHOICES = ("auto", "host", "device")
+
+
+def _device_streams(streams: str, sampler: Sampler) -> bool:
+    """Whether this run draws its stream on the device (see ``run_grid``'s ``streams``)."""
+    if streams not in STREAM_CHOICES:
+        raise ValueError(f"streams must be one of {STREAM_CHOICES}, got {streams!r}")
+    if sampler.kind != "stream" or streams == "host":
+        return False
+    if streams == "device" and not sdev.has_device_stream(sampler):
+        raise ValueError(f"sampler {sampler.name!r} has no device stream; use streams: host (or auto)")
+    # auto: the GPU draws where it runs; on the CPU the host generators are the faster path
+    # (benchmarks/stream_generation.py measures both).
+    return streams == "device" or (jax.default_backend() != "cpu" and sdev.has_device_stream(sampler))
+
+
 def run_grid(
     problem: Problem,
     sampler: str | Sampler | None,
@@ -412,6 +440,7 @@ def run_grid(
     shard: bool = True,
     update: Update = SGD,
     on_progress: Callable[[int], None] | None = None,
+    streams: str = "auto",
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler, update rule and batch size.
 
@@ -431,6 +460,11 @@ def run_grid(
     keeps everything on the default device); results are the same either way.
     ``on_progress(k)`` is called after each window with the k chain-steps it ran
     (for a progress bar; the windows are the stream chunks, so short runs report once).
+    ``streams`` says where a stream sampler's indices are drawn: "host" (NumPy PCG64,
+    per chain), "device" (counter-based threefry keys, each window drawn where the
+    chains run; :mod:`sgdbench.samplers.device`) or "auto" (the device on a GPU,
+    the host on the CPU). The two draw different streams of the same law;
+    ``GridResult.stream`` records which ran.
     """
     n, b = problem.n, batch_size
     if sampler is None and index_stream is None:
@@ -450,13 +484,15 @@ def run_grid(
             f"{total:,} steps per chain exceed the engine's step counter ({MAX_STEPS - 1:,}, int32); "
             "run fewer epochs or a larger batch size"
         )
-    host_rows = index_stream is not None or sampler.kind == "stream"
-    group = seed_group_size(n, b, len(seeds)) if index_stream is None and sampler.kind == "stream" else len(seeds)
+    on_device = index_stream is None and _device_streams(streams, sampler)
+    host_rows = index_stream is not None or sampler.kind == "stream"  # a window of rows per step
+    host_gens = index_stream is None and sampler.kind == "stream" and not on_device
+    group = seed_group_size(n, b, len(seeds)) if host_gens else len(seeds)
     if group < len(seeds):  # independent chains: running their seeds in groups changes nothing
         parts = [
             run_grid(problem, sampler, b, step_sizes, seeds[i : i + group], epochs, schedule, dtype, last_batch,
                      log_points, divergence_factor, None, checkpoints, max_stream_bytes, with_metrics,
-                     record_state, shard, update, on_progress)
+                     record_state, shard, update, on_progress, streams)
             for i in range(0, len(seeds), group)
         ]  # fmt: skip
         return merge_seed_groups(parts)
@@ -468,12 +504,16 @@ def run_grid(
 
     chunk_steps = min(max(BLOCK, max_stream_bytes // (4 * b * len(seeds))), max(total, 1))
     window_steps = chunk_steps if host_rows else 1  # adaptive samplers read no host rows
+    # A device window also holds, per chain, the orders of the epochs it reaches (and a sort's copy).
+    orders = (2 * n * sdev.epochs_touched(window_steps, n, b, last_batch) * len(seeds)
+              if on_device and sampler.epoch_based else 0)  # fmt: skip
     _check_memory(
-        problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b, len(steps)
+        problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b + orders, len(steps)
     )
     # Host stream generators only once the run is known to fit (each may hold a pending order).
-    if index_stream is None and sampler.kind == "stream":
+    if host_gens:
         gens = [sampler.stream(problem, b, s, last_batch) for s in seeds]
+    keys = sdev.chain_keys(seeds) if on_device else None
     p = _device_view(problem, dtype)
     sparams = _cast_floats(sampler.device_params(problem), dtype)
     x0_dist = float(np.sum((np.asarray(problem.x0) - np.asarray(problem.x_star)) ** 2))
@@ -483,7 +523,7 @@ def run_grid(
         epoch_num, epoch_den = b, n
     else:
         epoch_num, epoch_den = 1, n // b
-    static = dict(sampler=sampler, update=update, schedule=schedule, epoch_num=epoch_num,
+    static = dict(sampler=_program_sampler(sampler), update=update, schedule=schedule, epoch_num=epoch_num,
                   epoch_den=epoch_den, block=BLOCK, with_metrics=with_metrics,
                   record_state=record_state)  # fmt: skip
     gammas = jnp.asarray(step_sizes, dtype=jnp.float64)
@@ -499,11 +539,15 @@ def run_grid(
     compile_s = run_s = index_s = 0.0
     for t0, t1, seg_start, seg_end, keep in _chunks(steps, total, chunk_steps):
         tic = time.perf_counter()
-        window = np.zeros((window_steps, len(seeds), b), dtype=np.int32)  # step-major
-        for i in range(len(seeds) if host_rows else 0):
-            window[: t1 - t0, i] = (
-                index_stream[i, t0:t1] if index_stream is not None else gens[i].take(t1 - t0)
-            )
+        if on_device:  # rows past t1 (a last, short window) are drawn and never read
+            window = jax.block_until_ready(sdev.window(keys, t0, sampler=sampler, n=n, b=b,
+                                                       steps=window_steps, last_batch=last_batch))  # fmt: skip
+        else:
+            window = np.zeros((window_steps, len(seeds), b), dtype=np.int32)  # step-major
+            for i in range(len(seeds) if host_rows else 0):
+                window[: t1 - t0, i] = (
+                    index_stream[i, t0:t1] if index_stream is not None else gens[i].take(t1 - t0)
+                )
         window = (jnp.asarray(window) if mesh is None
                   else jax.device_put(window, NamedSharding(mesh, P(None, "seeds"))))  # fmt: skip
         args = (p, window, jnp.int32(t0), gammas, jnp.asarray(seg_start),
@@ -546,6 +590,7 @@ def run_grid(
         run_seconds=run_s,
         index_seconds=index_s,
         devices=1 if mesh is None else mesh.size,
+        stream="device" if on_device else "host",
         coords=coords,
         sampler_states=states,
     )

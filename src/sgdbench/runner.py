@@ -49,7 +49,7 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
         res = engine.run_grid(
             problem, sampler, b, gammas, seeds, cfg["epochs"], schedule,
             cfg["dtype"], cfg["last_batch"], cfg["log_points"], cfg["divergence_factor"],
-            update=update, on_progress=bar.update,
+            update=update, on_progress=bar.update, streams=cfg.get("streams", "auto"),
         )  # fmt: skip
         n_div = int((res.diverged_at >= 0).sum())
         bar.clear()
@@ -66,6 +66,7 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
                 "steps": int(res.steps[-1]),
                 "chains": chains,
                 "diverged": n_div,
+                "stream": res.stream,
             }
         )
         grids.append(res)  # arrays only: the long table is built a slice at a time when written
@@ -83,6 +84,8 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
         "compile_seconds": sum(t["compile_seconds"] for t in timings),
         "run_seconds": sum(t["run_seconds"] for t in timings),
         "jobs": timings,
+        # Which index-stream algorithm each job ran (a run's numbers depend on it).
+        "stream_algorithms": {t["stream"]: samplers.device.STREAM_ALGORITHMS[t["stream"]] for t in timings},
     }  # fmt: skip
     # Parquet last: its presence marks a complete run.
     results.write_json(prov, out / "provenance.json")

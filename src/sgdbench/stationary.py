@@ -246,7 +246,10 @@ def _orders(q: Quadratic, law, gamma: float, b: int, method: str) -> float:
     if law.draw == "stored":
         phi, psi = _block_map(q, law.transforms, np.arange(q.n), gamma, b)
         return _fixed_point_sq(phi, psi)
-    if method == "enumerate" or (method == "auto" and q.n <= MAX_ENUMERATION):
+    basis = _common_eigenbasis(q.hessians)
+    closed = basis is not None and b == 1
+    # auto: the closed form where it exists (cost log k; enumeration's is n!, 40,320 orders at n = 8).
+    if method == "enumerate" or (method == "auto" and not closed and q.n <= MAX_ENUMERATION):
         if q.n > MAX_ENUMERATION:
             raise ValueError(f"enumeration takes n ≤ {MAX_ENUMERATION} (n! orders), got n = {q.n}")
         return _enumerated(q, law, gamma, b)
@@ -548,7 +551,10 @@ def _order_horizon(q, law, gamma, b, e0, epochs, method) -> np.ndarray:
     if law.draw == "stored":
         phi, psi = _block_map(q, law.transforms, np.arange(q.n), gamma, b)
         return np.sum(_affine_power(phi, psi, e0, blocks) ** 2, axis=1)
-    if method == "enumerate" or (method == "auto" and q.n <= MAX_ENUMERATION):
+    basis = _common_eigenbasis(q.hessians)
+    closed = basis is not None and b == 1
+    # auto: the closed form where it exists (cost log k; enumeration's is n!, 40,320 orders at n = 8).
+    if method == "enumerate" or (method == "auto" and not closed and q.n <= MAX_ENUMERATION):
         if q.n > MAX_ENUMERATION:
             raise ValueError(f"enumeration takes n ≤ {MAX_ENUMERATION} (n! orders), got n = {q.n}")
         maps = [_block_map(q, law.transforms, np.array(p), gamma, b)
@@ -558,8 +564,7 @@ def _order_horizon(q, law, gamma, b, e0, epochs, method) -> np.ndarray:
             return np.mean(runs, axis=0)
         phis, psis = np.array([m[0] for m in maps]), np.array([m[1] for m in maps])
         return _fresh_horizon(phis, psis, e0, blocks)
-    basis = _common_eigenbasis(q.hessians)
-    if basis is None or b != 1:
+    if not closed:
         why = "b > 1" if basis is not None else "its components' Hessians do not commute"
         raise ValueError(f"no closed form when {why} (n = {q.n}); use n ≤ {MAX_ENUMERATION}, "
                          "or b = 1 with commuting Hessians")  # fmt: skip

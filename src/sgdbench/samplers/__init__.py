@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import Registry, RegistryError
+from . import device
 from .base import (
     LAST_BATCH_RULES,
     UNIT_ELEMENTS,
@@ -110,10 +111,25 @@ def stream_generator(sampler, n_or_problem, b: int, seed: int, last_batch: str =
 
 
 def index_stream(
-    sampler, n, b: int, steps: int, seed: int, last_batch: str = "carry"
+    sampler, n, b: int, steps: int, seed: int, last_batch: str = "carry", streams: str = "host"
 ) -> np.ndarray:
-    """The (steps, b) int32 index stream of one chain (``n``: n, or the problem)."""
-    return stream_generator(sampler, n, b, seed, last_batch).take(steps)
+    """The (steps, b) int32 index stream of one chain (``n``: n, or the problem).
+
+    ``streams="device"`` gives the chain's counter-based device stream instead
+    (:mod:`.device`; the same law, other draws), as ``engine.run_grid`` draws it.
+    """
+    if streams == "host":
+        return stream_generator(sampler, n, b, seed, last_batch).take(steps)
+    if streams != "device":
+        raise ValueError(f"streams must be 'host' or 'device', got {streams!r}")
+    s = get(sampler)
+    s.check(_Problemless(n) if isinstance(n, int) else n, b, last_batch)
+    if not device.has_device_stream(s):
+        raise ValueError(f"sampler {s.name!r} has no device stream")
+    n = n if isinstance(n, int) else n.n
+    rows = device.window(device.chain_keys([seed]), 0, sampler=s, n=n, b=b, steps=steps,
+                         last_batch=last_batch)  # fmt: skip
+    return np.asarray(rows[:, 0])
 
 
 def index_streams(sampler, n, b: int, steps: int, seeds, last_batch: str = "carry") -> np.ndarray:

@@ -182,6 +182,22 @@ class IndexStream(Sampler):
         self.check(problem, b, last_batch)
         return StreamGenerator(self, problem, b, seed, last_batch)
 
+    # ---- device stream (optional; see sgdbench.samplers.device) ----------------
+    def device_batch(self, key, t, n: int, b: int):
+        """Step ``t``'s batch (b,) int32 from the chain's threefry ``key``, in jax (batch samplers)."""
+        raise NotImplementedError
+
+    def device_order(self, key, epoch, n: int):
+        """Epoch ``epoch``'s order (n,) int32 from the chain's threefry ``key``, in jax."""
+        raise NotImplementedError
+
+    @property
+    def device_stream(self) -> bool:
+        """Whether the stream can also be drawn on the device (one of the two methods given)."""
+        cls = type(self)
+        return (cls.device_batch is not IndexStream.device_batch
+                or cls.device_order is not IndexStream.device_order)  # fmt: skip
+
 
 class StreamGenerator:
     """A chain's index stream, produced piece by piece.

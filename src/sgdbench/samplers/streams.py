@@ -11,13 +11,18 @@
                permutation, each even epoch the previous one reversed.
 
 The last-batch rule when b ∤ n (``carry``/``drop``) is applied to every
-permutation order in :class:`~sgdbench.samplers.base.StreamGenerator`.
+permutation order in :class:`~sgdbench.samplers.base.StreamGenerator` (host)
+and in :func:`sgdbench.samplers.device.window` (device). Each sampler gives its
+host draw (NumPy) and its device draw (jax, counter-based) side by side: the
+same law, different draws.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from .base import BatchLaw, IndexStream, OrderLaw
@@ -52,6 +57,34 @@ def _permutations(rng: np.random.Generator, n: int, count: int) -> np.ndarray:
     return rng.permuted(np.broadcast_to(np.arange(n), (count, n)), axis=1)
 
 
+def _uniform_rows(key, t, n: int, b: int):
+    """Step t's b i.i.d. uniform indices on the device."""
+    return jax.random.randint(jax.random.fold_in(key, t), (b,), 0, n, dtype=jnp.int32)
+
+
+def _distinct_rows(key, t, n: int, b: int):
+    """Step t's uniform ordered b-subset on the device (the host's two regimes, in jax)."""
+    k = jax.random.fold_in(key, t)
+    if b * b > n:  # the first b entries of a uniform permutation
+        return jax.random.permutation(k, n)[:b].astype(jnp.int32)
+
+    # Rejection, as on the host: i.i.d. draws conditioned on being distinct are exactly
+    # uniform over ordered distinct b-tuples; the expected number of redraws is below 1.
+    def draw(i):
+        return jax.random.randint(jax.random.fold_in(k, i), (b,), 0, n, dtype=jnp.int32)
+
+    def repeats(carry):
+        s = jnp.sort(carry[1])
+        return jnp.any(s[1:] == s[:-1])
+
+    _, rows = jax.lax.while_loop(repeats, lambda c: (c[0] + 1, draw(c[0] + 1)), (0, draw(0)))
+    return rows
+
+
+def _order(key, e):
+    return jax.random.fold_in(key, e)
+
+
 @dataclass(frozen=True)
 class WithReplacement(IndexStream):
     def law(self, problem):
@@ -60,6 +93,9 @@ class WithReplacement(IndexStream):
 
     def batch_unit(self, rng, ctx, n, b, rows):
         return rng.integers(0, n, size=(rows, b))
+
+    def device_batch(self, key, t, n, b):
+        return _uniform_rows(key, t, n, b)
 
 
 @dataclass(frozen=True)
@@ -73,6 +109,9 @@ class BNice(IndexStream):
             return rng.integers(0, n, size=(rows, b))
         return distinct_batches(rng, n, b, rows)
 
+    def device_batch(self, key, t, n, b):
+        return _uniform_rows(key, t, n, b) if b == 1 else _distinct_rows(key, t, n, b)
+
 
 @dataclass(frozen=True)
 class Reshuffle(IndexStream):
@@ -81,6 +120,9 @@ class Reshuffle(IndexStream):
 
     def epoch_orders(self, rng, ctx, n, epochs):
         return _permutations(rng, n, epochs)
+
+    def device_order(self, key, epoch, n):
+        return jax.random.permutation(_order(key, epoch), n).astype(jnp.int32)
 
 
 @dataclass(frozen=True)
@@ -98,6 +140,11 @@ class FixedOrder(IndexStream):
     def epoch_orders(self, rng, ctx, n, epochs):
         return np.broadcast_to(ctx, (epochs, n))
 
+    def device_order(self, key, epoch, n):
+        if not self.shuffled:
+            return jnp.arange(n, dtype=jnp.int32)
+        return jax.random.permutation(_order(key, 0), n).astype(jnp.int32)  # the same every epoch
+
 
 @dataclass(frozen=True)
 class FlipFlop(IndexStream):
@@ -108,3 +155,7 @@ class FlipFlop(IndexStream):
         pairs = max(1, epochs // 2)  # whole (permutation, reversed) pairs: no state across units
         perms = _permutations(rng, n, pairs)
         return np.stack([perms, perms[:, ::-1]], axis=1).reshape(2 * pairs, n)
+
+    def device_order(self, key, epoch, n):
+        perm = jax.random.permutation(_order(key, epoch // 2), n).astype(jnp.int32)
+        return jnp.where(epoch % 2 == 1, perm[::-1], perm)  # 0-based: epochs 1, 3, … reverse

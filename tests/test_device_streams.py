@@ -1,0 +1,98 @@
+"""Device-side index streams (samplers.device): windows on demand equal the one-shot stream,
+and the engine's results on a device stream equal a replay of that stream.
+
+The distribution tests (uniformity, permutations, independence) run on both paths
+in test_samplers.py through its ``draw`` fixture.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from sgdbench import engine, samplers
+from sgdbench.problems import build
+from sgdbench.samplers import device, index_stream
+
+DEVICE_STREAMS = [k for k, s in samplers.REGISTRY.items() if device.has_device_stream(s)]
+
+
+def test_every_uniform_host_stream_has_a_device_stream():
+    uniform = {k for k, s in samplers.REGISTRY.items() if s.kind == "stream" and not s.weighted}
+    assert uniform <= set(DEVICE_STREAMS)
+    assert not device.has_device_stream(samplers.get("importance"))  # host only (weighted law)
+    assert not device.has_device_stream(samplers.get("grab"))  # adaptive: state on the device
+
+
+# The last-batch rule only acts on permutation orders; batch samplers ignore it.
+CASES = [(k, rule) for k in DEVICE_STREAMS
+         for rule in (samplers.LAST_BATCH_RULES if samplers.get(k).epoch_based else ("carry",))]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sampler", "last_batch"), CASES)
+def test_windows_at_any_offset_equal_the_one_shot_stream(sampler, last_batch):
+    n, b, steps = 37, 5, 300  # b does not divide n: windows start mid-epoch and mid-batch
+    s, keys = samplers.get(sampler), device.chain_keys([3, 4])
+    whole = np.asarray(device.window(keys, 0, sampler=s, n=n, b=b, steps=steps, last_batch=last_batch))
+    cuts = [0, 9, 233, steps]  # each window length compiles once
+    parts = [np.asarray(device.window(keys, t0, sampler=s, n=n, b=b, steps=t1 - t0, last_batch=last_batch))
+             for t0, t1 in itertools.pairwise(cuts)]  # fmt: skip
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+    assert whole.shape == (steps, 2, b) and whole.dtype == np.int32
+    np.testing.assert_array_equal(whole[:, 0], index_stream(sampler, n, b, steps, 3, last_batch, "device"))
+
+
+@pytest.mark.parametrize("sampler", ["rr", "so", "flipflop"])
+@pytest.mark.parametrize(("n", "b"), [(4999, 7), (100, 7), (30, 4)])
+def test_every_epoch_of_a_long_device_carry_stream_is_a_permutation(sampler, n, b):
+    epochs = max(3, (3 * 4096) // n + 2)
+    flat = index_stream(sampler, n, b, samplers.num_steps(n, b, epochs), 11, streams="device").ravel()
+    blocks = np.sort(flat[: epochs * n].reshape(epochs, n), axis=1)
+    assert (blocks == np.arange(n)).all()
+
+
+def test_flipflop_device_epochs_are_pairs_of_an_order_and_its_reverse():
+    n = 9
+    e = index_stream("flipflop", n, 1, 6 * n, 2, streams="device").reshape(6, n)
+    np.testing.assert_array_equal(e[1], e[0][::-1])
+    np.testing.assert_array_equal(e[3], e[2][::-1])
+    assert not np.array_equal(e[2], e[0])
+
+
+def test_the_device_stream_is_another_draw_than_the_host_stream():
+    # The same law, not the same numbers: a run records which one it drew.
+    assert not np.array_equal(index_stream("rr", 50, 1, 50, 0), index_stream("rr", 50, 1, 50, 0, streams="device"))
+
+
+def _problem():
+    return build("least_squares", n=24, d=3, seed=1)
+
+
+@pytest.mark.parametrize(("sampler", "b"), [("wr", 2), ("rr", 5), ("flipflop", 4), ("wor", 3)])
+def test_a_device_stream_run_equals_a_replay_of_that_stream(sampler, b):
+    """The step program is unchanged: running on the device stream gives exactly the iterates of
+    the same stream replayed through ``index_stream`` (which the NumPy-loop tests cover)."""
+    p, seeds, epochs = _problem(), [0, 5, 6], 3.0
+    steps = samplers.num_steps(p.n, b, epochs)
+    rows = np.stack([index_stream(sampler, p.n, b, steps, s, streams="device") for s in seeds])
+    ran = engine.run_grid(p, sampler, b, [0.05, 0.1], seeds, epochs, streams="device")
+    replay = engine.run_grid(p, sampler, b, [0.05, 0.1], seeds, epochs, index_stream=rows)
+    assert ran.stream == "device" and replay.stream == "host"
+    np.testing.assert_array_equal(ran.iterates, replay.iterates)
+    np.testing.assert_array_equal(ran.metrics["loss_gap"], replay.metrics["loss_gap"])
+
+
+def test_device_stream_runs_in_windows_equal_one_window():
+    p = _problem()
+    one = engine.run_grid(p, "rr", 5, [0.1], [0, 1], 20.0, streams="device")
+    small = engine.run_grid(p, "rr", 5, [0.1], [0, 1], 20.0, streams="device", max_stream_bytes=1)
+    np.testing.assert_array_equal(one.iterates, small.iterates)
+
+
+def test_auto_draws_on_the_host_on_the_cpu_and_device_is_refused_without_a_device_stream():
+    p = _problem()
+    assert engine.run_grid(p, "rr", 4, [0.1], [0], 1.0).stream == "host"  # auto on the CPU
+    with pytest.raises(ValueError, match="no device stream"):
+        engine.run_grid(p, "importance", 4, [0.1], [0], 1.0, streams="device")
+    with pytest.raises(ValueError, match="streams must be one of"):
+        engine.run_grid(p, "rr", 4, [0.1], [0], 1.0, streams="gpu")
