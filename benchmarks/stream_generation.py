@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 
+import jax
 import numpy as np
 from _readme import save_and_report
 
@@ -56,6 +57,14 @@ def main() -> None:
               f"{x['step_seconds']:8.3f} {x['ratio']:9.3f} {x['chain_steps_per_s'] / 1e6:15.1f}")  # fmt: skip
     lines = [f"{x['sampler']}, R = {x['R']:,}, {x['streams']} streams: generation {x['generation_seconds']:.3f} s "
              f"÷ step loop {x['step_seconds']:.3f} s = **{x['ratio']:.3f}**" for x in rows]  # fmt: skip
+    top = max(sizes)
+    at_top = [x for x in rows if x["R"] == top]
+    worst = {w: max(x["ratio"] for x in at_top if x["streams"] == w) for w in ("host", "device")}
+    verdict = ", ".join(f"{w} {v:.2f} ({'met' if v <= 0.10 else 'not met'})" for w, v in worst.items())
+    lines.append(f"Target (R = {top:,}, generation ÷ step ≤ 0.10, worst sampler): {verdict}; "
+                 f"auto draws on the {'host' if jax.default_backend() == 'cpu' else 'device'} here "
+                 f"({jax.default_backend()})")  # fmt: skip
+    print(lines[-1])
     save_and_report("stream_generation.py", rows, lines, "stream_generation.csv",
                     "stream-generation" if a.update_readme else None)  # fmt: skip
 
