@@ -6,7 +6,9 @@ in test_samplers.py through its ``draw`` fixture.
 """
 
 import itertools
+from dataclasses import dataclass
 
+import jax
 import numpy as np
 import pytest
 
@@ -91,8 +93,42 @@ def test_device_stream_runs_in_windows_equal_one_window():
 
 def test_auto_draws_on_the_host_on_the_cpu_and_device_is_refused_without_a_device_stream():
     p = _problem()
-    assert engine.run_grid(p, "rr", 4, [0.1], [0], 1.0).stream == "host"  # auto on the CPU
+    auto = "host" if jax.default_backend() == "cpu" else "device"  # the device where it is a GPU
+    assert engine.run_grid(p, "rr", 4, [0.1], [0], 1.0).stream == auto
     with pytest.raises(ValueError, match="no device stream"):
         engine.run_grid(p, "importance", 4, [0.1], [0], 1.0, streams="device")
     with pytest.raises(ValueError, match="streams must be one of"):
         engine.run_grid(p, "rr", 4, [0.1], [0], 1.0, streams="gpu")
+
+
+def test_device_runs_in_seed_groups_equal_one_group(monkeypatch):
+    """Large n·R is drawn a group of seeds at a time (as host generators are); chains are
+    independent, so the groups' results are the one-group results."""
+    p = _problem()
+    one = engine.run_grid(p, "rr", 5, [0.05, 0.1], range(5), 4.0, streams="device")
+    monkeypatch.setattr(engine, "device_seed_group_size", lambda *a, **k: 2)
+    grouped = engine.run_grid(p, "rr", 5, [0.05, 0.1], range(5), 4.0, streams="device")
+    np.testing.assert_array_equal(one.iterates, grouped.iterates)
+    np.testing.assert_array_equal(one.coords["seeds"], grouped.coords["seeds"])
+
+
+def test_device_seed_groups_count_what_a_window_draws():
+    rr, wor = samplers.get("rr"), samplers.get("wor")
+    # rr: two int32 copies of three epochs' orders per chain
+    assert engine.device_seed_group_size(rr, 10**6, 1, 1000, budget=24 * 10**6 * 10) == 10
+    # wor with b^2 > n draws a permutation of n per step; with b^2 <= n only its b indices
+    assert wor.device_step_elements(1000, 64) == 1000 and wor.device_step_elements(10**4, 64) == 64
+    assert engine.device_seed_group_size(wor, 1000, 64, 100, budget=8 * engine.BLOCK * 1000 * 25) == 25
+
+
+def test_a_plugin_order_without_device_order_has_no_device_stream():
+    @dataclass(frozen=True)
+    class HalfDone(samplers.IndexStream):  # an order sampler that only gives a batch draw
+        def epoch_orders(self, rng, ctx, n, epochs):
+            return np.tile(np.arange(n), (epochs, 1))
+
+        def device_batch(self, key, t, n, b):
+            return jax.numpy.zeros(b, dtype=jax.numpy.int32)
+
+    s = HalfDone("half", "half", "#000000", with_replacement=False, epoch_based=True)
+    assert not device.has_device_stream(s)

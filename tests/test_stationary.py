@@ -376,3 +376,24 @@ def test_finite_horizon_refuses_what_it_cannot_compute():
         )
     with pytest.raises(ValueError, match="whole batches"):
         theory.finite_horizon_mse(p, "wr", 0.01, 2, batch_size=5)
+
+
+@pytest.mark.parametrize(("transforms", "draw"), [(("identity", "reverse"), "once"), (("reverse",), "fresh")])
+def test_auto_enumerates_order_laws_no_closed_form_covers(transforms, draw):
+    """auto prefers the closed form on commuting Hessians, but only for the laws it is written
+    for: a plugin's other order law on n <= 8 is still enumerated (it used to raise)."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Law(samplers.IndexStream):
+        def law(self, problem):
+            return samplers.OrderLaw(transforms, draw)
+
+    s = Law("law", "law", "#000000", with_replacement=False, epoch_based=True)
+    p = problems.build("commuting_quadratic", n=4, d=2, seed=0)
+    q = quadratic_form(p)
+    # Where auto takes a closed form the two exact methods agree to rounding.
+    auto, enum = stationary_mse(q, s, 0.1, method="auto"), stationary_mse(q, s, 0.1, method="enumerate")
+    np.testing.assert_allclose(auto, enum, rtol=1e-12)
+    ks = [len(transforms) * 3]
+    np.testing.assert_allclose(theory.finite_horizon_mse(p, s, 0.1, ks),
+                               theory.finite_horizon_mse(p, s, 0.1, ks, method="enumerate"), rtol=1e-12)  # fmt: skip

@@ -380,7 +380,24 @@ def seed_group_size(n: int, b: int, seeds: int, budget: int = MAX_GENERATOR_BYTE
     drawn rows (an epoch of n indices, or ``samplers.UNIT_ELEMENTS`` of them, plus a batch
     carried over) as int64 while drawing and int32 when kept. The size is the smallest that
     needs no more groups than the budget demands, so the last group is not a sliver."""
-    per_chain = 12 * (max(n, samplers.UNIT_ELEMENTS) + b)
+    return _groups_of(12 * (max(n, samplers.UNIT_ELEMENTS) + b), seeds, budget)
+
+
+def device_seed_group_size(sampler: Sampler, n: int, b: int, seeds: int,
+                           budget: int = MAX_GENERATOR_BYTES) -> int:  # fmt: skip
+    """Seeds whose device windows may be drawn at once: the least a window holds per chain is
+    two int32 copies (draw and sort) of the orders of the epochs it can reach (at least two,
+    three with a partial one) or of ``BLOCK`` steps' draws (samplers.device)."""
+    if sampler.epoch_based:
+        per_chain = 8 * 3 * n
+    else:
+        per_chain = 8 * BLOCK * sdev.step_elements(sampler, n, b)
+    return _groups_of(per_chain, seeds, budget)
+
+
+def _groups_of(per_chain: int, seeds: int, budget: int) -> int:
+    """The group size for ``seeds`` chains of ``per_chain`` bytes within ``budget``: the smallest
+    that needs no more groups than the budget demands, so the last group is not a sliver."""
     cap = max(1, budget // per_chain)
     groups = -(-seeds // cap)
     return -(-seeds // groups)
@@ -487,7 +504,12 @@ def run_grid(
     on_device = index_stream is None and _device_streams(streams, sampler)
     host_rows = index_stream is not None or sampler.kind == "stream"  # a window of rows per step
     host_gens = index_stream is None and sampler.kind == "stream" and not on_device
-    group = seed_group_size(n, b, len(seeds)) if host_gens else len(seeds)
+    if host_gens:
+        group = seed_group_size(n, b, len(seeds))
+    elif on_device:
+        group = device_seed_group_size(sampler, n, b, len(seeds))
+    else:
+        group = len(seeds)
     if group < len(seeds):  # independent chains: running their seeds in groups changes nothing
         parts = [
             run_grid(problem, sampler, b, step_sizes, seeds[i : i + group], epochs, schedule, dtype, last_batch,
@@ -502,13 +524,20 @@ def run_grid(
     if steps[0] < 0 or steps[-1] > total or np.any(np.diff(steps) <= 0):
         raise ValueError(f"checkpoints must increase strictly within [0, {total}]")
 
-    chunk_steps = min(max(BLOCK, max_stream_bytes // (4 * b * len(seeds))), max(total, 1))
+    # Ints a step's row costs while it is drawn: its b indices, or on the device what its
+    # draw holds (a permutation's n for wor with b^2 > n; samplers.device.step_elements).
+    per_step = sdev.step_elements(sampler, n, b) if on_device and not sampler.epoch_based else b
+    chunk_steps = min(max(BLOCK, max_stream_bytes // (4 * per_step * len(seeds))), max(total, 1))
     window_steps = chunk_steps if host_rows else 1  # adaptive samplers read no host rows
-    # A device window also holds, per chain, the orders of the epochs it reaches (and a sort's copy).
-    orders = (2 * n * sdev.epochs_touched(window_steps, n, b, last_batch) * len(seeds)
-              if on_device and sampler.epoch_based else 0)  # fmt: skip
+    # A device window also holds, per chain, the orders of the epochs it reaches (and a sort's
+    # copy), or every step's draw (and its copy).
+    if on_device:
+        extra = 2 * len(seeds) * (n * sdev.epochs_touched(window_steps, n, b, last_batch)
+                                  if sampler.epoch_based else window_steps * per_step)  # fmt: skip
+    else:
+        extra = 0
     _check_memory(
-        problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b + orders, len(steps)
+        problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b + extra, len(steps)
     )
     # Host stream generators only once the run is known to fit (each may hold a pending order).
     if host_gens:

@@ -235,6 +235,16 @@ def _radius(m: np.ndarray) -> float:
 # ---- permutation orders -----------------------------------------------------------------
 
 
+# The order laws each closed form below is written for (transforms, draw); any other law on
+# n <= MAX_ENUMERATION is enumerated, as before the closed forms were preferred.
+_STATIONARY_LAWS = {(("identity",), "fresh"), (("identity",), "once"), (("identity", "reverse"), "fresh")}
+_HORIZON_LAWS = {(t, d) for t in (("identity",), ("identity", "reverse")) for d in ("fresh", "once")}
+
+
+def _closed_form_covers(law, laws) -> bool:
+    return (tuple(law.transforms), law.draw) in laws
+
+
 def _orders(q: Quadratic, law, gamma: float, b: int, method: str) -> float:
     if q.n % b:
         raise ValueError(
@@ -247,13 +257,12 @@ def _orders(q: Quadratic, law, gamma: float, b: int, method: str) -> float:
         phi, psi = _block_map(q, law.transforms, np.arange(q.n), gamma, b)
         return _fixed_point_sq(phi, psi)
     basis = _common_eigenbasis(q.hessians)
-    closed = basis is not None and b == 1
+    closed = basis is not None and b == 1 and _closed_form_covers(law, _STATIONARY_LAWS)
     # auto: the closed form where it exists (cost log k; enumeration's is n!, 40,320 orders at n = 8).
     if method == "enumerate" or (method == "auto" and not closed and q.n <= MAX_ENUMERATION):
         if q.n > MAX_ENUMERATION:
             raise ValueError(f"enumeration takes n ≤ {MAX_ENUMERATION} (n! orders), got n = {q.n}")
         return _enumerated(q, law, gamma, b)
-    basis = _common_eigenbasis(q.hessians)
     if basis is None or b != 1:
         why = "b > 1" if basis is not None else "its components' Hessians do not commute"
         raise ValueError(
@@ -552,7 +561,7 @@ def _order_horizon(q, law, gamma, b, e0, epochs, method) -> np.ndarray:
         phi, psi = _block_map(q, law.transforms, np.arange(q.n), gamma, b)
         return np.sum(_affine_power(phi, psi, e0, blocks) ** 2, axis=1)
     basis = _common_eigenbasis(q.hessians)
-    closed = basis is not None and b == 1
+    closed = basis is not None and b == 1 and _closed_form_covers(law, _HORIZON_LAWS)
     # auto: the closed form where it exists (cost log k; enumeration's is n!, 40,320 orders at n = 8).
     if method == "enumerate" or (method == "auto" and not closed and q.n <= MAX_ENUMERATION):
         if q.n > MAX_ENUMERATION:
@@ -564,7 +573,7 @@ def _order_horizon(q, law, gamma, b, e0, epochs, method) -> np.ndarray:
             return np.mean(runs, axis=0)
         phis, psis = np.array([m[0] for m in maps]), np.array([m[1] for m in maps])
         return _fresh_horizon(phis, psis, e0, blocks)
-    if not closed:
+    if basis is None or b != 1:
         why = "b > 1" if basis is not None else "its components' Hessians do not commute"
         raise ValueError(f"no closed form when {why} (n = {q.n}); use n ≤ {MAX_ENUMERATION}, "
                          "or b = 1 with commuting Hessians")  # fmt: skip

@@ -45,7 +45,7 @@ def run(settings: dict) -> tuple[pd.DataFrame, dict]:
         for rule in spec["steps"]:
             update = Update.from_config({"name": rule})
             for sampler in settings["samplers"]:
-                grid, final = [], np.empty((2 * k, 0))
+                grid, final, below = [], np.empty((2 * k, 0)), False
                 new = list(spec["steps"][rule])
                 for widening in range(settings["widen"] + 1):
                     # One program for both halves: seeds 0…k−1 tune the step, k…2k−1 measure at it.
@@ -53,14 +53,14 @@ def run(settings: dict) -> tuple[pd.DataFrame, dict]:
                     part, res = _final(problem, sampler, update, spec, new, range(2 * k))
                     timing["compile_seconds"] += res.compile_seconds
                     timing["run_seconds"] += res.run_seconds
-                    below = bool(grid) and new[-1] < grid[0]
                     grid = [*new, *grid] if below else [*grid, *new]
                     final = np.hstack([part, final] if below else [final, part])
                     best = int(np.argmin(final[:k].mean(axis=0)))  # inf where a tuning chain diverged
                     if 0 < best < len(grid) - 1 or widening == settings["widen"]:
                         break
                     # The best step is on an edge: extend the grid past it by two factors of 2.
-                    new = [grid[0] / 4, grid[0] / 2] if best == 0 else [grid[-1] * 2, grid[-1] * 4]
+                    below = best == 0  # the new steps go before the grid, else after it
+                    new = [grid[0] / 4, grid[0] / 2] if below else [grid[-1] * 2, grid[-1] * 4]
                 v = final[k:, best]
                 ok = v[np.isfinite(v)]
                 se = ok.std(ddof=1) / np.sqrt(len(ok)) if len(ok) > 1 else np.nan

@@ -191,12 +191,16 @@ class IndexStream(Sampler):
         """Epoch ``epoch``'s order (n,) int32 from the chain's threefry ``key``, in jax."""
         raise NotImplementedError
 
+    def device_step_elements(self, n: int, b: int) -> int:
+        """Ints one step's :meth:`device_batch` holds while it draws (for the memory check)."""
+        return b
+
     @property
     def device_stream(self) -> bool:
-        """Whether the stream can also be drawn on the device (one of the two methods given)."""
-        cls = type(self)
-        return (cls.device_batch is not IndexStream.device_batch
-                or cls.device_order is not IndexStream.device_order)  # fmt: skip
+        """Whether the stream can also be drawn on the device: the method the engine will call
+        (``device_order`` for epoch-based samplers, ``device_batch`` otherwise) is given."""
+        method = "device_order" if self.epoch_based else "device_batch"
+        return getattr(type(self), method) is not getattr(IndexStream, method)
 
 
 class StreamGenerator:

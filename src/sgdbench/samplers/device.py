@@ -46,6 +46,11 @@ def chain_keys(seeds) -> jax.Array:
     return jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(seeds, dtype=jnp.uint32))
 
 
+def step_elements(sampler, n: int, b: int) -> int:
+    """Ints one step's device draw holds for a batch sampler (its ``device_step_elements``)."""
+    return sampler.device_step_elements(n, b)
+
+
 def epochs_touched(steps: int, n: int, b: int, last_batch: str) -> int:
     """How many consecutive epochs a window of ``steps`` steps can reach into (static)."""
     if last_batch == "drop":

@@ -112,6 +112,9 @@ class BNice(IndexStream):
     def device_batch(self, key, t, n, b):
         return _uniform_rows(key, t, n, b) if b == 1 else _distinct_rows(key, t, n, b)
 
+    def device_step_elements(self, n, b):
+        return n if b * b > n else b  # a whole permutation per step in that regime
+
 
 @dataclass(frozen=True)
 class Reshuffle(IndexStream):
