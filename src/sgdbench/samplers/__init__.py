@@ -127,9 +127,12 @@ def index_stream(
     if not device.has_device_stream(s):
         raise ValueError(f"sampler {s.name!r} has no device stream")
     n = n if isinstance(n, int) else n.n
-    rows = device.window(device.chain_keys([seed]), 0, sampler=s, n=n, b=b, steps=steps,
-                         last_batch=last_batch)  # fmt: skip
-    return np.asarray(rows[:, 0])
+    # Fixed windows (equal to one long window by construction): one compiled draw per
+    # (sampler, n, b, rule) whatever the length asked for.
+    keys, unit = device.chain_keys([seed]), device.INDEX_STREAM_WINDOW
+    rows = [np.asarray(device.window(keys, t0, sampler=s, n=n, b=b, steps=unit, last_batch=last_batch))
+            for t0 in range(0, steps, unit)]  # fmt: skip
+    return np.concatenate(rows)[:steps, 0]
 
 
 def index_streams(sampler, n, b: int, steps: int, seeds, last_batch: str = "carry") -> np.ndarray:

@@ -35,6 +35,11 @@ STREAM_ALGORITHMS = {
 }
 
 
+# Steps per window when a whole stream is asked for (samplers.index_stream): one compile per
+# sampler and size, whatever the length.
+INDEX_STREAM_WINDOW = 1024
+
+
 def has_device_stream(sampler) -> bool:
     """Whether ``sampler`` can draw its stream on the device."""
     return getattr(sampler, "kind", None) == "stream" and sampler.device_stream
