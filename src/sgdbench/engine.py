@@ -391,7 +391,7 @@ def device_seed_group_size(sampler: Sampler, n: int, b: int, seeds: int,
     if sampler.epoch_based:
         per_chain = 8 * 3 * n
     else:
-        per_chain = 8 * BLOCK * sdev.step_elements(sampler, n, b)
+        per_chain = 8 * BLOCK * sampler.device_step_elements(n, b)
     return _groups_of(per_chain, seeds, budget)
 
 
@@ -430,8 +430,8 @@ def _device_streams(streams: str, sampler: Sampler) -> bool:
         raise ValueError(f"streams must be one of {STREAM_CHOICES}, got {streams!r}")
     if sampler.kind != "stream" or streams == "host":
         return False
-    if streams == "device" and not sdev.has_device_stream(sampler):
-        raise ValueError(f"sampler {sampler.name!r} has no device stream; use streams: host (or auto)")
+    if streams == "device":
+        sdev.require_device_stream(sampler)
     # auto: the GPU draws where it runs; on the CPU the host generators are the faster path
     # (benchmarks/stream_generation.py measures both).
     return streams == "device" or (jax.default_backend() != "cpu" and sdev.has_device_stream(sampler))
@@ -525,8 +525,8 @@ def run_grid(
         raise ValueError(f"checkpoints must increase strictly within [0, {total}]")
 
     # Ints a step's row costs while it is drawn: its b indices, or on the device what its
-    # draw holds (a permutation's n for wor with b^2 > n; samplers.device.step_elements).
-    per_step = sdev.step_elements(sampler, n, b) if on_device and not sampler.epoch_based else b
+    # draw holds (a permutation's n for wor with b^2 > n; IndexStream.device_step_elements).
+    per_step = sampler.device_step_elements(n, b) if on_device and not sampler.epoch_based else b
     chunk_steps = min(max(BLOCK, max_stream_bytes // (4 * per_step * len(seeds))), max(total, 1))
     window_steps = chunk_steps if host_rows else 1  # adaptive samplers read no host rows
     # A device window also holds, per chain, the orders of the epochs it reaches (and a sort's

@@ -241,8 +241,15 @@ _STATIONARY_LAWS = {(("identity",), "fresh"), (("identity",), "once"), (("identi
 _HORIZON_LAWS = {(t, d) for t in (("identity",), ("identity", "reverse")) for d in ("fresh", "once")}
 
 
-def _closed_form_covers(law, laws) -> bool:
-    return (tuple(law.transforms), law.draw) in laws
+def _enumerate_orders(q: Quadratic, law, b: int, method: str, laws):
+    """(whether to enumerate the n! orders, the common eigenbasis or None). auto prefers the
+    closed form where it covers the law (cost log k; enumeration's is n!, 40,320 orders at n = 8)."""
+    basis = _common_eigenbasis(q.hessians)
+    closed = basis is not None and b == 1 and (tuple(law.transforms), law.draw) in laws
+    enumerate_ = method == "enumerate" or (method == "auto" and not closed and q.n <= MAX_ENUMERATION)
+    if enumerate_ and q.n > MAX_ENUMERATION:
+        raise ValueError(f"enumeration takes n ≤ {MAX_ENUMERATION} (n! orders), got n = {q.n}")
+    return enumerate_, basis
 
 
 def _orders(q: Quadratic, law, gamma: float, b: int, method: str) -> float:
@@ -256,12 +263,8 @@ def _orders(q: Quadratic, law, gamma: float, b: int, method: str) -> float:
     if law.draw == "stored":
         phi, psi = _block_map(q, law.transforms, np.arange(q.n), gamma, b)
         return _fixed_point_sq(phi, psi)
-    basis = _common_eigenbasis(q.hessians)
-    closed = basis is not None and b == 1 and _closed_form_covers(law, _STATIONARY_LAWS)
-    # auto: the closed form where it exists (cost log k; enumeration's is n!, 40,320 orders at n = 8).
-    if method == "enumerate" or (method == "auto" and not closed and q.n <= MAX_ENUMERATION):
-        if q.n > MAX_ENUMERATION:
-            raise ValueError(f"enumeration takes n ≤ {MAX_ENUMERATION} (n! orders), got n = {q.n}")
+    enumerate_, basis = _enumerate_orders(q, law, b, method, _STATIONARY_LAWS)
+    if enumerate_:
         return _enumerated(q, law, gamma, b)
     if basis is None or b != 1:
         why = "b > 1" if basis is not None else "its components' Hessians do not commute"
@@ -560,12 +563,8 @@ def _order_horizon(q, law, gamma, b, e0, epochs, method) -> np.ndarray:
     if law.draw == "stored":
         phi, psi = _block_map(q, law.transforms, np.arange(q.n), gamma, b)
         return np.sum(_affine_power(phi, psi, e0, blocks) ** 2, axis=1)
-    basis = _common_eigenbasis(q.hessians)
-    closed = basis is not None and b == 1 and _closed_form_covers(law, _HORIZON_LAWS)
-    # auto: the closed form where it exists (cost log k; enumeration's is n!, 40,320 orders at n = 8).
-    if method == "enumerate" or (method == "auto" and not closed and q.n <= MAX_ENUMERATION):
-        if q.n > MAX_ENUMERATION:
-            raise ValueError(f"enumeration takes n ≤ {MAX_ENUMERATION} (n! orders), got n = {q.n}")
+    enumerate_, basis = _enumerate_orders(q, law, b, method, _HORIZON_LAWS)
+    if enumerate_:
         maps = [_block_map(q, law.transforms, np.array(p), gamma, b)
                 for p in itertools.permutations(range(q.n))]  # fmt: skip
         if law.draw == "once":  # one order for the run: the mean over orders of its square

@@ -124,8 +124,7 @@ def index_stream(
         raise ValueError(f"streams must be 'host' or 'device', got {streams!r}")
     s = get(sampler)
     s.check(_Problemless(n) if isinstance(n, int) else n, b, last_batch)
-    if not device.has_device_stream(s):
-        raise ValueError(f"sampler {s.name!r} has no device stream")
+    device.require_device_stream(s)
     n = n if isinstance(n, int) else n.n
     # Fixed windows (equal to one long window by construction): one compiled draw per
     # (sampler, n, b, rule) whatever the length asked for.

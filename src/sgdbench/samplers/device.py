@@ -45,15 +45,17 @@ def has_device_stream(sampler) -> bool:
     return getattr(sampler, "kind", None) == "stream" and sampler.device_stream
 
 
+def require_device_stream(sampler) -> None:
+    """Raise ValueError, naming the sampler and the fix, when it cannot draw on the device
+    (run_grid and index_stream; run-config validation names the config field instead)."""
+    if not has_device_stream(sampler):
+        raise ValueError(f"sampler {sampler.name!r} has no device stream; use streams: host (or auto)")
+
+
 def chain_keys(seeds) -> jax.Array:
     """One threefry key per chain, (len(seeds), 2) uint32, from the seed alone."""
     base = jax.random.PRNGKey(_STREAM_TAG)
     return jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(seeds, dtype=jnp.uint32))
-
-
-def step_elements(sampler, n: int, b: int) -> int:
-    """Ints one step's device draw holds for a batch sampler (its ``device_step_elements``)."""
-    return sampler.device_step_elements(n, b)
 
 
 def epochs_touched(steps: int, n: int, b: int, last_batch: str) -> int:
