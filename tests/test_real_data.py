@@ -152,6 +152,59 @@ def test_mlp_digits_split_sizes_and_reference_point():
     assert float(p.loss(p.x_star)) < float(p.loss(p.x0)) / 100
 
 
+def test_mnist1d_is_the_packages_own_generator_run_offline(monkeypatch):
+    import random
+
+    import requests
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    from sgdbench.problems import _data
+
+    def no_network(*a, **k):
+        raise AssertionError("MNIST-1D must be generated, never downloaded")
+
+    monkeypatch.setattr(requests, "get", no_network)
+    np.random.seed(7)
+    random.seed(7)
+    np_state, py_state = np.random.get_state(), random.getstate()
+    x, y = _data.load("mnist1d", samples=200)
+    # The package seeds the global generators; a problem built beside other code must not.
+    after = np.random.get_state()
+    assert all(np.array_equal(a, b) for a, b in zip(np_state, after, strict=True))
+    assert random.getstate() == py_state
+    assert x.shape == (200, 40) and np.bincount(y.astype(int)).tolist() == [20] * 10
+    args = get_dataset_args()
+    args.num_samples = 200
+    ref = make_dataset(args)
+    np.testing.assert_array_equal(x, np.concatenate([ref["x"], ref["x_test"]]))
+    np.testing.assert_array_equal(y, np.concatenate([ref["y"], ref["y_test"]]))
+
+
+def test_mlp_on_mnist1d_uses_every_sample_once():
+    p = problems.build("mlp", dataset="mnist1d", samples=300, hidden=[8],
+                       reference_iterations=20)  # fmt: skip
+    assert p.info["classes"] == 10 and p.params["samples"] == 300
+    assert p.n + sum(len(d["y"]) for d in p.held_out.values()) == 300
+    assert p.info["parameters"] == 40 * 8 + 8 + 8 * 10 + 10
+
+
+@pytest.mark.parametrize(
+    ("params", "phrase"),
+    [({"dataset": "digits", "samples": 500}, "has a fixed size"),
+     ({"dataset": "mnist1d", "samples": 105}, "multiple of 10"),
+     ({"dataset": "mnist1d", "samples": True}, "multiple of 10")],
+)  # fmt: skip
+def test_bad_samples_is_one_clear_error_before_any_job(tmp_path, capsys, params, phrase):
+    cfg = {"experiment": "x", "samplers": ["wr"], "step_sizes": [0.1],
+           "problem": {"name": "mlp", "params": {"hidden": [4], **params}}}  # fmt: skip
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'problem.params'" in err and phrase in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_mlp_reads_a_multiclass_svmlight_file(tmp_path):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((90, 5))

@@ -113,7 +113,8 @@ def _full_batch_reference(net, data, x0, iterations):
 
 def build(
     hidden: list[int] | tuple[int, ...] = (32,), activation: str = "relu", reg: float = 1e-4,
-    dataset: str = "digits", data_file: str | None = None, test_fraction: float = 0.25,
+    dataset: str = "digits", data_file: str | None = None, samples: int | None = None,
+    test_fraction: float = 0.25,
     valid_fraction: float = 0.15, split_seed: int = 0, init_seed: int = 0,
     reference_iterations: int = 500,
 ) -> Problem:  # fmt: skip
@@ -121,8 +122,11 @@ def build(
     hidden: widths of the hidden layers, e.g. [32] or [64, 32].
     activation: 'relu', 'tanh' or 'gelu'.
     reg: λ ≥ 0, the weight decay (biases are not decayed).
-    dataset: 'digits' (bundled, 1797 × 64, 10 classes) or 'svmlight' (``data_file``;
+    dataset: 'digits' (bundled, 1797 × 64, 10 classes), 'mnist1d' (generated offline by
+      the ``mnist1d`` package, ``samples`` × 40, 10 classes) or 'svmlight' (``data_file``;
       every distinct label is a class).
+    samples: examples of a generated data set (mnist1d: a multiple of 10; default 5,000,
+      the standard set); only for generated data sets.
     test_fraction, valid_fraction, split_seed: the seeded split (standardised on train).
     init_seed: seed of the initial weights x0, shared by every chain.
     reference_iterations: L-BFGS iterations of the full-batch run that defines the reference point.
@@ -140,7 +144,7 @@ def build(
         )
     if reg < 0:
         raise ValueError(f"mlp: reg must be >= 0, got {reg}")
-    a, labels = _data.load(dataset, data_file)
+    a, labels = _data.load(dataset, data_file, samples)
     classes, y = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(f"mlp: the data set has {len(classes)} class; it needs at least 2")
@@ -161,7 +165,7 @@ def build(
               "x_star_grad_norm_sq": g_ref, "f_star_estimated": True, "classes": len(classes),
               "parameters": net.size},
         params={"hidden": list(hidden), "activation": activation, "reg": reg, "dataset": dataset,
-                "data_file": data_file, "test_fraction": test_fraction,
+                "data_file": data_file, "samples": samples, "test_fraction": test_fraction,
                 "valid_fraction": valid_fraction, "split_seed": split_seed, "init_seed": init_seed,
                 "reference_iterations": reference_iterations},
     )  # fmt: skip
