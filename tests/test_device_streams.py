@@ -38,10 +38,10 @@ def test_windows_at_any_offset_equal_the_one_shot_stream(sampler, last_batch):
     n, b, steps, w = 37, 5, 300, 100  # b does not divide n: windows start mid-epoch and mid-batch
     s, keys = samplers.get(sampler), device.chain_keys([3, 4])
     whole = np.asarray(device.window(keys, 0, sampler=s, n=n, b=b, steps=steps, last_batch=last_batch))
-    assert whole.shape == (steps, 2, b) and whole.dtype == np.int32
+    assert whole.shape == (2, steps, b) and whole.dtype == np.int32
     for t0 in (0, 100, 200, 9, 137):  # one window length: one compile
         part = np.asarray(device.window(keys, t0, sampler=s, n=n, b=b, steps=w, last_batch=last_batch))
-        np.testing.assert_array_equal(part, whole[t0 : t0 + w])
+        np.testing.assert_array_equal(part, whole[:, t0 : t0 + w])
 
 
 def test_flipflop_device_epochs_are_pairs_of_an_order_and_its_reverse():

@@ -114,6 +114,30 @@ def test_streams_reproducible_from_seed(sampler, draw):
         assert not np.array_equal(a, draw(sampler, 20, 4, 30, seed=8))
 
 
+@pytest.mark.parametrize("n", [1000, 70_001])
+def test_host_streams_are_the_documented_numpy_draws(n):
+    """The host algorithm, written out with NumPy's int64 defaults: PCG64 seeded by
+    SeedSequence([0x5CD6, seed]); ``wr`` (and ``wor`` at b = 1) draws integers(0, n), ``rr``
+    shuffles arange(n) row by row (``permuted``), ``so`` draws one ``permutation(n)``. The engine
+    draws them as int32 and in units of its own size, which must leave every stream unchanged."""
+    seed, steps = 11, 3 * n + 5
+
+    def rng():
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence([0x5CD6, seed])))
+
+    unit = rng()
+    wr = np.concatenate([unit.integers(0, n, size=4096) for _ in range(steps // 4096 + 1)])
+    np.testing.assert_array_equal(index_stream("wr", n, 1, steps, seed)[:, 0], wr[:steps])
+    np.testing.assert_array_equal(index_stream("wor", n, 1, steps, seed)[:, 0], wr[:steps])
+    per_unit = max(1, 4096 // n)
+    unit = rng()
+    rr = np.concatenate([unit.permuted(np.broadcast_to(np.arange(n), (per_unit, n)), axis=1).ravel()
+                         for _ in range(steps // (per_unit * n) + 1)])  # fmt: skip
+    np.testing.assert_array_equal(index_stream("rr", n, 1, steps, seed)[:, 0], rr[:steps])
+    so = np.tile(rng().permutation(n), 4)
+    np.testing.assert_array_equal(index_stream("so", n, 1, steps, seed)[:, 0], so[:steps])
+
+
 def test_bad_arguments_raise(draw):
     with pytest.raises(ValueError, match="unknown sampler"):
         draw("bogus", 5, 1, 5, 0)

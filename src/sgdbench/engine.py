@@ -23,6 +23,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from typing import Any
@@ -75,7 +76,8 @@ class GridResult:
     diverged_at: np.ndarray
     compile_seconds: float
     run_seconds: float
-    index_seconds: float = 0.0
+    index_seconds: float = 0.0  # producing index windows (host: in a worker, overlapping the steps)
+    index_wait_seconds: float = 0.0  # the step loop waiting for a window: what the stream adds
     devices: int = 1  # devices the seed axis was split over
     stream: str = "host"  # where the index stream was drawn: "host" or "device" (samplers.device)
     coords: dict = field(default_factory=dict)
@@ -183,13 +185,16 @@ def _simulate(
 
     State per chain: the iterate ``x``, the update rule's ``opt_state``, the
     sampler's ``samp_state`` (adaptive samplers) and ``diverged_at``; every
-    leaf has leading axes (seeds, step sizes). ``idx`` (steps, seeds, b) holds
-    the host index rows of steps t_offset, t_offset + 1, … (step-major, so each
-    step reads one contiguous slice; unused by adaptive samplers); segment
-    bounds are absolute step numbers within that window.
+    leaf has leading axes (seeds, step sizes). ``idx`` (seeds, steps, b) holds
+    the index rows of steps t_offset, t_offset + 1, … (unused by adaptive
+    samplers); segment bounds are absolute step numbers within that window.
     """
     dtype = p.x0.dtype
     n, b = p.n, idx.shape[2]
+    # Seed-major in, step-major inside: the host fills each chain's rows contiguously (a
+    # column write per chain cost more than drawing the indices), XLA transposes the window
+    # once, and each step then reads one contiguous slice.
+    idx = jnp.swapaxes(idx, 0, 1)
     over_chains = lambda f: jax.vmap(jax.vmap(f))  # noqa: E731  (seeds, step sizes)
     sq_dist = lambda xi: jnp.sum((xi - p.x_star) ** 2)  # noqa: E731
     tx = update.transformation()
@@ -416,6 +421,7 @@ def merge_seed_groups(parts: list[GridResult]) -> GridResult:
         compile_seconds=sum(p.compile_seconds for p in parts),
         run_seconds=sum(p.run_seconds for p in parts),
         index_seconds=sum(p.index_seconds for p in parts),
+        index_wait_seconds=sum(p.index_wait_seconds for p in parts),
         coords={**first.coords, "seeds": cat(lambda p: p.coords["seeds"], 0)},
         sampler_states=None,  # host streams keep no device state
     )
@@ -535,7 +541,7 @@ def run_grid(
         extra = 2 * len(seeds) * (n * sdev.epochs_touched(window_steps, n, b, last_batch)
                                   if sampler.epoch_based else window_steps * per_step)  # fmt: skip
     else:
-        extra = 0
+        extra = window_steps * len(seeds) * b  # the next window, drawn while this one runs
     _check_memory(
         problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b + extra, len(steps)
     )
@@ -564,38 +570,57 @@ def run_grid(
         state = jax.device_put(state, by_seed)
         p, gammas, limit, sparams = jax.device_put((p, gammas, limit, sparams), replicated)
 
+    def host_window(t0, t1):
+        """Every chain's rows [t0, t1), seed-major, zero-padded to the window; and its seconds."""
+        tic = time.perf_counter()
+        rows = np.zeros((len(seeds), window_steps, b), dtype=np.int32)
+        for i in range(len(seeds) if host_rows else 0):
+            rows[i, : t1 - t0] = (
+                index_stream[i, t0:t1] if index_stream is not None else gens[i].take(t1 - t0)
+            )
+        return rows, time.perf_counter() - tic
+
     compiled, outputs = {}, []  # one program per number of segments in a window
-    compile_s = run_s = index_s = 0.0
-    for t0, t1, seg_start, seg_end, keep in _chunks(steps, total, chunk_steps):
-        tic = time.perf_counter()
-        if on_device:  # rows past t1 (a last, short window) are drawn and never read
-            window = jax.block_until_ready(sdev.window(keys, t0, sampler=sampler, n=n, b=b,
-                                                       steps=window_steps, last_batch=last_batch))  # fmt: skip
-        else:
-            window = np.zeros((window_steps, len(seeds), b), dtype=np.int32)  # step-major
-            for i in range(len(seeds) if host_rows else 0):
-                window[: t1 - t0, i] = (
-                    index_stream[i, t0:t1] if index_stream is not None else gens[i].take(t1 - t0)
-                )
-        window = (jnp.asarray(window) if mesh is None
-                  else jax.device_put(window, NamedSharding(mesh, P(None, "seeds"))))  # fmt: skip
-        args = (p, window, jnp.int32(t0), gammas, jnp.asarray(seg_start),
-                jnp.asarray(seg_end), limit, sparams, *state)  # fmt: skip
-        del window
-        index_s += time.perf_counter() - tic
-        if len(seg_start) not in compiled:
+    compile_s = run_s = index_s = wait_s = 0.0
+    chunks = list(_chunks(steps, total, chunk_steps))
+    # Host windows are drawn one ahead, in a worker thread, while the compiled loop runs the
+    # current one (it holds no GIL), so generation overlaps the steps. index_s: seconds spent
+    # producing windows; wait_s: seconds the loop stood waiting for them (what they add).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = None if on_device else pool.submit(host_window, *chunks[0][:2])
+        for k, (t0, t1, seg_start, seg_end, keep) in enumerate(chunks):
             tic = time.perf_counter()
-            compiled[len(seg_start)], _ = _executable(static, args)
-            compile_s += time.perf_counter() - tic
-        tic = time.perf_counter()
-        mets, xs, div, kept, *state = jax.block_until_ready(compiled[len(seg_start)](*args))
-        run_s += time.perf_counter() - tic
-        outputs.append(
-            ([np.asarray(m)[keep] for m in mets], np.asarray(xs)[keep], np.asarray(div)[keep],
-             jax.tree_util.tree_map(lambda a, keep=keep: np.asarray(a)[keep], kept))
-        )  # fmt: skip
-        if on_progress is not None:
-            on_progress((t1 - t0) * len(seeds) * len(step_sizes))
+            if on_device:  # rows past t1 (a last, short window) are drawn and never read
+                window = jax.block_until_ready(sdev.window(keys, t0, sampler=sampler, n=n, b=b,
+                                                           steps=window_steps, last_batch=last_batch))  # fmt: skip
+                made = 0.0
+            else:
+                window, made = ahead.result()
+                if k + 1 < len(chunks):
+                    ahead = pool.submit(host_window, *chunks[k + 1][:2])
+                copy = time.perf_counter()
+                window = jax.block_until_ready(
+                    jnp.asarray(window) if mesh is None
+                    else jax.device_put(window, NamedSharding(mesh, P("seeds"))))  # fmt: skip
+                made += time.perf_counter() - copy
+            wait_s += time.perf_counter() - tic  # host: the worker not done yet, and the copy
+            index_s += made if not on_device else time.perf_counter() - tic
+            args = (p, window, jnp.int32(t0), gammas, jnp.asarray(seg_start),
+                    jnp.asarray(seg_end), limit, sparams, *state)  # fmt: skip
+            del window
+            if len(seg_start) not in compiled:
+                tic = time.perf_counter()
+                compiled[len(seg_start)], _ = _executable(static, args)
+                compile_s += time.perf_counter() - tic
+            tic = time.perf_counter()
+            mets, xs, div, kept, *state = jax.block_until_ready(compiled[len(seg_start)](*args))
+            run_s += time.perf_counter() - tic
+            outputs.append(
+                ([np.asarray(m)[keep] for m in mets], np.asarray(xs)[keep], np.asarray(div)[keep],
+                 jax.tree_util.tree_map(lambda a, keep=keep: np.asarray(a)[keep], kept))
+            )  # fmt: skip
+            if on_progress is not None:
+                on_progress((t1 - t0) * len(seeds) * len(step_sizes))
 
     names = metric_names(problem)
     metrics = {
@@ -618,6 +643,7 @@ def run_grid(
         compile_seconds=compile_s,
         run_seconds=run_s,
         index_seconds=index_s,
+        index_wait_seconds=wait_s,
         devices=1 if mesh is None else mesh.size,
         stream="device" if on_device else "host",
         coords=coords,

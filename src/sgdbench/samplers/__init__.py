@@ -131,7 +131,7 @@ def index_stream(
     keys, unit = device.chain_keys([seed]), device.INDEX_STREAM_WINDOW
     rows = [np.asarray(device.window(keys, t0, sampler=s, n=n, b=b, steps=unit, last_batch=last_batch))
             for t0 in range(0, steps, unit)]  # fmt: skip
-    return np.concatenate(rows)[:steps, 0]
+    return np.concatenate(rows, axis=1)[0, :steps]
 
 
 def index_streams(sampler, n, b: int, steps: int, seeds, last_batch: str = "carry") -> np.ndarray:

@@ -30,7 +30,13 @@ import numpy as np
 
 LAST_BATCH_RULES = ("carry", "drop")
 _STREAM_TAG = 0x5CD6  # separates index streams from any other use of the seed
-UNIT_ELEMENTS = 1 << 12  # indices drawn per unit; fixed so chunking never changes a stream
+# Indices drawn per unit: fixed, never set by the caller, so chunking never changes a stream.
+# NumPy's bounded integers and row-by-row shuffles are sequential draws (a unit of any size
+# gives the same stream; tests/test_samplers.py pins the draws), so the unit only bounds what a
+# short run draws and leaves unread; b-nice's rejection redraws within a unit, so its batches
+# depend on the size and keep UNIT_ELEMENTS.
+UNIT_ELEMENTS = 1 << 12
+SEQUENTIAL_UNIT_ELEMENTS = 1 << 11
 
 
 def steps_per_epoch(n: int, b: int, last_batch: str = "carry") -> float:
@@ -175,6 +181,10 @@ class IndexStream(Sampler):
     def batch_unit(self, rng, ctx, n: int, b: int, rows: int) -> np.ndarray:
         raise NotImplementedError
 
+    def unit_rows(self, b: int) -> int:
+        """Rows :meth:`batch_unit` draws at a time (a function of b alone, see UNIT_ELEMENTS)."""
+        return max(1, UNIT_ELEMENTS // b)
+
     def epoch_orders(self, rng, ctx, n: int, epochs: int) -> np.ndarray:
         raise NotImplementedError
 
@@ -223,8 +233,9 @@ class StreamGenerator:
         """The next fixed-size unit of (rows, b) indices."""
         n, b, s = self.n, self.b, self.sampler
         if not s.epoch_based:
-            return s.batch_unit(self._rng, self._ctx, n, b, max(1, UNIT_ELEMENTS // b))
-        orders = s.epoch_orders(self._rng, self._ctx, n, max(1, UNIT_ELEMENTS // n))
+            return s.batch_unit(self._rng, self._ctx, n, b, s.unit_rows(b))
+        # Permutations are drawn row by row: any number of epochs per unit is the same stream.
+        orders = s.epoch_orders(self._rng, self._ctx, n, max(1, SEQUENTIAL_UNIT_ELEMENTS // n))
         if self.last_batch == "drop":
             return orders[:, : (n // b) * b].reshape(-1, b)
         flat = np.concatenate([self._carry, orders.reshape(-1)])

@@ -67,7 +67,7 @@ def epochs_touched(steps: int, n: int, b: int, last_batch: str) -> int:
 
 @partial(jax.jit, static_argnames=("sampler", "n", "b", "steps", "last_batch"))
 def window(keys, t0, *, sampler, n: int, b: int, steps: int, last_batch: str = "carry"):
-    """Rows [t0, t0 + steps) of every chain's stream, step-major: (steps, chains, b) int32."""
+    """Rows [t0, t0 + steps) of every chain's stream, seed-major: (chains, steps, b) int32."""
     t0 = jnp.asarray(t0, dtype=jnp.int64)
     ts = t0 + jnp.arange(steps, dtype=jnp.int64)
 
@@ -87,5 +87,4 @@ def window(keys, t0, *, sampler, n: int, b: int, steps: int, last_batch: str = "
         orders = jax.vmap(lambda k: sampler.device_order(key, first + k, n))(jnp.arange(count))
         return orders[epoch - first, pos]
 
-    rows = jax.vmap(one_chain)(keys)  # (chains, steps, b)
-    return jnp.swapaxes(rows, 0, 1).astype(jnp.int32)
+    return jax.vmap(one_chain)(keys).astype(jnp.int32)
