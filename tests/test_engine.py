@@ -213,6 +213,15 @@ for name, kw, dtype in [("least_squares", {"n": 120, "d": 4}, "float64"),
             scale = np.nanmax(np.abs(ref)) + 1
             np.testing.assert_allclose(split.metrics[k], ref, rtol=0, atol=p.n * eps * scale)
         checks.append(name + sampler)
+# Device streams: each window is drawn and then split over the devices like a host one.
+p = problems.build("least_squares", n=120, d=4)
+for sampler in ("wr", "rr"):
+    args = (p, sampler, 1, [0.01, 0.05], range(8), 2)
+    split = engine.run_grid(*args, dtype="float64", streams="device")
+    one = engine.run_grid(*args, dtype="float64", streams="device", shard=False)
+    assert split.devices == 4 and split.stream == one.stream == "device"
+    np.testing.assert_array_equal(split.iterates, one.iterates)
+    checks.append("device" + sampler)
 # 6 seeds on 4 devices: split over gcd(6, 4) = 2 of them.
 assert engine.run_grid(problems.build("least_squares", n=30, d=2), "wr", 1, [0.1], range(6), 1).devices == 2
 print("ok", len(checks))
@@ -225,7 +234,7 @@ def test_chains_split_over_forced_host_devices_match_one_device():
     import sys
 
     proc = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True)
-    assert proc.returncode == 0 and "ok 4" in proc.stdout, proc.stderr[-3000:]
+    assert proc.returncode == 0 and "ok 6" in proc.stdout, proc.stderr[-3000:]
 
 
 def test_epoch_counter_does_not_overflow_past_two_to_the_31_examples():

@@ -158,7 +158,7 @@ def test_chunked_generation_equals_one_shot(sampler, last_batch):
 @pytest.mark.parametrize("sampler", ["rr", "so", "flipflop"])
 @pytest.mark.parametrize(("n", "b"), [(4999, 7), (5000, 64), (100, 7), (30, 4)])
 def test_every_epoch_of_a_long_carry_stream_is_a_permutation(sampler, n, b, draw):
-    """Streams cross the generation unit (4,096 indices) many times, with b ∤ n: every block of n
+    """Streams cross the generation unit (2,048 or 4,096 indices) many times, with b ∤ n: every block of n
     consecutive indices, the epochs the carry rule concatenates, must be a permutation."""
     epochs = max(3, (3 * 4096) // n + 2)
     steps = samplers.num_steps(n, b, epochs)

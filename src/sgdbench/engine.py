@@ -134,7 +134,9 @@ BLOCK = 16  # steps between divergence checks on the fast path
 MAX_STEPS = 2**31 - 1  # steps and divergence flags are int32 on the device
 _METRIC_BLOCK = 1 << 20  # examples × dim per block of a checkpoint's full pass
 _METRIC_ELEMENTS = 1 << 23  # chains × examples × dim held at once for checkpoint metrics
-MAX_STREAM_BYTES = 64 << 20  # index stream held in memory at once; longer runs go in chunks
+# A window of the index stream; longer runs go in windows (a host run holds up to two at once,
+# the next being drawn while the current one runs, plus the step-major copy the program makes).
+MAX_STREAM_BYTES = 64 << 20
 # Host stream generators alive at once: each holds up to one epoch (or one unit) of drawn but
 # untaken indices, so a run with many chains on a large n runs its seeds in groups.
 MAX_GENERATOR_BYTES = 256 << 20
@@ -383,7 +385,7 @@ def _cast_floats(tree, dtype):
 def seed_group_size(n: int, b: int, seeds: int, budget: int = MAX_GENERATOR_BYTES) -> int:
     """Seeds whose host stream generators may be alive at once: each holds at most one unit of
     drawn rows (an epoch of n indices, or ``samplers.UNIT_ELEMENTS`` of them, plus a batch
-    carried over) as int64 while drawing and int32 when kept. The size is the smallest that
+    carried over), counted as int64 while drawing (permutations are) and int32 when kept. The size is the smallest that
     needs no more groups than the budget demands, so the last group is not a sliver."""
     return _groups_of(12 * (max(n, samplers.UNIT_ELEMENTS) + b), seeds, budget)
 
@@ -542,6 +544,7 @@ def run_grid(
                                   if sampler.epoch_based else window_steps * per_step)  # fmt: skip
     else:
         extra = window_steps * len(seeds) * b  # the next window, drawn while this one runs
+    extra += window_steps * len(seeds) * b  # the window's step-major copy inside _simulate
     _check_memory(
         problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b + extra, len(steps)
     )
@@ -591,8 +594,10 @@ def run_grid(
         for k, (t0, t1, seg_start, seg_end, keep) in enumerate(chunks):
             tic = time.perf_counter()
             if on_device:  # rows past t1 (a last, short window) are drawn and never read
-                window = jax.block_until_ready(sdev.window(keys, t0, sampler=sampler, n=n, b=b,
-                                                           steps=window_steps, last_batch=last_batch))  # fmt: skip
+                window = sdev.window(keys, t0, sampler=sampler, n=n, b=b, steps=window_steps,
+                                     last_batch=last_batch)  # fmt: skip
+                window = jax.block_until_ready(
+                    window if mesh is None else jax.device_put(window, NamedSharding(mesh, P("seeds"))))  # fmt: skip
                 made = 0.0
             else:
                 window, made = ahead.result()

@@ -39,7 +39,8 @@ def environment() -> dict:
     import jax
 
     versions = {}
-    for pkg in ("jax", "jaxlib", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn"):
+    for pkg in ("jax", "jaxlib", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn",
+                "mnist1d"):  # mnist1d generates a data set: its version is the data's
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

@@ -74,8 +74,8 @@ def mnist1d(samples: int) -> tuple[np.ndarray, np.ndarray]:
     """MNIST-1D (Greydanus & Kobak, ICML 2024): ``samples`` length-40 signals of 10 classes.
 
     Made by the ``mnist1d`` package's own generator (``make_dataset``) with its
-    published arguments (seed 42; at 5,000 samples, the standard set), never its
-    download. The package splits 80/20 into train and test; both parts are
+    default arguments (seed 42; 5,000 samples unless ``samples`` says otherwise),
+    never its download. The package splits 80/20 into train and test; both parts are
     returned here in its order, and the problem makes its own split. It seeds
     NumPy's and Python's global generators, so both are restored afterwards.
     """

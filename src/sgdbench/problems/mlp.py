@@ -125,8 +125,8 @@ def build(
     dataset: 'digits' (bundled, 1797 × 64, 10 classes), 'mnist1d' (generated offline by
       the ``mnist1d`` package, ``samples`` × 40, 10 classes) or 'svmlight' (``data_file``;
       every distinct label is a class).
-    samples: examples of a generated data set (mnist1d: a multiple of 10; default 5,000,
-      the standard set); only for generated data sets.
+    samples: examples of a generated data set (mnist1d: a multiple of 10, at least 20;
+      default 5,000, the package's default); only for generated data sets.
     test_fraction, valid_fraction, split_seed: the seeded split (standardised on train).
     init_seed: seed of the initial weights x0, shared by every chain.
     reference_iterations: L-BFGS iterations of the full-batch run that defines the reference point.

@@ -185,6 +185,10 @@ class IndexStream(Sampler):
         """Rows :meth:`batch_unit` draws at a time (a function of b alone, see UNIT_ELEMENTS)."""
         return max(1, UNIT_ELEMENTS // b)
 
+    def unit_epochs(self, n: int) -> int:
+        """Epochs :meth:`epoch_orders` draws at a time (a function of n alone, see UNIT_ELEMENTS)."""
+        return max(1, UNIT_ELEMENTS // n)
+
     def epoch_orders(self, rng, ctx, n: int, epochs: int) -> np.ndarray:
         raise NotImplementedError
 
@@ -234,8 +238,7 @@ class StreamGenerator:
         n, b, s = self.n, self.b, self.sampler
         if not s.epoch_based:
             return s.batch_unit(self._rng, self._ctx, n, b, s.unit_rows(b))
-        # Permutations are drawn row by row: any number of epochs per unit is the same stream.
-        orders = s.epoch_orders(self._rng, self._ctx, n, max(1, SEQUENTIAL_UNIT_ELEMENTS // n))
+        orders = s.epoch_orders(self._rng, self._ctx, n, s.unit_epochs(n))
         if self.last_batch == "drop":
             return orders[:, : (n // b) * b].reshape(-1, b)
         flat = np.concatenate([self._carry, orders.reshape(-1)])

@@ -133,6 +133,9 @@ class Reshuffle(IndexStream):
     def epoch_orders(self, rng, ctx, n, epochs):
         return _permutations(rng, n, epochs)
 
+    def unit_epochs(self, n):
+        return max(1, SEQUENTIAL_UNIT_ELEMENTS // n)  # row-by-row shuffles: the unit never shows
+
     def device_order(self, key, epoch, n):
         return jax.random.permutation(_order(key, epoch), n).astype(jnp.int32)
 
@@ -167,6 +170,9 @@ class FlipFlop(IndexStream):
         pairs = max(1, epochs // 2)  # whole (permutation, reversed) pairs: no state across units
         perms = _permutations(rng, n, pairs)
         return np.stack([perms, perms[:, ::-1]], axis=1).reshape(2 * pairs, n)
+
+    def unit_epochs(self, n):
+        return max(1, SEQUENTIAL_UNIT_ELEMENTS // n)  # whole pairs, shuffled row by row
 
     def device_order(self, key, epoch, n):
         perm = jax.random.permutation(_order(key, epoch // 2), n).astype(jnp.int32)
