@@ -54,6 +54,18 @@ def test_logistic_and_ridge_load_a_users_svmlight_file(svmlight_file):
     assert r.n == 50 and r.dim == 4
 
 
+def _assert_refused_at_validation(tmp_path, capsys, problem: dict, phrase: str) -> None:
+    """`sgdbench run` on a config with this problem: exit 2, one line naming problem.params and
+    ``phrase``, and no output directory."""
+    cfg = {"experiment": "x", "samplers": ["wr"], "step_sizes": [0.1], "problem": problem}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'problem.params'" in err and phrase in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_or_malformed_data_file_is_one_clear_error(tmp_path, capsys):
     bad = tmp_path / "bad.svm"
     bad.write_text("this is not : svmlight\n")
@@ -61,14 +73,8 @@ def test_missing_or_malformed_data_file_is_one_clear_error(tmp_path, capsys):
         (str(tmp_path / "nope.svm"), "does not exist"),
         (str(bad), "not a valid svmlight"),
     ):
-        cfg = {"experiment": "x", "samplers": ["wr"], "step_sizes": [0.1],
-               "problem": {"name": "logistic", "params": {"dataset": "svmlight", "data_file": data_file}}}  # fmt: skip
-        path = tmp_path / "cfg.yaml"
-        path.write_text(yaml.safe_dump(cfg))
-        assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
-        err = capsys.readouterr().err
-        assert "'problem.params'" in err and phrase in err and err.count("\n") == 1
-        assert not (tmp_path / "out").exists()
+        problem = {"name": "logistic", "params": {"dataset": "svmlight", "data_file": data_file}}
+        _assert_refused_at_validation(tmp_path, capsys, problem, phrase)
 
 
 def test_non_finite_or_absurdly_wide_data_files_are_refused_before_densifying(tmp_path):
@@ -195,14 +201,8 @@ def test_mlp_on_mnist1d_uses_every_sample_once():
      ({"dataset": "mnist1d", "samples": True}, "multiple of 10")],
 )  # fmt: skip
 def test_bad_samples_is_one_clear_error_before_any_job(tmp_path, capsys, params, phrase):
-    cfg = {"experiment": "x", "samplers": ["wr"], "step_sizes": [0.1],
-           "problem": {"name": "mlp", "params": {"hidden": [4], **params}}}  # fmt: skip
-    path = tmp_path / "cfg.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
-    assert "'problem.params'" in err and phrase in err and err.count("\n") == 1
-    assert not (tmp_path / "out").exists()
+    problem = {"name": "mlp", "params": {"hidden": [4], **params}}
+    _assert_refused_at_validation(tmp_path, capsys, problem, phrase)
 
 
 def test_mlp_reads_a_multiclass_svmlight_file(tmp_path):
