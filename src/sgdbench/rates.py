@@ -57,13 +57,33 @@ def fit_power_law(
         return tuple(np.polyfit(lx, np.log(mean), 1))
 
     s, c = slope(ys)
-    rng = np.random.default_rng(seed)
-    boots = np.array([slope(ys[rng.integers(0, len(ys), len(ys))])[0] for _ in range(n_boot)])
+    boots = _bootstrap_slopes(lx, ys, n_boot, seed)
     boots = boots[np.isfinite(boots)]
     alpha = (1 - level) / 2
     lo, hi = np.quantile(boots, [alpha, 1 - alpha]) if len(boots) else (np.nan, np.nan)
     return {"slope": float(s), "ci_low": float(lo), "ci_high": float(hi), "intercept": float(c),
             "points": int(keep.sum()), "seeds": int(len(ys))}  # fmt: skip
+
+
+def _bootstrap_slopes(lx, ys, n_boot: int, seed: int, chunk: int = 256) -> np.ndarray:
+    """Least-squares slopes of log(mean of a resample of the rows of ``ys``) against ``lx``,
+    for ``n_boot`` resamples drawn as ``n_boot`` successive ``integers(0, S, S)`` calls would
+    draw them (one (n_boot, S) draw is the same stream). Vectorised: each resample's mean is
+    its row counts times ``ys`` (a matrix product, never the resampled copy), and the slopes
+    of all resamples come from one closed-form regression; NaN where a mean is not positive."""
+    seeds = len(ys)
+    rows = np.random.default_rng(seed).integers(0, seeds, (n_boot, seeds))
+    centred = lx - lx.mean()
+    out = np.empty(n_boot)
+    for lo in range(0, n_boot, chunk):
+        block = rows[lo : lo + chunk]
+        counts = np.zeros((len(block), seeds))
+        np.add.at(counts, (np.arange(len(block))[:, None], block), 1.0)
+        means = counts @ ys / seeds
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(means > 0, np.log(np.where(means > 0, means, 1.0)), np.nan)
+        out[lo : lo + chunk] = (logs - logs.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
+    return out
 
 
 def rate_row(experiment: str, problem: str, sampler: str, quantity: str, expected: float,

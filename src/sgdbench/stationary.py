@@ -376,8 +376,10 @@ def _coef_xy(base, xs, ys) -> np.ndarray:
     return xy
 
 
-def _scalar_moments(curv: np.ndarray, g: np.ndarray, gamma: float):
-    """Φ, Eψ, Eψ² and E[ψ_π ψ_rev(π)] of one epoch of the scalar recursion e ↦ c_i e − γg_i."""
+def _scalar_moments(curv: np.ndarray, g: np.ndarray, gamma: float, reverse: bool = True):
+    """Φ, Eψ, Eψ² and E[ψ_π ψ_rev(π)] of one epoch of the scalar recursion e ↦ c_i e − γg_i
+    (the last NaN unless ``reverse``: only laws that reverse an order read it, and it costs two
+    thirds of the pair sums)."""
     n = len(curv)
     c = 1.0 - gamma * curv
     phi = float(np.prod(c))
@@ -391,6 +393,8 @@ def _scalar_moments(curv: np.ndarray, g: np.ndarray, gamma: float):
     between = s + (tt - s) * c[:, None] + (1 - tt) * c[:, None] ** 2
     pairs = w2 @ _coef_xy(between, np.outer(g, ones), np.outer(g * c, ones))
     second = gamma**2 * (diag + 2 * pairs)
+    if not reverse:
+        return phi, float(mean), float(second), math.nan
     # The reversed order's coefficients are products over earlier examples.
     same = float(_excluded_products(c) @ g**2)
     ij = s * c[:, None] + (tt - s) * c[:, None] ** 2 + (1 - tt) * c[:, None]
@@ -409,7 +413,7 @@ def _excluded_products(c: np.ndarray) -> np.ndarray:
 
 
 def _scalar(curv: np.ndarray, g: np.ndarray, gamma: float, law) -> float:
-    phi, mean, second, reverse = _scalar_moments(curv, g, gamma)
+    phi, mean, second, reverse = _scalar_moments(curv, g, gamma, "reverse" in law.transforms)
     if law.transforms == ("identity",):
         if law.draw == "once":  # the fixed point ψ_π/(1 − Φ), squared, over orders
             return second / (1 - phi) ** 2 if abs(phi) < 1 else math.inf
@@ -580,7 +584,8 @@ def _order_horizon(q, law, gamma, b, e0, epochs, method) -> np.ndarray:
     grads, start = q.grads @ basis, basis.T @ e0
     total = np.zeros(len(blocks))
     for c in range(q.dim):
-        phi, mean, second, reverse = _scalar_moments(curv[:, c], grads[:, c], gamma)
+        phi, mean, second, reverse = _scalar_moments(curv[:, c], grads[:, c], gamma,
+                                                     "reverse" in law.transforms)  # fmt: skip
         if law.transforms == ("identity", "reverse"):  # a (π, reversed π) pair per block
             phi, mean, second = (
                 phi * phi,

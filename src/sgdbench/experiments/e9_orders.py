@@ -116,8 +116,10 @@ def _exact_errors(problem, name: str, steps, epochs: int):
     (no law, or an order law on non-commuting Hessians with n > 8)."""
     if samplers.get(name).law(problem) is None:
         return None
-    try:
-        return [theory.finite_horizon_mse(problem, name, float(g), epochs) for g in steps]
+    try:  # the problem's derivatives at x* once, not once per step
+        q = theory.quadratic_form(problem)
+        return [theory.finite_horizon_mse(problem, name, float(g), epochs, quadratic=q)
+                for g in steps]  # fmt: skip
     except ValueError:  # finite_horizon_mse names the missing closed form; the table shows NaN
         return None
 
