@@ -242,6 +242,7 @@ PIPELINE_CASES = [
     ("e7 problem without L", {"e7": {"problem": {"name": "mlp"}}}, "e7.problem.name"),
     ("e5b batches all above n", {"e5b": {"batch_sizes": [1000, 2000]}}, "e5b.batch_sizes"),
     ("e8 batch above every n", {"e8": {"batch_sizes": [1, 5000]}}, "e8.batch_sizes.1"),
+    ("e8 size beyond the device", {"e8": {"sizes": [1000, 10**11]}}, "e8.sizes.1"),  # 26 TB
     ("e2 with one component", {"e2": {"problem": {"n": 1}}}, "e2.problem"),
     ("NaN step of e4", {"e4": {"steps": [float("nan"), 0.25]}}, "e4.steps.0"),
     ("infinite e2 step", {"e2": {"spread_steps": [0.03, float("inf")]}}, "e2.spread_steps.1"),

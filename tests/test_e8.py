@@ -49,3 +49,21 @@ def test_measure_times_every_part_and_scales_long_epochs():
     assert table.loc[table["sampler"] == "wr", "stream"].isna().all()
     assert (table.loc[table["sampler"] != "wr", ["copy", "stream"]] > 0).all().all()
     assert table["device"].iloc[0] and table["platform"].iloc[0] == "cpu"
+
+
+def test_a_size_is_refused_exactly_when_its_working_set_exceeds_the_usable_memory(monkeypatch):
+    """The validation check compares working_bytes with 80% of the device's memory: one byte of
+    limit either side of the boundary decides it, and the message names the size and the fix."""
+    from sgdbench.config import ConfigError
+
+    settings = {"sizes": [1000, 50_000], "batch_sizes": [1], "samplers": ["wr"], "d": 32}
+    need = e8.working_bytes(50_000, 32)
+    assert need == 2 * 4 * 50_000 * 33 + 16 * 50_000  # data twice (float32) plus the indices
+    monkeypatch.setenv("SGDBENCH_DEVICE_MEMORY_LIMIT", str(int(np.ceil(need / 0.8))))
+    e8._check(settings)  # fits
+    monkeypatch.setenv("SGDBENCH_DEVICE_MEMORY_LIMIT", str(int(need / 0.8) - 2))
+    with pytest.raises(ConfigError, match=r"e8\.sizes\.1.*n = 50,000.*sizes up to about"):
+        e8._check(settings)
+    assert e8.EXPERIMENT.memory_mb(settings) == 4000  # small sizes keep the floor
+    big = dict(settings, sizes=[10**8])
+    assert e8.EXPERIMENT.memory_mb(big) == 1024 + e8.working_bytes(10**8, 32) // 2**20

@@ -367,8 +367,12 @@ def _coef_x(base, xs) -> np.ndarray:
     return x
 
 
+NODE_BLOCK_ELEMENTS = 2**22  # floats per array while the pair sums run (32 MB)
+
+
 def _coef_xy(base, xs, ys) -> np.ndarray:
-    """Σ_{i≠j} xs_i ys_j Π_{l≠i,j} base_l: the xy-coefficient of Π_l (base_l + x·xs_l + y·ys_l)."""
+    """Σ_{i≠j} xs_i ys_j Π_{l≠i,j} base_l: the xy-coefficient of Π_l (base_l + x·xs_l + y·ys_l)
+    at every node (``base`` (n, nodes); ``xs``, ``ys`` (n,) or (n, nodes))."""
     one = np.ones(base.shape[1])
     x, y, xy = 0 * one, 0 * one, 0 * one
     for bl, xl, yl in zip(base, xs, ys, strict=True):
@@ -388,19 +392,25 @@ def _scalar_moments(curv: np.ndarray, g: np.ndarray, gamma: float, reverse: bool
     mean = -gamma * wt @ _coef_x(t + (1 - t) * c[:, None], np.outer(g, np.ones_like(t)))
     diag = wt @ _coef_x(t + (1 - t) * c[:, None] ** 2, np.outer(g**2, np.ones_like(t)))
     s, tt, w2 = _two_times(n)
-    ones = np.ones_like(s)
+    c2 = c[:, None]
+
+    def pair_sum(base, xs, ys) -> float:
+        """Σ over the (s, t) nodes of w2 × the xy-coefficient, in blocks of nodes: the node count
+        grows as n², so one block of every node would hold n³ floats (11 GB at n = 1,024)."""
+        step = max(1, NODE_BLOCK_ELEMENTS // n)
+        return sum(float(w2[k : k + step] @ _coef_xy(base(s[k : k + step], tt[k : k + step]), xs, ys))
+                   for k in range(0, len(s), step))  # fmt: skip
+
     # i at s before j at t; ψ's coefficients are the products of c over later examples.
-    between = s + (tt - s) * c[:, None] + (1 - tt) * c[:, None] ** 2
-    pairs = w2 @ _coef_xy(between, np.outer(g, ones), np.outer(g * c, ones))
+    pairs = pair_sum(lambda s, t: s + (t - s) * c2 + (1 - t) * c2**2, g, g * c)
     second = gamma**2 * (diag + 2 * pairs)
     if not reverse:
         return phi, float(mean), float(second), math.nan
     # The reversed order's coefficients are products over earlier examples.
     same = float(_excluded_products(c) @ g**2)
-    ij = s * c[:, None] + (tt - s) * c[:, None] ** 2 + (1 - tt) * c[:, None]
-    ji = s * c[:, None] + (tt - s) + (1 - tt) * c[:, None]
-    cross = (w2 @ _coef_xy(ij, np.outer(g * c, ones), np.outer(g * c, ones))
-             + w2 @ _coef_xy(ji, np.outer(g, ones), np.outer(g, ones)))  # fmt: skip
+    cross = pair_sum(lambda s, t: s * c2 + (t - s) * c2**2 + (1 - t) * c2, g * c, g * c) + pair_sum(
+        lambda s, t: s * c2 + (t - s) + (1 - t) * c2, g, g
+    )
     reverse = gamma**2 * (same + cross)
     return phi, float(mean), float(second), float(reverse)
 

@@ -29,7 +29,7 @@ for _exp in EXPERIMENTS:
             "../../environment.yml"
         threads: _exp.threads or workflow.cores
         resources:
-            mem_mb=_exp.mem_mb,
+            mem_mb=_exp.memory_mb(config[_exp.name]),
             runtime=_exp.runtime,
         params:
             experiment=_exp.name,

@@ -80,12 +80,18 @@ class Experiment:
     # 1 two measure jobs overlap on 2 cores (one compiles while the other runs); None: every
     # core (a job that times things, like E8, runs alone).
     threads: int | None = 1
-    mem_mb: int = 4000
+    # Megabytes a measure job asks a cluster for: a number, or a function of the settings for an
+    # experiment whose memory follows its config (E8's largest n).
+    mem_mb: int | Callable[[dict], int] = 4000
     runtime: int = 20  # minutes (cluster profiles)
     # {question id of sgdbench.findings.QUESTIONS: LaTeX} from (settings, measured values)
     findings: Callable[[dict, dict], dict[str, str]] | None = None
     # For `sgdbench verify`: {key: {"value", "se"}} from the experiment's tables (se 0: exact)
     key_numbers: Callable[[dict[str, pd.DataFrame]], dict[str, dict[str, float]]] | None = None
+
+    def memory_mb(self, settings: dict) -> int:
+        """The measure job's memory request for these settings (see ``mem_mb``)."""
+        return int(self.mem_mb(settings) if callable(self.mem_mb) else self.mem_mb)
 
     def macro_file(self) -> str:
         return f"macros-{self.name}"

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .. import samplers
+from ..device_memory import HEADROOM, limit_bytes
 from ..latex import defined as latex_defined
 from ..latex import fmt, words
 from . import builtin_schema
@@ -98,15 +99,33 @@ def _time_parts(data, n: int, b: int, sampler: str, settings: dict) -> dict:
     return row
 
 
+def working_bytes(n: int, d: int) -> int:
+    """Bytes E8 holds at size n: the data (rows and targets, float32) twice on the device, as
+    stored and as the permuted copy that is streamed (a timed copy is dropped before the next
+    one is made), plus the permutation (int64) and an epoch of host indices (int32). The data
+    are drawn on the device, so on the CPU, where the device's memory is the host's, nothing
+    else is held; on a GPU the host holds only the indices."""
+    return 2 * 4 * n * (d + 1) + 16 * n
+
+
+def _data(key, n: int, d: int) -> dict:
+    """Standard normal rows and targets drawn where the timed steps run (never a host copy)."""
+    ka, ky = jax.random.split(key)
+    return {
+        "a": jax.random.normal(ka, (n, d), jnp.float32),
+        "y": jax.random.normal(ky, (n,), jnp.float32),
+    }
+
+
 def measure(settings: dict) -> pd.DataFrame:
     """One row per (n, b, sampler): seconds per epoch of each part and each strategy."""
-    rng, rows = np.random.default_rng(settings["seed"]), []
+    key, rows = jax.random.key(settings["seed"]), []
     for n in sorted(int(v) for v in settings["sizes"]):
-        shape = (n, settings["d"])
-        data = {"a": jnp.asarray(rng.standard_normal(shape, dtype=np.float32)),
-                "y": jnp.asarray(rng.standard_normal(n, dtype=np.float32))}  # fmt: skip
+        key, sub = jax.random.split(key)
+        data = _data(sub, n, settings["d"])
         for b in sorted(int(v) for v in settings["batch_sizes"] if int(v) <= n):
             rows += [_time_parts(data, n, b, s, settings) for s in settings["samplers"]]
+        del data  # the next size's data replace these, never sit beside them
     return totals(pd.DataFrame(rows), settings["epochs"]).assign(
         device=device_name(), platform=jax.default_backend()
     )
@@ -245,6 +264,16 @@ def _check(settings: dict) -> None:
                               f"{name!r} is {'weighted' if s.weighted else 'adaptive'}",
                               "choose uniform stream samplers")  # fmt: skip
     largest = max(settings["sizes"])
+    limit = HEADROOM * limit_bytes()
+    for i, n in enumerate(settings["sizes"]):
+        need = working_bytes(n, settings["d"])
+        if need > limit:  # refused here, before any job runs, not as an out-of-memory crash
+            fits = max(2, int(limit // (8 * (settings["d"] + 1) + 16)))
+            raise ConfigError(f"e8.sizes.{i}", f"n = {n:,} needs {need / 2**30:.1f} GB on the "
+                              f"{jax.default_backend()} device, which has {limit / 2**30:.1f} GB "
+                              f"usable ({HEADROOM:.0%} of what it reports)",
+                              f"use sizes up to about {fits:,} here, fewer features (d), or a "
+                              "device with more memory")  # fmt: skip
     for i, b in enumerate(settings["batch_sizes"]):
         if b > largest:  # a batch size runs on the sizes n >= b; above every n it never runs
             raise ConfigError(f"e8.batch_sizes.{i}", f"batch size {b} exceeds every n (largest {largest})",
@@ -265,7 +294,8 @@ def _plot(tables, meta, settings, stem) -> None:
 EXPERIMENT = Experiment(
     name="e8", label="E8", title="what each sampler costs in wall-clock",
     schema=builtin_schema("e8"), measure=_measure, check=_check, tables=("timings", "parts"),
-    mem_mb=8000, runtime=60, threads=None,  # None: the whole machine (timings run alone)
+    mem_mb=lambda settings: max(4000, 1024 + working_bytes(max(settings["sizes"]), settings["d"]) // 2**20),
+    runtime=60, threads=None,  # None: the whole machine (timings run alone)
     figures=(Figure("e8_systems", ("timings", "parts"), _plot,
                     "E8, the wall-clock cost of sampling on the device named in the title: seconds "
                     "per epoch vs n for each sampler, reading rows by random index (solid, "
