@@ -1,0 +1,171 @@
+"""What the full config costs on this machine, per experiment, estimated from measured probes.
+
+The full config (workflows/config/full.yaml over the default) is sized for a GPU or a cluster;
+running it here to find out what it costs would take longer than the answer is worth. So each
+experiment's measure job runs twice in a fresh subprocess, at two fractions of its seed-like
+counts (every ``seeds``, ``repetitions``, ``draws``, ``bias_draws``, ``network_seeds`` and
+``permutations`` field, at any depth, rounded and kept at the schema's minimum), with every
+other field (problems, horizons, grids) exactly as configured. Its wall-clock seconds are fitted
+as ``fixed + per_unit × units`` through the two probes (units: the scaled counts' mean fraction
+of the full values) and read at the full counts. Counts enter the engine as chains, so the
+steps' time is linear in them (a step of R chains costs a + b·R); what does not scale (compiling,
+exact theory, building the problem) is the fixed part. Where that estimate is within
+``--full-budget`` seconds the experiment then runs at its full counts, and the table reports
+that run's seconds and peak as measured; otherwise it reports the estimate and the larger probe's
+peak, marked as such (peak memory is not extrapolated: bounded by design, it need not grow with
+the counts, and the probes show whether it does). Peak resident memory is ``ru_maxrss`` of the
+child process that ran the job.
+
+An experiment with no seed-like count (E8 times fixed sizes) runs once, as configured.
+
+Writes results/benchmarks/full_config_cost.csv.
+Usage: python benchmarks/full_config_cost.py [--only e1,e7] [--fractions 0.03125,0.0625]
+       [--full-budget 240] [--config FILE ...] [--update-readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNT_KEYS = ("seeds", "repetitions", "draws", "bias_draws", "network_seeds", "permutations")
+TARGET_MB = 4096
+
+
+def resolved_config(files: list[str]) -> dict:
+    """The pipeline config Snakemake would run with these --configfile files (defaults filled)."""
+    from snakemake.utils import update_config
+
+    from sgdbench import config as cfgmod
+
+    default = ROOT / "workflows/config/default.yaml"
+    merged = cfgmod.parse_yaml(default.read_text()) or {}
+    for path in files:
+        update_config(merged, cfgmod.load(path))
+    return cfgmod.prepare_pipeline(merged, ROOT / "workflows/schemas/config.schema.yaml",
+                                   check=False, config_files=[default, *files])  # fmt: skip
+
+
+def _minimum(schema: dict, path: tuple) -> int:
+    """The schema's minimum for the count at ``path`` (2 where it does not say)."""
+    node = schema
+    for key in path:
+        props = node.get("properties", {})
+        node = props.get(key) or node.get("additionalProperties") or {}
+    return int(node.get("minimum", 2))
+
+
+def scaled(settings: dict, schema: dict, fraction: float) -> tuple[dict, float]:
+    """``settings`` with every seed-like count times ``fraction`` (at least its minimum), and the
+    mean fraction the counts actually got (0 counts found: 1.0, nothing scaled)."""
+    out, got = copy.deepcopy(settings), []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in COUNT_KEYS and isinstance(value, int) and not isinstance(value, bool):
+                    new = max(_minimum(schema, (*path, key)), round(value * fraction))
+                    node[key] = min(value, new)
+                    got.append(node[key] / value)
+                else:
+                    walk(value, (*path, key))
+
+    walk(out, ())
+    return out, (sum(got) / len(got) if got else 1.0)
+
+
+def child(name: str, settings: dict) -> dict:
+    from sgdbench import pipeline
+
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tic = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        pipeline.measure_job(name, settings, [], Path(out))
+        record = json.loads((Path(out) / name / "provenance.json").read_text())
+    return {"seconds": time.perf_counter() - tic, "baseline_mb": base,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "compile_seconds": record.get("compile_seconds") or 0.0,
+            "run_seconds": record.get("run_seconds") or 0.0}  # fmt: skip
+
+
+def line(fit: float, a: float, b: float) -> float:
+    """The straight line through (a's units, a) and (b's units, b), read at ``fit`` units."""
+    (ua, ya), (ub, yb) = a, b
+    slope = (yb - ya) / (ub - ua)
+    return ya + slope * (fit - ua)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", nargs="*", default=[str(ROOT / "workflows/config/full.yaml")])
+    ap.add_argument("--only", help="comma-separated experiments (default: all the config selects)")
+    ap.add_argument("--fractions", default="0.03125,0.0625", help="the two probe fractions")
+    ap.add_argument("--full-budget", type=float, default=240.0,
+                    help="run at full scale when the estimate is at most this many seconds")
+    ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        name, settings = json.loads(args.child)
+        print(json.dumps(child(name, settings)))
+        return
+    from _readme import run_child, save_and_report
+
+    from sgdbench import experiments
+
+    cfg = resolved_config(args.config)
+    names = args.only.split(",") if args.only else list(cfg["experiments"])
+    fractions = [float(f) for f in args.fractions.split(",")]
+    rows, lines = [], []
+    for name in names:
+        schema = experiments.REGISTRY.get(name).schema
+        probes = []
+        for fraction in [*fractions, 1.0]:
+            settings, units = scaled(cfg[name], schema, fraction)
+            if probes and units == probes[-1]["units"]:
+                continue  # nothing (more) to scale: the last run is the answer
+            if units == 1.0 and len(probes) == 2:
+                a, b = probes
+                estimate = line(1.0, (a["units"], a["seconds"]), (b["units"], b["seconds"]))
+                if estimate > args.full_budget:
+                    break
+            probes.append({"units": units, **run_child(__file__, [name, settings])})
+            print(name, f"units {units:.4f}", json.dumps(probes[-1]), flush=True)
+        last = probes[-1]
+        measured = last["units"] == 1.0
+        if measured:
+            seconds, how = last["seconds"], "measured at full scale"
+        else:
+            a, b = probes
+            seconds = line(1.0, (a["units"], a["seconds"]), (b["units"], b["seconds"]))
+            how = f"estimated from probes at {a['units']:.3g} and {b['units']:.3g} of its counts"
+        peak = max(p["peak_mb"] for p in probes)
+        rows.append({"experiment": name, "seconds": seconds, "peak_mb": peak, "measured": measured,
+                     "probe_units": " ".join(f"{p['units']:.4g}" for p in probes),
+                     "probe_seconds": " ".join(f"{p['seconds']:.1f}" for p in probes),
+                     "probe_peak_mb": " ".join(f"{p['peak_mb']:.0f}" for p in probes),
+                     "compile_seconds": last["compile_seconds"]})  # fmt: skip
+        peaks = ", ".join(f"{p['peak_mb']:.0f}" for p in probes)
+        at = ", ".join(f"{p['units']:.3g}" for p in probes)
+        lines.append(f"{name}: {seconds / 60:.1f} min ({how}), peak {peak:.0f} MB "
+                     f"(runs at {at} of its counts: {peaks} MB)")  # fmt: skip
+        print(lines[-1], flush=True)
+    total = sum(r["seconds"] for r in rows)
+    worst = max(rows, key=lambda r: r["peak_mb"])
+    done = [r["experiment"] for r in rows if r["measured"]]
+    lines.append(f"all: {total / 3600:.1f} h one job at a time ({len(done)} of {len(rows)} measured "
+                 f"at full scale); largest peak {worst['peak_mb']:.0f} MB ({worst['experiment']}; "
+                 f"target {TARGET_MB} MB)")  # fmt: skip
+    print(lines[-1])
+    save_and_report(Path(__file__).name, rows, lines, "full_config_cost.csv",
+                    "full-config-cost" if args.update_readme else None)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
