@@ -128,3 +128,17 @@ def test_summary_intervals_are_t_intervals_over_seeds():
     )
     # Matched training loss: the worst configuration's final loss, reached by every chain.
     assert row["matched_loss"] == pytest.approx(1 / 3) and row["matched_chains"] == seeds
+
+
+@pytest.mark.parametrize("params,want,unwanted", [
+    ({}, "scikit-learn's digits ($n=", "MNIST"),
+    ({"dataset": "mnist1d"}, "MNIST-1D", "digits"),
+])  # fmt: skip
+def test_the_section_names_the_data_set_that_ran(params, want, unwanted):
+    from sgdbench.config import experiment_settings
+
+    settings = experiment_settings("e6", {"problem": {"name": "mlp", "params": params}})
+    text = e6.section(settings, {})
+    assert want in text and unwanted not in text
+    unit = "signals" if params else "images"
+    assert f"training {unit}" in text

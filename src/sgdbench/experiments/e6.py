@@ -377,18 +377,33 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
     }
 
 
+# How the paper and figure name the data an MLP was trained on (``mlp``'s ``dataset``).
+DATASETS = {"digits": ("scikit-learn's digits", "images"),
+            "mnist1d": (r"MNIST-1D (made offline by the \texttt{mnist1d} package)", "signals")}  # fmt: skip
+
+
+def dataset_words(spec: dict) -> tuple[str, str, str]:
+    """(short name, LaTeX description, what one example is) of the data in problem ``spec``."""
+    name = spec.get("params", {}).get("dataset", "digits")
+    if spec.get("params", {}).get("data_file"):
+        return "a data file", r"a data file", "examples"
+    words, unit = DATASETS.get(name, (rf"\texttt{{{tex(name)}}}", "examples"))
+    return name, words, unit
+
+
 def section(settings: dict, values: dict) -> str:
     """E6's section, written from what ran: each comparison is stated with its t interval and
     its verdict, never as a claim the intervals do not support."""
     tt = lambda s: rf"\texttt{{{tex(s)}}}"  # noqa: E731
     main = settings["figure_sampler"]
     problem = tex(settings["problem"]["name"])
+    _, data, unit = dataset_words(settings["problem"])
     k = f"e6/{main}"
     text = [
         r"\section{E6: nonconvex problems and large batches}",
         r"\label{sec:e6}",
         r"The lectures claim that very large mini-batches hurt test error. We train the "
-        rf"\texttt{{{problem}}} problem on scikit-learn's digits ($n=\sgd{{e6/n}}$ training images, "
+        rf"\texttt{{{problem}}} problem on {data} ($n=\sgd{{e6/n}}$ training {unit}, "
         r"\sgd{e6/nvalid} for validation, \sgd{e6/ntest} for test, standardised with training "
         r"statistics only) with softmax cross-entropy, for every sampler and $b$ from \sgd{e6/bmin} "
         r"to the full batch ($b=\sgd{e6/bmax}$), each for the same \sgd{e6/epochs} epochs and "
@@ -406,7 +421,7 @@ def section(settings: dict, values: dict) -> str:
         rf"With {tt(main)} the final test accuracy is \sgd{{{k}/acc/small}}\,$\pm$\,\sgd{{{k}/acc/smallhalf}}\% "
         rf"at $b=\sgd{{e6/bmin}}$ and \sgd{{{k}/acc/full}}\,$\pm$\,\sgd{{{k}/acc/fullhalf}}\% with the full "
         rf"batch: a difference of \sgd{{{k}/acc/diff}} points [\sgd{{{k}/acc/difflo}}, \sgd{{{k}/acc/diffhi}}], "
-        rf"about \sgd{{{k}/acc/images}} of the \sgd{{e6/ntest}} test images."
+        rf"about \sgd{{{k}/acc/images}} of the \sgd{{e6/ntest}} test {unit}."
         + (r" The seeds vary the sampling only (the start $x_0$ is part of the problem), so the full "
            r"batch, which is gradient descent, is the same chain for every seed."
            if values.get(f"{k}/acc/fullhalf") == "0" else "")
@@ -542,7 +557,8 @@ def _measure(settings: dict, out) -> Result:
 def _plot_training(tables, meta, settings, stem) -> None:
     from ..figures import e6 as fig
 
-    fig.plot_training(tables["curves"], tables["tuned"], settings["figure_sampler"], stem)
+    fig.plot_training(tables["curves"], tables["tuned"], settings["figure_sampler"], stem,
+                      dataset_words(settings["problem"])[0])  # fmt: skip
 
 
 def _plot_summary(tables, meta, settings, stem) -> None:
@@ -569,7 +585,7 @@ EXPERIMENT = Experiment(
     tables=("curves", "summary", "tuned", "ghadimi_lan"), runtime=40,
     figures=(
         Figure("e6_training", ("curves", "tuned"), _plot_training,
-               "E6, MLP on the bundled digits data: training loss, full gradient norm squared, "
+               "E6, the MLP on its data set (named in the title): training loss, full gradient norm squared, "
                "test loss and test accuracy per epoch for each batch size at its tuned step size "
                "(bands: ±1.96 standard errors over seeds)."),
         Figure("e6_summary", ("summary", "ghadimi_lan"), _plot_summary,

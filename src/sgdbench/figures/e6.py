@@ -14,7 +14,8 @@ PANELS = [("train_loss", "training loss", "log"), ("grad_norm_sq", r"$\|\nabla f
           ("test_loss", "test loss", "linear"), ("test_acc", "test accuracy", "linear")]  # fmt: skip
 
 
-def plot_training(curves: pd.DataFrame, choice: pd.DataFrame, sampler: str, stem) -> None:
+def plot_training(curves: pd.DataFrame, choice: pd.DataFrame, sampler: str, stem,
+                  dataset: str = "digits") -> None:  # fmt: skip
     """Per-epoch metrics of ``sampler`` at each b's tuned step size; bands: 95% t intervals over seeds."""
     style()
     picked = curves.merge(choice[["sampler", "batch_size", "step_size"]])
@@ -41,7 +42,7 @@ def plot_training(curves: pd.DataFrame, choice: pd.DataFrame, sampler: str, stem
         ax.set_xlabel("epochs")
     axes[1, 1].set_ylim(max(0.5, axes[1, 1].get_ylim()[0]), 1.0)
     axes[0, 0].legend(fontsize=6, frameon=False, ncols=2)
-    fig.suptitle(f"E6: MLP on digits, {SAMPLER_LABELS[sampler]}, step size tuned per b", fontsize=9)
+    fig.suptitle(f"E6: MLP on {dataset}, {SAMPLER_LABELS[sampler]}, step size tuned per b", fontsize=9)
     fig.tight_layout()
     save(fig, stem)
 
