@@ -4,10 +4,10 @@ The full config (workflows/config/full.yaml over the default) is sized for a GPU
 running it here to find out what it costs would take longer than the answer is worth. So each
 experiment's measure job runs twice in a fresh subprocess, at two fractions of its seed-like
 counts (every ``seeds``, ``repetitions``, ``draws``, ``bias_draws``, ``network_seeds`` and
-``permutations`` field, at any depth, rounded and kept at the schema's minimum), with every
-other field (problems, horizons, grids) exactly as configured. Its wall-clock seconds are fitted
-as ``fixed + per_unit × units`` through the two probes (units: the scaled counts' mean fraction
-of the full values) and read at the full counts. Counts enter the engine as chains, so the
+``permutations`` field, at any depth, all by the same fraction, raised where needed so that none
+falls below its schema minimum), with every other field (problems, horizons, grids) exactly as
+configured. Its wall-clock seconds are fitted as ``fixed + slope × fraction`` through the two
+probes and read at fraction 1. Counts enter the engine as chains, so the
 steps' time is linear in them (a step of R chains costs a + b·R); what does not scale (compiling,
 exact theory, building the problem) is the fixed part. Where that estimate is within
 ``--full-budget`` seconds the experiment then runs at its full counts, and the table reports
@@ -61,23 +61,39 @@ def _minimum(schema: dict, path: tuple) -> int:
     return int(node.get("minimum", 2))
 
 
-def scaled(settings: dict, schema: dict, fraction: float) -> tuple[dict, float]:
-    """``settings`` with every seed-like count times ``fraction`` (at least its minimum), and the
-    mean fraction the counts actually got (0 counts found: 1.0, nothing scaled)."""
-    out, got = copy.deepcopy(settings), []
+def _counts(settings: dict, schema: dict):
+    """(container, key, value, schema minimum) of every seed-like count in ``settings``."""
+    found = []
 
     def walk(node, path):
         if isinstance(node, dict):
             for key, value in node.items():
                 if key in COUNT_KEYS and isinstance(value, int) and not isinstance(value, bool):
-                    new = max(_minimum(schema, (*path, key)), round(value * fraction))
-                    node[key] = min(value, new)
-                    got.append(node[key] / value)
+                    found.append((node, key, value, _minimum(schema, (*path, key))))
                 else:
                     walk(value, (*path, key))
 
-    walk(out, ())
-    return out, (sum(got) / len(got) if got else 1.0)
+    walk(settings, ())
+    return found
+
+
+def probe_fractions(settings: dict, schema: dict, requested: list[float]) -> list[float]:
+    """The two fractions every count is scaled by: the requested ones, raised together (same
+    ratio) until no count falls below its schema minimum, so all counts scale alike and the
+    straight line through the probes is in one variable; [] when the larger would reach 1 (or
+    there is nothing to scale): then the job runs as configured."""
+    floor = max((lo / v for _, _, v, lo in _counts(settings, schema)), default=1.0)
+    small = max(requested[0], floor)
+    large = small * requested[1] / requested[0]
+    return [small, large] if large < 1.0 else []
+
+
+def scaled(settings: dict, schema: dict, fraction: float) -> dict:
+    """``settings`` with every seed-like count times ``fraction`` (rounded)."""
+    out = copy.deepcopy(settings)
+    for node, key, value, lo in _counts(out, schema):
+        node[key] = min(value, max(lo, round(value * fraction)))
+    return out
 
 
 def child(name: str, settings: dict) -> dict:
@@ -106,8 +122,12 @@ def main():
     ap.add_argument("--config", nargs="*", default=[str(ROOT / "workflows/config/full.yaml")])
     ap.add_argument("--only", help="comma-separated experiments (default: all the config selects)")
     ap.add_argument("--fractions", default="0.03125,0.0625", help="the two probe fractions")
-    ap.add_argument("--full-budget", type=float, default=240.0,
-                    help="run at full scale when the estimate is at most this many seconds")
+    ap.add_argument(
+        "--full-budget",
+        type=float,
+        default=240.0,
+        help="run at full scale when the estimate is at most this many seconds",
+    )
     ap.add_argument("--update-readme", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -126,24 +146,28 @@ def main():
     for name in names:
         schema = experiments.REGISTRY.get(name).schema
         probes = []
-        for fraction in [*fractions, 1.0]:
-            settings, units = scaled(cfg[name], schema, fraction)
-            if probes and units == probes[-1]["units"]:
-                continue  # nothing (more) to scale: the last run is the answer
-            if units == 1.0 and len(probes) == 2:
-                a, b = probes
-                estimate = line(1.0, (a["units"], a["seconds"]), (b["units"], b["seconds"]))
-                if estimate > args.full_budget:
-                    break
-            probes.append({"units": units, **run_child(__file__, [name, settings])})
-            print(name, f"units {units:.4f}", json.dumps(probes[-1]), flush=True)
+        for fraction in probe_fractions(cfg[name], schema, fractions):
+            probes.append(
+                {
+                    "units": fraction,
+                    **run_child(__file__, [name, scaled(cfg[name], schema, fraction)]),
+                }
+            )
+            print(name, f"fraction {fraction:.4f}", json.dumps(probes[-1]), flush=True)
+        estimate = None
+        if probes:
+            a, b = probes
+            estimate = line(1.0, (a["units"], a["seconds"]), (b["units"], b["seconds"]))
+        if estimate is None or estimate <= args.full_budget:
+            probes.append({"units": 1.0, **run_child(__file__, [name, cfg[name]])})
+            print(name, "full", json.dumps(probes[-1]), flush=True)
         last = probes[-1]
         measured = last["units"] == 1.0
         if measured:
             seconds, how = last["seconds"], "measured at full scale"
         else:
             a, b = probes
-            seconds = line(1.0, (a["units"], a["seconds"]), (b["units"], b["seconds"]))
+            seconds = estimate
             how = f"estimated from probes at {a['units']:.3g} and {b['units']:.3g} of its counts"
         peak = max(p["peak_mb"] for p in probes)
         rows.append({"experiment": name, "seconds": seconds, "peak_mb": peak, "measured": measured,

@@ -133,3 +133,18 @@ def test_expected_exponents_name_their_regime():
     assert e4.k_exponent(rr, 0.1, 0.5)[0] == -3 and e4.k_exponent(rr, 2, 8)[0] == -2
     assert e4.n_exponent(so, 0.5, 8)[0] == -1 and e4.k_exponent(wr, 0.5, 8)[0] == -1
     assert all(e4.n_exponent(s, 0.5, 8)[1] for s in (rr, so, wr))  # every row states a regime
+
+
+def test_averaged_gaps_in_blocks_are_the_mean_of_the_second_half_of_epoch_ends(monkeypatch):
+    """x̄_K over epochs ⌈K/2⌉..K, evaluated in blocks of epochs (here 3 at a time), equals a
+    plain loop that averages its[K//2:K] and evaluates the loss once per (K, seed)."""
+    from sgdbench.experiments import e4 as e4mod
+
+    rng = np.random.default_rng(3)
+    its = rng.standard_normal((10, 4, 2))  # (epochs, seeds, d)
+    loss = lambda x: np.sum((x - 0.5) ** 2, axis=-1)  # noqa: E731
+    k = np.arange(1, 11)
+    monkeypatch.setattr(e4mod, "POINT_ELEMENTS", 3 * 4 * 5)  # blocks of 3 epochs at n = 5
+    got = e4mod.averaged_gaps(loss, its, k, n=5)
+    want = np.array([[loss(its[K // 2 : K, s].mean(axis=0)) for K in k] for s in range(4)])
+    np.testing.assert_allclose(got, want, rtol=1e-13)

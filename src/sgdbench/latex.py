@@ -72,3 +72,15 @@ tex = escape  # the short name the section functions use for problem and sampler
 def words(parts: list[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def problem_shape(params: dict, n: str) -> str:
+    """``n=…, d=…, \\kappa=…`` (math mode, no dollars) for a problem's params: ``n`` is the
+    LaTeX for its size (often a macro); d and κ are printed where given, κ only where ``cond``
+    is the Hessian's condition number (least squares without ``row_spread``)."""
+    parts = [f"n={n}"]
+    if "d" in params:
+        parts.append(f"d={params['d']:g}")
+    if "cond" in params and not params.get("row_spread"):
+        parts.append(rf"\kappa={params['cond']:g}")
+    return ", ".join(parts)

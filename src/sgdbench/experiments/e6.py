@@ -316,6 +316,9 @@ def macros(
            else "exceeds the bound at some horizon",
            "e6/bound/slope": fmt(fit["slope"]), "e6/bound/lo": fmt(fit["ci_low"]),
            "e6/bound/hi": fmt(fit["ci_high"]),
+           # where the interval lies against the bound's exponent -1/2 (it decides the sentence)
+           "e6/bound/vshalf": "steeper" if fit["ci_high"] < -0.5 else "shallower" if fit["ci_low"] > -0.5
+           else "indistinguishable",
            "e6/bound/ratiomin": fmt(float(ratio.min())), "e6/bound/ratiomax": fmt(float(ratio.max())),
            "e6/bound/pathmin": fmt(float(path.min())), "e6/bound/pathmax": fmt(float(path.max())),
            "e6/bound/noiseshare": fmt(float(100 * (bound_table["bound_noise"] / bound_table["bound"]).min())),
@@ -369,6 +372,7 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
             r"optimisation, which the data show, more than generalisation, which they do not."
             if values[f"{k}/acc/verdict"] == "lower"
             and values[f"{k}/matchedacc/verdict"] != "lower"
+            and values[f"{k}/gap/verdict"] != "higher"
             else rf"On an MLP (E6, \S\ref{{sec:e6}}) the full batch's test accuracy is "
             rf"{says[values[f'{k}/acc/verdict']]} than $b=\sgd{{e6/bmin}}$'s at matched epochs and "
             rf"{says[values[f'{k}/matchedacc/verdict']]} at matched training loss (95\% $t$ intervals over "
@@ -488,14 +492,18 @@ def section(settings: dict, values: dict) -> str:
         r"\sgd{e6/bound/pathmax} times the measurement, the factor the global $L$ loses against the "
         r"curvature the noise actually meets."
     )
+    against = values.get("e6/bound/vshalf", "indistinguishable")
     text.append(
         r"The measured average falls like $T^{\sgd{e6/bound/slope}}$ (95\% bootstrap interval "
-        r"$\sgd{e6/bound/lo}$ to $\sgd{e6/bound/hi}$), steeper than the bound's $T^{-1/2}$; the bound "
-        r"is an upper bound on the order, and the local slopes between successive horizons run "
-        r"from $\sgd{e6/bound/localfirst}$ to $\sgd{e6/bound/locallast}$ as the time-averaged "
-        r"variance along the path falls from \sgd{e6/bound/sigmameanfirst} to "
-        r"\sgd{e6/bound/sigmameanlast}: longer runs spend more of their time where the gradient "
-        r"noise is smaller, which steepens the decay on this window."
+        r"$\sgd{e6/bound/lo}$ to $\sgd{e6/bound/hi}$), "
+        + {"steeper": "steeper than", "shallower": "shallower than",
+           "indistinguishable": "not distinguishable from"}[against]  # fmt: skip
+        + r" the bound's $T^{-1/2}$; the bound is an upper bound on the order, and the local slopes "
+        r"between successive horizons run from $\sgd{e6/bound/localfirst}$ to "
+        r"$\sgd{e6/bound/locallast}$ as the time-averaged variance along the path falls from "
+        r"\sgd{e6/bound/sigmameanfirst} to \sgd{e6/bound/sigmameanlast}"
+        + (": longer runs spend more of their time where the gradient noise is smaller, which "
+           "steepens the decay on this window." if against == "steeper" else ".")  # fmt: skip
     )
     figures = r"""
 \begin{figure}[t]

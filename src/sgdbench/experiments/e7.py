@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import engine, problems, samplers
 from ..latex import defined as latex_defined
-from ..latex import fmt, tex, words
+from ..latex import fmt, problem_shape, tex, words
 from ..verify import entry
 from . import builtin_schema
 from .base import Experiment, Figure, Result
@@ -156,6 +156,7 @@ def section(settings: dict, values: dict) -> str:
     """
     stochastic = list(settings["samplers"])
     problem = tex(settings["problem"]["name"])
+    shape = problem_shape(settings["problem"].get("params", {}), r"\sgd{e7/n}")
     defined = lambda key: latex_defined(values, key)  # noqa: E731
     best = [rf"\sgd{{e7/{m}/best}} for \texttt{{{tex(m)}}} (at $\gamma L_{{\max}}=\sgd{{e7/{m}/bestgamma}}$)"
             for m in stochastic if defined(f"e7/{m}/best")]  # fmt: skip
@@ -165,7 +166,7 @@ def section(settings: dict, values: dict) -> str:
         r"\section{E7: how sensitive is each sampler to the step size?}",
         r"\label{sec:e7}",
         "The lectures observe that SGD is far more sensitive to the step size than gradient "
-        rf"descent. On the \texttt{{{problem}}} problem ($n=\sgd{{e7/n}}$, "
+        rf"descent. On the \texttt{{{problem}}} problem (${shape}$, "
         r"$L_{\max}/L=\sgd{e7/lratio}$) each method spends the same budget of \sgd{e7/epochs} "
         r"passes over the data; Figure~\ref{fig:e7} shows the final suboptimality against "
         r"$\gamma L_{\max}$ over \sgd{e7/seeds} seeds. Too small a step does not get far; too "

@@ -248,7 +248,7 @@ def section(settings: dict, values: dict) -> str:
 \begin{table}[t]
   \centering\small
   \resizebox{\textwidth}{!}{\input{table-e9-rates.tex}}
-  \caption{E9. Exponent of the horizon-tuned error in $n$ at fixed $K$ (least squares) and of the
+  \caption{E9. Exponent of the horizon-tuned error in $n$ at fixed $K$ (RATE-PROBLEM) and of the
   horizon-tuned smallest gradient norm in $K$ (network): fitted on fresh seeds (95\% bootstrap
   interval) and on the exact curves where they exist; the regime column says \emph{not reached}
   where the local slopes show the window is not yet in the exponent's regime, and marks the
@@ -256,7 +256,8 @@ def section(settings: dict, values: dict) -> str:
   \label{tab:e9rates}
 \end{table}
 """
-    return "\n\n".join(text) + "\n" + figure
+    rate_problem = rf"\texttt{{{tex(settings['rate_problem']['name'])}}}"  # the one that ran
+    return "\n\n".join(text) + "\n" + figure.replace("RATE-PROBLEM", rate_problem)
 
 
 def network_macros(horizons: pd.DataFrame, exps: pd.DataFrame, settings: dict) -> dict[str, str]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import engine, measure, problems, samplers
-from ..latex import fmt, tex, words
+from ..latex import fmt, problem_shape, tex, words
 from ..schedules import Schedule
 from ..verify import entry
 from . import builtin_schema
@@ -72,7 +72,11 @@ def section(settings: dict, values: dict) -> str:
     with_ = [m for m in names if samplers.get(m).with_replacement]
     without = [m for m in names if not samplers.get(m).with_replacement]
     tt = lambda m: rf"\texttt{{{tex(m)}}}"  # noqa: E731
-    text = [SECTION_INTRO]
+    spec = settings["problem"]
+    shape = problem_shape(spec.get("params", {}), r"\sgd{ns/n}")
+    # the problem that ran, not a fixed name (the full config runs n = 10^5, d = 100)
+    text = [SECTION_INTRO.replace("least squares ($n=\\sgd{ns/n}$",
+                                  rf"\texttt{{{tex(spec['name'])}}} (${shape}$")]  # fmt: skip
     if with_:
         parts = [
             rf"{tt(m)} (median ratio to the exact value \sgd{{ns/{m}/medianratio}})" for m in with_
