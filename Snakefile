@@ -6,6 +6,12 @@ import sys
 
 from snakemake.utils import min_version
 
+# Validation asks the device how much memory it has (data sizes, E8's sizes). On a GPU, JAX
+# would then reserve 75% of the device for this process, which lives as long as the run, and
+# leave the measure jobs a quarter; allocate on demand instead (jobs inherit it). A value the
+# user set is kept.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
 from sgdbench import experiments as sgd_experiments
 from sgdbench import fingerprint
 from sgdbench.config import ConfigError, prepare_pipeline

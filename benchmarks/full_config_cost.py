@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 COUNT_KEYS = ("seeds", "repetitions", "draws", "bias_draws", "network_seeds", "permutations")
 TARGET_MB = 4096
+CSV = ROOT / "results" / "benchmarks" / "full_config_cost.csv"
 
 
 def resolved_config(files: list[str]) -> dict:
@@ -135,14 +136,17 @@ def main():
         name, settings = json.loads(args.child)
         print(json.dumps(child(name, settings)))
         return
+    import pandas as pd
     from _readme import run_child, save_and_report
 
     from sgdbench import experiments
+    from sgdbench.provenance import environment
 
+    commit = environment()["git_commit"][:12]
     cfg = resolved_config(args.config)
     names = args.only.split(",") if args.only else list(cfg["experiments"])
     fractions = [float(f) for f in args.fractions.split(",")]
-    rows, lines = [], []
+    rows = []
     for name in names:
         schema = experiments.REGISTRY.get(name).schema
         probes = []
@@ -163,32 +167,43 @@ def main():
             print(name, "full", json.dumps(probes[-1]), flush=True)
         last = probes[-1]
         measured = last["units"] == 1.0
-        if measured:
-            seconds, how = last["seconds"], "measured at full scale"
-        else:
-            a, b = probes
-            seconds = estimate
-            how = f"estimated from probes at {a['units']:.3g} and {b['units']:.3g} of its counts"
-        peak = max(p["peak_mb"] for p in probes)
-        rows.append({"experiment": name, "seconds": seconds, "peak_mb": peak, "measured": measured,
+        rows.append({"experiment": name, "seconds": last["seconds"] if measured else estimate,
+                     "peak_mb": max(p["peak_mb"] for p in probes), "measured": measured,
                      "probe_units": " ".join(f"{p['units']:.4g}" for p in probes),
                      "probe_seconds": " ".join(f"{p['seconds']:.1f}" for p in probes),
                      "probe_peak_mb": " ".join(f"{p['peak_mb']:.0f}" for p in probes),
-                     "compile_seconds": last["compile_seconds"]})  # fmt: skip
-        peaks = ", ".join(f"{p['peak_mb']:.0f}" for p in probes)
-        at = ", ".join(f"{p['units']:.3g}" for p in probes)
-        lines.append(f"{name}: {seconds / 60:.1f} min ({how}), peak {peak:.0f} MB "
-                     f"(runs at {at} of its counts: {peaks} MB)")  # fmt: skip
-        print(lines[-1], flush=True)
-    total = sum(r["seconds"] for r in rows)
-    worst = max(rows, key=lambda r: r["peak_mb"])
-    done = [r["experiment"] for r in rows if r["measured"]]
-    lines.append(f"all: {total / 3600:.1f} h one job at a time ({len(done)} of {len(rows)} measured "
-                 f"at full scale); largest peak {worst['peak_mb']:.0f} MB ({worst['experiment']}; "
-                 f"target {TARGET_MB} MB)")  # fmt: skip
+                     "compile_seconds": last["compile_seconds"], "commit": commit})  # fmt: skip
+        print(describe(rows[-1], commit), flush=True)
+    if args.only and CSV.exists():  # a partial rerun replaces its experiments' rows, keeps the rest
+        old = pd.read_csv(CSV, dtype={"commit": str}).to_dict("records")
+        fresh = {r["experiment"] for r in rows}
+        order = list(cfg["experiments"])
+        rows = sorted([r for r in old if r["experiment"] not in fresh] + rows,
+                      key=lambda r: order.index(r["experiment"]) if r["experiment"] in order else 99)  # fmt: skip
+    lines = [describe(r, commit) for r in rows]
+    full = [r for r in rows if r["measured"]]
+    lines.append(f"all: {sum(r['seconds'] for r in rows) / 3600:.1f} h one job at a time; "
+                 f"{len(full)} of {len(rows)} run at full scale, the largest peak among them "
+                 f"{max((r['peak_mb'] for r in full), default=float('nan')):.0f} MB (target "
+                 f"{TARGET_MB} MB); the others' peaks are their probes', a lower bound")  # fmt: skip
     print(lines[-1])
-    save_and_report(Path(__file__).name, rows, lines, "full_config_cost.csv",
+    save_and_report(Path(__file__).name, rows, lines, CSV.name,
                     "full-config-cost" if args.update_readme else None)  # fmt: skip
+
+
+def describe(row: dict, commit: str) -> str:
+    """One README line from one CSV row (so a partial rerun rewrites the block from the CSV)."""
+    units = str(row["probe_units"]).split()
+    peaks = str(row["probe_peak_mb"]).split()
+    if row["measured"]:
+        how = "run at full scale"
+        if len(units) > 1:
+            how += f" after probes at {', '.join(units[:-1])} of its counts"
+    else:
+        how = f"estimated from probes at {' and '.join(units)} of its counts"
+    when = "" if str(row["commit"]) == commit else f", commit {row['commit']}"
+    return (f"{row['experiment']}: {row['seconds'] / 60:.1f} min ({how}{when}), peak "
+            f"{row['peak_mb']:.0f} MB ({' / '.join(peaks)} MB in the runs)")  # fmt: skip
 
 
 if __name__ == "__main__":
