@@ -58,7 +58,7 @@ def test_a_size_is_refused_exactly_when_its_working_set_exceeds_the_usable_memor
 
     settings = {"sizes": [1000, 50_000], "batch_sizes": [1], "samplers": ["wr"], "d": 32}
     need = e8.working_bytes(50_000, 32)
-    assert need == 2 * 4 * 50_000 * 33 + 16 * 50_000  # data twice (float32) plus the indices
+    assert need == 3 * 4 * 50_000 * 33 + 16 * 50_000  # data three times (float32), the indices
     monkeypatch.setenv("SGDBENCH_DEVICE_MEMORY_LIMIT", str(int(np.ceil(need / 0.8))))
     e8._check(settings)  # fits
     monkeypatch.setenv("SGDBENCH_DEVICE_MEMORY_LIMIT", str(int(need / 0.8) - 2))
