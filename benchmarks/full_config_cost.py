@@ -39,20 +39,6 @@ TARGET_MB = 4096
 CSV = ROOT / "results" / "benchmarks" / "full_config_cost.csv"
 
 
-def resolved_config(files: list[str]) -> dict:
-    """The pipeline config Snakemake would run with these --configfile files (defaults filled)."""
-    from snakemake.utils import update_config
-
-    from sgdbench import config as cfgmod
-
-    default = ROOT / "workflows/config/default.yaml"
-    merged = cfgmod.parse_yaml(default.read_text()) or {}
-    for path in files:
-        update_config(merged, cfgmod.load(path))
-    return cfgmod.prepare_pipeline(merged, ROOT / "workflows/schemas/config.schema.yaml",
-                                   check=False, config_files=[default, *files])  # fmt: skip
-
-
 def _minimum(schema: dict, path: tuple) -> int:
     """The schema's minimum for the count at ``path`` (2 where it does not say)."""
     node = schema
@@ -140,10 +126,11 @@ def main():
     from _readme import run_child, save_and_report
 
     from sgdbench import experiments
+    from sgdbench.config import pipeline_config
     from sgdbench.provenance import environment
 
     commit = environment()["git_commit"][:12]
-    cfg = resolved_config(args.config)
+    cfg = pipeline_config(args.config, ROOT)
     names = args.only.split(",") if args.only else list(cfg["experiments"])
     fractions = [float(f) for f in args.fractions.split(",")]
     rows = []

@@ -178,16 +178,9 @@ def _cmd_config_show(args) -> int:
     """The pipeline config Snakemake would run: the default config, then each file merged key by
     key (Snakemake's rule: nested keys a later file does not name are kept), defaults filled."""
     import yaml
-    from snakemake.utils import update_config
 
-    repo = Path(args.repo)
-    default = repo / "workflows/config/default.yaml"
-    merged = cfgmod.parse_yaml(default.read_text()) or {}
     try:
-        for path in args.configfile:
-            update_config(merged, cfgmod.load(path))
-        resolved = cfgmod.prepare_pipeline(merged, repo / "workflows/schemas/config.schema.yaml",
-                                           check=False, config_files=[default, *args.configfile])  # fmt: skip
+        resolved = cfgmod.pipeline_config(args.configfile, Path(args.repo))
     except cfgmod.ConfigError as e:
         print(f"sgdbench: {e}", file=sys.stderr)
         return EXIT_CONFIG

@@ -586,3 +586,18 @@ def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool 
         for name in config["experiments"]:
             experiments.REGISTRY.get(name).check(config[name])
     return config
+
+
+def pipeline_config(files, repo: str | Path) -> dict:
+    """The pipeline config Snakemake would run from ``repo`` with these ``--configfile`` files:
+    the default config, then each file merged key by key (Snakemake's rule: nested keys a later
+    file does not name are kept), defaults filled; checks are the caller's (``check=False``)."""
+    from snakemake.utils import update_config
+
+    repo = Path(repo)
+    default = repo / "workflows/config/default.yaml"
+    merged = parse_yaml(default.read_text()) or {}
+    for path in files:
+        update_config(merged, load(path))
+    return prepare_pipeline(merged, repo / "workflows/schemas/config.schema.yaml", check=False,
+                            config_files=[default, *files])  # fmt: skip

@@ -75,8 +75,7 @@ def section(settings: dict, values: dict) -> str:
     spec = settings["problem"]
     shape = problem_shape(spec.get("params", {}), r"\sgd{ns/n}")
     # the problem that ran, not a fixed name (the full config runs n = 10^5, d = 100)
-    text = [SECTION_INTRO.replace("least squares ($n=\\sgd{ns/n}$",
-                                  rf"\texttt{{{tex(spec['name'])}}} (${shape}$")]  # fmt: skip
+    text = [SECTION_INTRO.replace("PROBLEM", rf"\texttt{{{tex(spec['name'])}}} (${shape}$")]
     if with_:
         parts = [
             rf"{tt(m)} (median ratio to the exact value \sgd{{ns/{m}/medianratio}})" for m in with_
@@ -103,7 +102,7 @@ SECTION_INTRO = r"""\section{E5a: the gradient noise scale}
 The simple noise scale $B_\mathrm{simple}=\operatorname{tr}\Sigma/\|\nabla f\|^2$
 \citep{mccandlish2018} predicts the batch size beyond which larger batches stop
 paying. For a finite sum it can be computed exactly. Along an SGD trajectory on
-least squares ($n=\sgd{ns/n}$, Figure~\ref{fig:noise}) it grows from
+PROBLEM, Figure~\ref{fig:noise}) it grows from
 \sgd{ns/early} to \sgd{ns/late} examples as the iterate approaches $x^*$ and the
 gradient shrinks."""
 
