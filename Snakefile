@@ -6,11 +6,11 @@ import sys
 
 from snakemake.utils import min_version
 
-# Validation asks the device how much memory it has (data sizes, E8's sizes). On a GPU, JAX
-# would then reserve 75% of the device for this process, which lives as long as the run, and
-# leave the measure jobs a quarter; allocate on demand instead (jobs inherit it). A value the
-# user set is kept.
-os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+from sgdbench import process_env
+
+# Before anything starts JAX here: the jobs inherit it (no GPU reserved by this process; a
+# malloc arena cap that keeps a job's memory flat). A value the user set is kept.
+process_env.apply()
 
 from sgdbench import experiments as sgd_experiments
 from sgdbench import fingerprint

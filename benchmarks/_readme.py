@@ -37,9 +37,15 @@ def run_child(script: str, case) -> dict:
     """Run ``script --child <case as JSON>`` in a fresh interpreter (its peak memory is its own)
     and return the JSON object it prints last."""
     import json
+    import os
     import subprocess
     import sys
 
+    from sgdbench import process_env
+
+    # The environment a pipeline job starts with (the Snakefile sets it), so its memory is a job's.
+    env = dict(os.environ)
+    process_env.apply(env)
     out = subprocess.run([sys.executable, script, "--child", json.dumps(case)],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+                         capture_output=True, text=True, check=True, env=env)  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])

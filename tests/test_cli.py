@@ -134,3 +134,11 @@ def test_problems_name_shows_the_built_constants(capsys):
     assert cli.main(["problems", "ridge", "--set", "reg=-1"]) == 2
     err = capsys.readouterr().err
     assert "'problem.params'" in err and "reg must be > 0" in err and err.count("\n") == 1
+
+
+def test_job_environment_fills_what_is_unset_and_keeps_what_the_user_set():
+    from sgdbench import process_env
+
+    env = {"MALLOC_ARENA_MAX": "8", "HOME": "/h"}
+    assert process_env.apply(env) == {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "MALLOC_ARENA_MAX": "8"}
+    assert env["HOME"] == "/h" and env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"

@@ -119,3 +119,53 @@ def test_summary_read_in_batches_equals_the_one_batch_summary(tmp_path, monkeypa
     np.testing.assert_allclose(batched["mse"], direct["mean"], rtol=1e-12)
     np.testing.assert_allclose(batched.loc[live, "se"], (direct["std"] / np.sqrt(direct["size"]))[live],
                                rtol=1e-9)  # fmt: skip
+
+
+def test_runner_in_seed_chunks_writes_the_one_shot_table(tmp_path, monkeypatch):
+    """The runner runs each job's seeds in chunks sized by RESULT_BYTES and writes each before
+    the next runs (host memory flat in the repetitions): the table's rows and the
+    provenance's per-job chains and divergences are those of one run of all seeds."""
+    import json
+
+    import pandas as pd
+
+    from sgdbench import engine, runner
+
+    settings = {"samplers": ["wr", "rr"], "population_seed": 1, "repetitions": 150, "epochs": 1.5,
+                "log_points": 12}  # fmt: skip
+    one, chunked = tmp_path / "one", tmp_path / "chunked"
+    cfg = config.resolve(e1.run_config(20, settings))
+    cli.run_config(cfg, one, progress=lambda _: None)
+    calls = []
+    run_grid = engine.run_grid
+    monkeypatch.setattr(engine, "run_grid", lambda *a, **k: calls.append(len(a[4])) or run_grid(*a, **k))
+    per_seed = engine.result_bytes_per_seed(config.build_problem(cfg), 1, 1, 1.5, "carry", 12)
+    monkeypatch.setattr(runner, "RESULT_BYTES", 40 * per_seed)  # 4 chunks of 38 or 37 seeds
+    cli.run_config(cfg, chunked, progress=lambda _: None)
+    assert calls == [38, 38, 38, 36] * 2
+    # the same rows; within a chunk they run checkpoint-major, so only the order differs
+    a, b = (pd.read_parquet(d / "results.parquet").sort_values(["sampler", "seed", "step"], ignore_index=True)
+            for d in (one, chunked))  # fmt: skip
+    pd.testing.assert_frame_equal(a, b)
+    jobs = [json.loads((d / "provenance.json").read_text())["jobs"] for d in (one, chunked)]
+    assert len(jobs[0]) == len(jobs[1]) == 2
+    for a, b in zip(*jobs, strict=True):
+        assert (a["chains"], a["diverged"], a["steps"], a["stream"]) == \
+            (b["chains"], b["diverged"], b["steps"], b["stream"]) == (150, 0, 30, "host")  # fmt: skip
+
+
+def test_table_is_not_renamed_into_place_when_provenance_fails(tmp_path):
+    """The parquet file marks a complete run, so it appears only after the provenance the
+    runner writes before renaming it; if that fails, neither the table nor a temporary is left."""
+    import pandas as pd
+
+    from sgdbench import results
+
+    frames = iter([pd.DataFrame({"a": [1, 2]})])
+
+    def fail():
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        results.write_parquet_chunks(frames, tmp_path / "results.parquet", before_replace=fail)
+    assert list(tmp_path.iterdir()) == []

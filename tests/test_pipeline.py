@@ -1,5 +1,6 @@
 """The Snakemake pipeline end to end on the smoke config, in scratch directories."""
 
+import json
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 from pipeline_helpers import ROOT, SMOKE, SNAKEMAKE, _assert_same_tables, _snakemake
 
-from sgdbench import experiments
+from sgdbench import experiments, process_env
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,9 @@ def test_smoke_pipeline_writes_figures_and_macros(smoke_run):
               "macros/table-e4bc-rates.tex",
               "macros/macros-e1.tex", "e1/summary.parquet", "e1/N20/provenance.json"):  # fmt: skip
         assert (res / f).stat().st_size > 0, f
+    # The jobs started with the Snakefile's process environment (a value set outside is kept).
+    started = json.loads((res / "e1/N20/provenance.json").read_text())["process_env"]
+    assert started == {k: os.environ.get(k, v) for k, v in process_env.JOB_ENV.items()}
     macros = (res / "macros/macros-e1.tex").read_text()
     assert re.search(r"sgd@e1/N50/rr/coverage\\endcsname\{\d+", macros)
     summary = pd.read_parquet(res / "e1/summary.parquet")

@@ -402,12 +402,31 @@ def device_seed_group_size(sampler: Sampler, n: int, b: int, seeds: int,
     return _groups_of(per_chain, seeds, budget)
 
 
+def result_bytes_per_seed(problem: Problem, batch_size: int, step_sizes: int, epochs: float,
+                          last_batch: str = "carry", log_points: int = 50) -> int:  # fmt: skip
+    """Host bytes one seed's GridResult holds on the default checkpoint grid: its metrics and
+    iterates at every checkpoint for every step size, as the loop's float32 outputs and their
+    float64 concatenation (what :func:`run_grid` returns grows with its seeds by this much)."""
+    n, b = problem.n, batch_size
+    total = samplers.num_steps(n, b, epochs, last_batch)
+    points = len(checkpoint_steps(total, samplers.epoch_ends(n, b, total, last_batch), log_points))
+    values = len(metric_names(problem)) + 2 * problem.dim  # metrics, iterates, and x when dim is 1
+    return points * step_sizes * values * (4 + 8)
+
+
 def _groups_of(per_chain: int, seeds: int, budget: int) -> int:
     """The group size for ``seeds`` chains of ``per_chain`` bytes within ``budget``: the smallest
     that needs no more groups than the budget demands, so the last group is not a sliver."""
     cap = max(1, budget // per_chain)
     groups = -(-seeds // cap)
     return -(-seeds // groups)
+
+
+def seed_chunks(seeds: list[int], per_seed: int, budget: int) -> list[list[int]]:
+    """``seeds`` in consecutive chunks of ``per_seed`` bytes each within ``budget``, as few and
+    as even as that allows (the last is not a sliver)."""
+    size = _groups_of(per_seed, len(seeds), budget)
+    return [seeds[i : i + size] for i in range(0, len(seeds), size)]
 
 
 def merge_seed_groups(parts: list[GridResult]) -> GridResult:

@@ -11,7 +11,7 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, fingerprint
+from . import __version__, fingerprint, process_env
 from .latex import escape, fmt
 
 
@@ -55,6 +55,7 @@ def environment() -> dict:
         "backend": jax.default_backend(),
         "device": f"{devices[0].platform}:{getattr(devices[0], 'device_kind', 'unknown')}",
         "device_count": len(devices),
+        "process_env": process_env.current(),  # start-up settings that change memory, not numbers
     }
 
 

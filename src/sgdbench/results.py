@@ -74,8 +74,11 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename into place, so a killed job leaves no complete-looking file."""
+def write_atomic(path: Path, write, before_replace=None) -> None:
+    """Call ``write(tmp_path)`` then rename into place, so a killed job leaves no complete-looking file.
+
+    ``before_replace()``, when given, runs between the two (e.g. writing what must exist before
+    this file does); if it raises, nothing is renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -83,6 +86,8 @@ def write_atomic(path: Path, write) -> None:
     try:
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results follow the user's umask
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -93,9 +98,10 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, compression="zstd"))
 
 
-def write_parquet_chunks(frames, path: Path) -> int:
+def write_parquet_chunks(frames, path: Path, before_replace=None) -> int:
     """Write an iterable of frames with the same columns as one Parquet file, one frame in
-    memory at a time (atomically, like :func:`write_parquet`); returns the rows written."""
+    memory at a time (atomically, like :func:`write_parquet`; ``before_replace`` as in
+    :func:`write_atomic`); returns the rows written."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -115,7 +121,7 @@ def write_parquet_chunks(frames, path: Path) -> int:
             if writer is not None:
                 writer.close()
 
-    write_atomic(path, write)
+    write_atomic(path, write, before_replace)
     return rows
 
 

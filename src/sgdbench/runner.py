@@ -20,13 +20,19 @@ def progress(msg: str) -> None:
 
 # Rows of the results table built in memory at once; a larger run is written in slices of seeds.
 FRAME_ROWS = 1 << 20
+# Host bytes of engine results held at once: a job's seeds run in chunks of about this much,
+# each written before the next runs, so memory does not grow with the repetitions.
+RESULT_BYTES = 256 << 20
 
 
 def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
     """Run a resolved config; write ``out/results.parquet`` and ``out/provenance.json``; return
     the number of rows written.
 
-    ``problem`` is the config's problem when the caller has built it already.
+    ``problem`` is the config's problem when the caller has built it already. Each job's seeds
+    run in chunks (:data:`RESULT_BYTES`) whose rows are written as they come; chains are
+    independent and each seed's stream is its own, so the table is the one a single run of
+    all seeds gives.
     """
     problem = cfgmod.build_problem(cfg) if problem is None else problem
     inputs = fingerprint.digests(cfg, cfg.get("plugins", ()))
@@ -41,54 +47,60 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
     chains = len(seeds) * len(gammas)
     total = chains * sum(samplers.num_steps(problem.n, b, cfg["epochs"], cfg["last_batch"])
                          for _, b in jobs)  # fmt: skip
-    grids, timings = [], []
+    timings = []
     # A bar with ETA on a terminal only (disable=None): Snakemake logs keep the one-line reports.
     bar = tqdm(total=total, unit="chain-step", unit_scale=True, disable=None, leave=False,
                desc=cfg["experiment"], file=sys.stderr)  # fmt: skip
-    for i, (sampler, b) in enumerate(jobs, 1):
-        res = engine.run_grid(
-            problem, sampler, b, gammas, seeds, cfg["epochs"], schedule,
-            cfg["dtype"], cfg["last_batch"], cfg["log_points"], cfg["divergence_factor"],
-            update=update, on_progress=bar.update, streams=cfg.get("streams", "auto"),
-        )  # fmt: skip
-        n_div = int((res.diverged_at >= 0).sum())
-        bar.clear()
-        progress(
-            f"[{i}/{len(jobs)}] {sampler} b={b}: {chains} chains × {res.steps[-1]} steps, "
-            f"compile {res.compile_seconds:.2f}s, run {res.run_seconds:.2f}s, {n_div} diverged"
-        )
-        timings.append(
-            {
-                "sampler": sampler,
-                "batch_size": b,
-                "compile_seconds": res.compile_seconds,
-                "run_seconds": res.run_seconds,
-                "steps": int(res.steps[-1]),
-                "chains": chains,
-                "diverged": n_div,
-                "stream": res.stream,
-            }
-        )
-        grids.append(res)  # arrays only: the long table is built a slice at a time when written
-    bar.close()
-    prov = {
-        "run_id": digest[:16],
-        "config_hash": digest,
-        "config": cfg,
-        "problem": {"name": problem.name, "n": problem.n, "dim": problem.dim,
-                    "params": dict(problem.params), "constants": dict(problem.constants),
-                    "info": dict(problem.info), "f_star": float(problem.f_star)},
-        "update": update.describe(),
-        **inputs,
-        **provenance.environment(),
-        "compile_seconds": sum(t["compile_seconds"] for t in timings),
-        "run_seconds": sum(t["run_seconds"] for t in timings),
-        "jobs": timings,
-        # Which index-stream algorithm each job ran (a run's numbers depend on it).
-        "stream_algorithms": {t["stream"]: samplers.device.STREAM_ALGORITHMS[t["stream"]] for t in timings},
-    }  # fmt: skip
+
+    def frames():
+        """The table a slice at a time, running each job's seed chunks as the writer asks."""
+        for i, (sampler, b) in enumerate(jobs, 1):
+            per_seed = engine.result_bytes_per_seed(problem, b, len(gammas), cfg["epochs"],
+                                                    cfg["last_batch"], cfg["log_points"])  # fmt: skip
+            job = {"sampler": sampler, "batch_size": b, "compile_seconds": 0.0, "run_seconds": 0.0,
+                   "steps": 0, "chains": chains, "diverged": 0, "stream": None}  # fmt: skip
+            for chunk in engine.seed_chunks(seeds, per_seed, RESULT_BYTES):
+                res = engine.run_grid(
+                    problem, sampler, b, gammas, chunk, cfg["epochs"], schedule,
+                    cfg["dtype"], cfg["last_batch"], cfg["log_points"], cfg["divergence_factor"],
+                    update=update, on_progress=bar.update, streams=cfg.get("streams", "auto"),
+                )  # fmt: skip
+                job["compile_seconds"] += res.compile_seconds
+                job["run_seconds"] += res.run_seconds
+                job["steps"], job["stream"] = int(res.steps[-1]), res.stream
+                job["diverged"] += int((res.diverged_at >= 0).sum())
+                yield from (part.to_frame(run_id=digest[:16], experiment=cfg["experiment"])
+                            for part in results.seed_slices(res, FRAME_ROWS))  # fmt: skip
+                del res
+            bar.clear()
+            progress(
+                f"[{i}/{len(jobs)}] {sampler} b={b}: {chains} chains × {job['steps']} steps, "
+                f"compile {job['compile_seconds']:.2f}s, run {job['run_seconds']:.2f}s, "
+                f"{job['diverged']} diverged"
+            )
+            timings.append(job)
+        bar.close()
+
+    def write_provenance():
+        """Known once every job has run; written before the table is renamed into place."""
+        prov = {
+            "run_id": digest[:16],
+            "config_hash": digest,
+            "config": cfg,
+            "problem": {"name": problem.name, "n": problem.n, "dim": problem.dim,
+                        "params": dict(problem.params), "constants": dict(problem.constants),
+                        "info": dict(problem.info), "f_star": float(problem.f_star)},
+            "update": update.describe(),
+            **inputs,
+            **provenance.environment(),
+            "compile_seconds": sum(t["compile_seconds"] for t in timings),
+            "run_seconds": sum(t["run_seconds"] for t in timings),
+            "jobs": timings,
+            # Which index-stream algorithm each job ran (a run's numbers depend on it).
+            "stream_algorithms": {t["stream"]: samplers.device.STREAM_ALGORITHMS[t["stream"]]
+                                  for t in timings},
+        }  # fmt: skip
+        results.write_json(prov, out / "provenance.json")
+
     # Parquet last: its presence marks a complete run.
-    results.write_json(prov, out / "provenance.json")
-    frames = (part.to_frame(run_id=digest[:16], experiment=cfg["experiment"])
-              for res in grids for part in results.seed_slices(res, FRAME_ROWS))  # fmt: skip
-    return results.write_parquet_chunks(frames, out / "results.parquet")
+    return results.write_parquet_chunks(frames(), out / "results.parquet", before_replace=write_provenance)
