@@ -323,6 +323,18 @@ def test_tidy_rows_put_every_chain_value_at_its_own_coordinates():
         assert row["epoch"] == row["step"] / 5 and row["grad_evals"] == 2 * row["step"]
 
 
+def _assert_same_chains(a, b):
+    """Iterates, distances, gaps and divergence equal; ‖∇F‖² equal to rounding: the metric pass
+    maps over chains in batches sized by the chain count, so a sum over d may be ordered otherwise."""
+    np.testing.assert_array_equal(a.iterates, b.iterates)
+    np.testing.assert_array_equal(a.diverged_at, b.diverged_at)
+    for k in b.metrics:
+        if k == "grad_norm_sq":
+            np.testing.assert_allclose(a.metrics[k], b.metrics[k], rtol=1e-12, atol=1e-15)
+        else:
+            np.testing.assert_array_equal(a.metrics[k], b.metrics[k])
+
+
 def test_seeds_run_in_groups_give_the_same_chains_as_one_group(monkeypatch):
     """Host stream generators are bounded by running seeds in groups: every metric, iterate and
     divergence flag equals the one-group run, chain for chain."""
@@ -333,11 +345,51 @@ def test_seeds_run_in_groups_give_the_same_chains_as_one_group(monkeypatch):
     monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 3 * per_chain)  # groups of at most 3
     assert engine.seed_group_size(p.n, 2, 7, engine.MAX_GENERATOR_BYTES) == 3
     grouped = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64")
-    for k in whole.metrics:
-        np.testing.assert_array_equal(grouped.metrics[k], whole.metrics[k])
+    _assert_same_chains(grouped, whole)
     np.testing.assert_array_equal(grouped.iterates, whole.iterates)
     np.testing.assert_array_equal(grouped.diverged_at, whole.diverged_at)
     np.testing.assert_array_equal(grouped.coords["seeds"], seeds)
+
+
+def test_seed_groups_drawn_in_several_windows_give_the_same_chains(monkeypatch):
+    """Seed groups whose streams come in several windows each, drawn one ahead across group
+    boundaries: chain for chain what one group in one window gives."""
+    p = problems.build("least_squares", n=30, d=3, cond=5.0, noise=0.5)
+    seeds = list(range(5))
+    whole = engine.run_grid(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64")
+    monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 2 * 12 * (samplers.UNIT_ELEMENTS + 1))
+    draws = []
+    source = engine._HostWindows.get
+    monkeypatch.setattr(engine._HostWindows, "get", lambda self: draws.append(self._next) or source(self))
+    split = engine.run_grid(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64",
+                            max_stream_bytes=4 * 2 * 32)  # fmt: skip
+    assert draws == list(range(4 + 4 + 2))  # groups of 2, 2, 1 seeds: windows of 32, 32, 64 steps
+    _assert_same_chains(split, whole)
+
+
+def test_next_groups_streams_are_drawn_during_the_last_window_of_the_group_before():
+    """The worker makes a group's generators and first window while the run still holds the
+    previous group's last window, instead of after the run asks for it."""
+    import threading
+
+    started = threading.Event()
+
+    class Chain:
+        def take(self, steps):
+            return np.arange(steps)[:, None]
+
+    def chains_of(group):
+        if group == [2]:
+            started.set()
+        return [Chain() for _ in group]
+
+    with engine._HostWindows([[0, 1], [2]], chains_of, 6, 1, lambda m: 3) as windows:
+        first, _ = windows.get()
+        last, _ = windows.get()  # group [0, 1]'s last window: the run has not asked for more
+        assert started.wait(timeout=30), "group [2] was not started ahead"
+        np.testing.assert_array_equal(last[:, :, 0], [[0, 1, 2], [0, 1, 2]])
+        nxt, _ = windows.get()
+        assert nxt.shape == (1, 3, 1) and first.shape == (2, 3, 1)
 
 
 def test_seed_groups_are_as_equal_as_possible_and_respect_the_budget():

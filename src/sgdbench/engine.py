@@ -19,6 +19,7 @@ becoming non-finite, is not flagged.)
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -448,6 +449,67 @@ def merge_seed_groups(parts: list[GridResult]) -> GridResult:
     )
 
 
+def _chunk_steps(per_step: int, seeds: int, total: int, max_stream_bytes: int) -> int:
+    """Steps per index window: ``per_step`` int32s per chain and step within the byte budget."""
+    return min(max(BLOCK, max_stream_bytes // (4 * per_step * seeds)), max(total, 1))
+
+
+class _Replay:
+    """A given index stream read like a host generator (``take``), for replayed runs."""
+
+    def __init__(self, rows: np.ndarray):
+        self._rows, self._at = rows, 0
+
+    def take(self, steps: int) -> np.ndarray:
+        self._at += steps
+        return self._rows[self._at - steps : self._at]
+
+
+class _HostWindows:
+    """The host index windows of consecutive groups of seeds, in the order the run reads them,
+    each drawn in a worker thread while the compiled loop runs the one before it, across group
+    boundaries too: a group's generators and first window are made during the previous group's
+    last window instead of being waited for. ``chains_of(group)`` makes a group's per-chain
+    streams (objects with ``take(steps)``); it is called when the worker reaches that group, after
+    the previous group's generators are done with, so at most two groups' are alive at once.
+    ``get()`` returns the next window (seeds, window steps, b), zero-padded, and its seconds.
+    """
+
+    def __init__(self, groups, chains_of, total: int, b: int, chunk_steps_of):
+        self._groups, self._chains_of, self._b = groups, chains_of, b
+        self._plan = []  # (group, t0, t1, window steps) for every window of the run
+        for g, seeds in enumerate(groups):
+            steps = chunk_steps_of(len(seeds))
+            self._plan += [(g, t0, min(t0 + steps, total), steps)
+                           for t0 in range(0, max(total, 1), steps)]  # fmt: skip
+        self._chains, self._next, self._ahead = (None, None), 0, None
+        self._pool = ThreadPoolExecutor(max_workers=1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _draw(self, j: int):
+        tic = time.perf_counter()
+        g, t0, t1, steps = self._plan[j]
+        if self._chains[0] != g:  # the group's streams start with its first window
+            self._chains = (g, self._chains_of(self._groups[g]))
+        chains = self._chains[1]
+        rows = np.zeros((len(chains), steps, self._b), dtype=np.int32)
+        for i, chain in enumerate(chains):
+            rows[i, : t1 - t0] = chain.take(t1 - t0)
+        return rows, time.perf_counter() - tic
+
+    def get(self) -> tuple[np.ndarray, float]:
+        j = self._next
+        current = self._ahead if self._ahead is not None else self._pool.submit(self._draw, j)
+        self._next += 1
+        self._ahead = self._pool.submit(self._draw, j + 1) if j + 1 < len(self._plan) else None
+        return current.result()
+
+
 STREAM_CHOICES = ("auto", "host", "device")
 
 
@@ -485,6 +547,7 @@ def run_grid(
     update: Update = SGD,
     on_progress: Callable[[int], None] | None = None,
     streams: str = "auto",
+    _windows: _HostWindows | None = None,
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler, update rule and batch size.
 
@@ -516,7 +579,6 @@ def run_grid(
     sampler = REPLAY if sampler is None else samplers.get(sampler)
     seeds = [int(s) for s in seeds]
     sampler.check(problem, b, last_batch)
-    gens = None
     if index_stream is not None:
         total = index_stream.shape[1]
         if index_stream.shape[0] != len(seeds) or index_stream.shape[2] != b:
@@ -532,18 +594,24 @@ def run_grid(
     host_rows = index_stream is not None or sampler.kind == "stream"  # a window of rows per step
     host_gens = index_stream is None and sampler.kind == "stream" and not on_device
     if host_gens:
-        group = seed_group_size(n, b, len(seeds))
+        group = seed_group_size(n, b, len(seeds), MAX_GENERATOR_BYTES)  # read now: tests lower it
     elif on_device:
-        group = device_seed_group_size(sampler, n, b, len(seeds))
+        group = device_seed_group_size(sampler, n, b, len(seeds), MAX_GENERATOR_BYTES)
     else:
         group = len(seeds)
     if group < len(seeds):  # independent chains: running their seeds in groups changes nothing
-        parts = [
-            run_grid(problem, sampler, b, step_sizes, seeds[i : i + group], epochs, schedule, dtype, last_batch,
-                     log_points, divergence_factor, None, checkpoints, max_stream_bytes, with_metrics,
-                     record_state, shard, update, on_progress, streams)
-            for i in range(0, len(seeds), group)
-        ]  # fmt: skip
+        groups = [seeds[i : i + group] for i in range(0, len(seeds), group)]
+        # Host streams: one worker draws every group's windows in order, one ahead throughout.
+        windows = _HostWindows(
+            groups, lambda g: [sampler.stream(problem, b, s, last_batch) for s in g], total, b,
+            lambda m: _chunk_steps(b, m, total, max_stream_bytes)) if host_gens else None  # fmt: skip
+        with windows or contextlib.nullcontext():
+            parts = [
+                run_grid(problem, sampler, b, step_sizes, g, epochs, schedule, dtype, last_batch,
+                         log_points, divergence_factor, None, checkpoints, max_stream_bytes, with_metrics,
+                         record_state, shard, update, on_progress, streams, _windows=windows)
+                for g in groups
+            ]  # fmt: skip
         return merge_seed_groups(parts)
     ends = samplers.epoch_ends(n, b, total, last_batch)
     steps = checkpoint_steps(total, ends, log_points) if checkpoints is None else checkpoints
@@ -554,7 +622,7 @@ def run_grid(
     # Ints a step's row costs while it is drawn: its b indices, or on the device what its
     # draw holds (a permutation's n for wor with b^2 > n; IndexStream.device_step_elements).
     per_step = sampler.device_step_elements(n, b) if on_device and not sampler.epoch_based else b
-    chunk_steps = min(max(BLOCK, max_stream_bytes // (4 * per_step * len(seeds))), max(total, 1))
+    chunk_steps = _chunk_steps(per_step, len(seeds), total, max_stream_bytes)
     window_steps = chunk_steps if host_rows else 1  # adaptive samplers read no host rows
     # A device window also holds, per chain, the orders of the epochs it reaches (and a sort's
     # copy), or every step's draw (and its copy).
@@ -567,9 +635,16 @@ def run_grid(
     _check_memory(
         problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b + extra, len(steps)
     )
-    # Host stream generators only once the run is known to fit (each may hold a pending order).
-    if host_gens:
-        gens = [sampler.stream(problem, b, s, last_batch) for s in seeds]
+    # Host stream generators only once the run is known to fit (each may hold a pending order):
+    # the window source makes them when it draws the first window, in the loop below.
+    if host_rows and _windows is None:
+        _windows = _HostWindows(
+            [seeds], lambda g: [_Replay(index_stream[i]) for i in range(len(g))] if index_stream is not None
+            else [sampler.stream(problem, b, s, last_batch) for s in g],
+            total, b, lambda m: chunk_steps)  # fmt: skip
+        own_windows = _windows
+    else:
+        own_windows = None
     keys = sdev.chain_keys(seeds) if on_device else None
     p = _device_view(problem, dtype)
     sparams = _cast_floats(sampler.device_params(problem), dtype)
@@ -592,25 +667,14 @@ def run_grid(
         state = jax.device_put(state, by_seed)
         p, gammas, limit, sparams = jax.device_put((p, gammas, limit, sparams), replicated)
 
-    def host_window(t0, t1):
-        """Every chain's rows [t0, t1), seed-major, zero-padded to the window; and its seconds."""
-        tic = time.perf_counter()
-        rows = np.zeros((len(seeds), window_steps, b), dtype=np.int32)
-        for i in range(len(seeds) if host_rows else 0):
-            rows[i, : t1 - t0] = (
-                index_stream[i, t0:t1] if index_stream is not None else gens[i].take(t1 - t0)
-            )
-        return rows, time.perf_counter() - tic
-
     compiled, outputs = {}, []  # one program per number of segments in a window
     compile_s = run_s = index_s = wait_s = 0.0
-    chunks = list(_chunks(steps, total, chunk_steps))
+    chunks = _chunks(steps, total, chunk_steps)
     # Host windows are drawn one ahead, in a worker thread, while the compiled loop runs the
     # current one (it holds no GIL), so generation overlaps the steps. index_s: seconds spent
     # producing windows; wait_s: seconds the loop stood waiting for them (what they add).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead = None if on_device else pool.submit(host_window, *chunks[0][:2])
-        for k, (t0, t1, seg_start, seg_end, keep) in enumerate(chunks):
+    with own_windows or contextlib.nullcontext():
+        for t0, t1, seg_start, seg_end, keep in chunks:
             tic = time.perf_counter()
             if on_device:  # rows past t1 (a last, short window) are drawn and never read
                 window = sdev.window(keys, t0, sampler=sampler, n=n, b=b, steps=window_steps,
@@ -618,10 +682,9 @@ def run_grid(
                 window = jax.block_until_ready(
                     window if mesh is None else jax.device_put(window, NamedSharding(mesh, P("seeds"))))  # fmt: skip
                 made = 0.0
-            else:
-                window, made = ahead.result()
-                if k + 1 < len(chunks):
-                    ahead = pool.submit(host_window, *chunks[k + 1][:2])
+            else:  # adaptive samplers read no rows: a window of zeros
+                window, made = (_windows.get() if host_rows
+                                else (np.zeros((len(seeds), window_steps, b), dtype=np.int32), 0.0))  # fmt: skip
                 copy = time.perf_counter()
                 window = jax.block_until_ready(
                     jnp.asarray(window) if mesh is None
