@@ -82,3 +82,21 @@ def test_a_mean_whose_t_interval_reaches_zero_gets_no_ratio_interval():
 
     half = stats.t.ppf(0.975, 7) * np.sqrt(0.1**2 + 0.1**2)
     assert out.loc["rr", "ratio_hi"] == pytest.approx(0.5 * np.exp(half))
+
+
+def test_section_describes_the_rules_that_ran_with_their_parameters():
+    """The section names each configured rule with the registry's description and the parameters
+    it ran with, and no rule that did not run (it once said 'Adam' whatever the config held)."""
+    from sgdbench.updates import REGISTRY, UpdateRule
+
+    REGISTRY.register("half_momentum", UpdateRule(
+        "half_momentum", lambda momentum: __import__("optax").trace(decay=momentum), {"momentum": 0.5},
+        "a test's heavy ball"), origin="test")  # fmt: skip
+    try:
+        spec = {**SPEC, "steps": {"sgd": [0.01, 0.05], "half_momentum": [0.005, 0.02]}}
+        text = e12.section(_settings(problems={"ls": spec}), {})
+    finally:
+        REGISTRY.unregister("half_momentum")
+    rules = text.split("E12 runs the update rules ")[1].split("with the samplers")[0]
+    assert rules == (r"\texttt{sgd} (plain SGD: u = g) and \texttt{half\_momentum} (a test's heavy "
+                     "ball; momentum = 0.5), through optax, ")  # fmt: skip

@@ -147,6 +147,23 @@ def macros(table: pd.DataFrame, settings: dict) -> dict[str, str]:
     return out
 
 
+def _number(v: float) -> str:
+    """0.9 as 0.9, 1e-8 as 1.00×10⁻⁸: a hyper-parameter as it was set."""
+    return fmt(v) if v and abs(v) < 1e-3 else f"{v:g}"
+
+
+def rule_words(name: str) -> str:
+    """A registered update rule for running text: its name, description and the parameters E12
+    runs it with (the rule's defaults: E12 names rules, not settings)."""
+    from ..updates import REGISTRY as UPDATES
+
+    rule = UPDATES.get(name)
+    params = ", ".join(f"{tex(k)} = {_number(v) if isinstance(v, float) else tex(v)}"
+                       for k, v in Update.from_config({"name": name}).params)  # fmt: skip
+    inside = "; ".join(x for x in (tex(rule.description), params) if x)
+    return rf"\texttt{{{tex(name)}}}" + (f" ({inside})" if inside else "")
+
+
 def section(settings: dict, values: dict) -> str:
     defined = lambda key: latex_defined(values, key)  # noqa: E731
     ref = settings["reference"]
@@ -157,9 +174,8 @@ def section(settings: dict, values: dict) -> str:
         r"\section{E12: do orderings survive momentum and Adam?}",
         r"\label{sec:e12}",
         r"Analyses of shuffling now cover momentum methods \citep{tran2021}, but orderings are mostly "
-        "compared under plain SGD. E12 runs the update rules " + words([tt(u) for u in rules])
-        + " (heavy-ball momentum $\\beta=0.9$ and Adam with its defaults, through optax) with the "
-        "samplers " + words([tt(s) for s in settings["samplers"]]) + ". The step of each rule and "
+        "compared under plain SGD. E12 runs the update rules " + words([rule_words(u) for u in rules])
+        + ", through optax, with the samplers " + words([tt(s) for s in settings["samplers"]]) + ". The step of each rule and "
         r"sampler is chosen on a grid by the mean final value over \sgd{e12/seeds} tuning seeds (a "
         r"grid whose best step is on an edge is extended past it, up to \sgd{e12/widen} times) and "
         r"measured at that step on \sgd{e12/seeds} fresh seeds (95\% $t$ intervals), so the reported "
@@ -268,6 +284,6 @@ EXPERIMENT = Experiment(
     section=section, key_numbers=key_numbers,
     figures=(Figure("e12_updates", ("finals",), _plot,
                     "E12: each sampler's final value over the reference's under the same update rule "
-                    "(plain SGD, heavy-ball momentum, Adam), at tuned steps measured on fresh seeds, "
+                    "(one group per rule, one panel per problem), at tuned steps measured on fresh seeds, "
                     "with 95% intervals."),),
 )  # fmt: skip
