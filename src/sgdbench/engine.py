@@ -449,6 +449,23 @@ def merge_seed_groups(parts: list[GridResult]) -> GridResult:
     )
 
 
+def seed_slices(result: GridResult, rows: int):
+    """The result split into consecutive groups of seeds, each of about ``rows`` table rows (one
+    group when it fits), so a long table can be built and written a slice at a time (the inverse
+    of :func:`merge_seed_groups`)."""
+    checkpoints, seeds, gammas = result.metrics[next(iter(result.metrics))].shape
+    block = max(1, rows // max(1, checkpoints * gammas))
+    if block >= seeds:
+        yield result
+        return
+    for i in range(0, seeds, block):
+        j = min(seeds, i + block)
+        yield replace(result, metrics={k: v[:, i:j] for k, v in result.metrics.items()},
+                      x=None if result.x is None else result.x[:, i:j], iterates=result.iterates[:, i:j],
+                      diverged_at=result.diverged_at[i:j],
+                      coords={**result.coords, "seeds": result.coords["seeds"][i:j]})  # fmt: skip
+
+
 def _chunk_steps(per_step: int, seeds: int, total: int, max_stream_bytes: int) -> int:
     """Steps per index window: ``per_step`` int32s per chain and step within the byte budget."""
     return min(max(BLOCK, max_stream_bytes // (4 * per_step * seeds)), max(total, 1))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -123,22 +122,6 @@ def write_parquet_chunks(frames, path: Path, before_replace=None) -> int:
 
     write_atomic(path, write, before_replace)
     return rows
-
-
-def seed_slices(result: GridResult, rows: int):
-    """The result split into consecutive groups of seeds, each of about ``rows`` table rows (one
-    group when it fits), so a long table can be built and written a slice at a time."""
-    checkpoints, seeds, gammas = result.metrics[next(iter(result.metrics))].shape
-    block = max(1, rows // max(1, checkpoints * gammas))
-    if block >= seeds:
-        yield result
-        return
-    for i in range(0, seeds, block):
-        j = min(seeds, i + block)
-        yield replace(result, metrics={k: v[:, i:j] for k, v in result.metrics.items()},
-                      x=None if result.x is None else result.x[:, i:j], iterates=result.iterates[:, i:j],
-                      diverged_at=result.diverged_at[i:j],
-                      coords={**result.coords, "seeds": result.coords["seeds"][i:j]})  # fmt: skip
 
 
 def write_json(obj: dict, path: Path) -> None:

@@ -70,7 +70,7 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
                 job["steps"], job["stream"] = int(res.steps[-1]), res.stream
                 job["diverged"] += int((res.diverged_at >= 0).sum())
                 yield from (part.to_frame(run_id=digest[:16], experiment=cfg["experiment"])
-                            for part in results.seed_slices(res, FRAME_ROWS))  # fmt: skip
+                            for part in engine.seed_slices(res, FRAME_ROWS))  # fmt: skip
                 del res
             bar.clear()
             progress(
