@@ -32,32 +32,12 @@ QUICK = {
 
 
 def child(n: int, d: int, b: int, r: int, steps: int) -> dict:
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
+    from _problems import device_least_squares
 
     from sgdbench import engine
-    from sgdbench.problems import least_squares
-    from sgdbench.problems.base import Problem
 
     def make(n):
-        # Built on the device block by block into one buffer updated in place
-        # (donated), so building never holds a second n × d copy.
-        put = jax.jit(
-            lambda buf, i, blk: jax.lax.dynamic_update_slice_in_dim(buf, blk, i, 0),
-            donate_argnums=0,
-        )
-        a = jnp.zeros((n, d), jnp.float32)
-        rows = n // 16 if n % 16 == 0 else n  # equal blocks: one compiled update
-        for i in range(0, n, rows):
-            blk = jax.random.normal(jax.random.key(i), (rows, d), jnp.float32) / np.float32(
-                np.sqrt(d)
-            )
-            a = put(a, i, blk)
-        x_true = jax.random.normal(jax.random.key(-1), (d,), jnp.float32)
-        problem = Problem("least_squares", least_squares._example_loss, {"a": a, "b": a @ x_true},
-                          jnp.zeros(d, jnp.float32), x_true, jnp.float32(0.0), least_squares._gap)  # fmt: skip
-        return jax.block_until_ready(problem)
+        return device_least_squares(n, d)
 
     def run(problem, steps):
         return engine.run_grid(problem, "wr", b, [0.01], range(r), steps * b / problem.n,

@@ -341,9 +341,9 @@ def test_seeds_run_in_groups_give_the_same_chains_as_one_group(monkeypatch):
     p = problems.build("least_squares", n=40, d=3, cond=5.0, noise=0.5)
     seeds = list(range(7))
     whole = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64")
-    per_chain = 12 * (max(p.n, samplers.UNIT_ELEMENTS) + 2)
+    per_chain = samplers.get("rr").host_chain_bytes(p.n, 2)
     monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 3 * per_chain)  # groups of at most 3
-    assert engine.seed_group_size(p.n, 2, 7, engine.MAX_GENERATOR_BYTES) == 3
+    assert engine.seed_group_size(samplers.get("rr"), p.n, 2, 7, engine.MAX_GENERATOR_BYTES) == 3
     grouped = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64")
     _assert_same_chains(grouped, whole)
     np.testing.assert_array_equal(grouped.iterates, whole.iterates)
@@ -357,7 +357,7 @@ def test_seed_groups_drawn_in_several_windows_give_the_same_chains(monkeypatch):
     p = problems.build("least_squares", n=30, d=3, cond=5.0, noise=0.5)
     seeds = list(range(5))
     whole = engine.run_grid(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64")
-    monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 2 * 12 * (samplers.UNIT_ELEMENTS + 1))
+    monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 2 * samplers.get("rr").host_chain_bytes(30, 1))
     draws = []
     source = engine._HostWindows.get
     monkeypatch.setattr(engine._HostWindows, "get", lambda self: draws.append(self._next) or source(self))
@@ -392,11 +392,21 @@ def test_next_groups_streams_are_drawn_during_the_last_window_of_the_group_befor
         assert nxt.shape == (1, 3, 1) and first.shape == (2, 3, 1)
 
 
+def test_batch_samplers_group_seeds_by_a_unit_of_rows_not_by_n():
+    """wr holds a unit of rows per chain whatever n is, so at n = 10^7 its seeds are not cut into
+    groups of two (they were, sized as if every chain held an epoch; benchmarks/device_throughput.py
+    found it), while rr's are."""
+    wr, rr = samplers.get("wr"), samplers.get("rr")
+    assert engine.seed_group_size(wr, 10**7, 1, 1024) == 1024
+    assert engine.seed_group_size(rr, 10**7, 1, 1024) == 1
+
+
 def test_seed_groups_are_as_equal_as_possible_and_respect_the_budget():
-    per = 12 * (samplers.UNIT_ELEMENTS + 1)
-    assert engine.seed_group_size(100, 1, 10, 10 * per) == 10
-    assert engine.seed_group_size(100, 1, 10, 4 * per) == 4  # 10 seeds in 3 groups: 4, 4, 2
-    assert engine.seed_group_size(100, 1, 10, 0) == 1
+    rr = samplers.get("rr")
+    per = rr.host_chain_bytes(100, 1)
+    assert engine.seed_group_size(rr, 100, 1, 10, 10 * per) == 10
+    assert engine.seed_group_size(rr, 100, 1, 10, 4 * per) == 4  # 10 seeds in 3 groups: 4, 4, 2
+    assert engine.seed_group_size(rr, 100, 1, 10, 0) == 1
     big = 10**4
-    g = engine.seed_group_size(big, 1, 10**5)
-    assert g * 12 * (big + 1) <= engine.MAX_GENERATOR_BYTES
+    g = engine.seed_group_size(rr, big, 1, 10**5)
+    assert g * rr.host_chain_bytes(big, 1) <= engine.MAX_GENERATOR_BYTES

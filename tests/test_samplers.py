@@ -176,3 +176,26 @@ def test_consecutive_reshuffled_epochs_are_independent(alpha, draw):
     perms = list(itertools.permutations(range(n)))
     codes = np.array([perms.index(tuple(row)) for row in s])
     _chisq_uniform(codes[0::2] * 6 + codes[1::2], range(36), alpha)
+
+
+@pytest.mark.parametrize("name", [s for s in samplers.REGISTRY.names() if samplers.get(s).kind == "stream"])
+@pytest.mark.parametrize("n,b", [(5000, 1), (5000, 3), (100, 40)])
+def test_a_generator_holds_no_more_than_its_sampler_declares(name, n, b):
+    """Host memory per chain, which sizes the engine's seed groups (engine.seed_group_size), is
+    bounded by ``host_chain_bytes``: after any take, the rows pending, the indices carried and
+    the context (a fixed order, an importance CDF) stay within it (12 bytes per element)."""
+    from sgdbench import problems
+
+    sampler = samplers.get(name)
+    problem = problems.build("least_squares", n=n, d=2)
+    try:
+        sampler.check(problem, b, "carry")
+    except ValueError:
+        pytest.skip(f"{name} does not run b = {b} on n = {n}")
+    gen = sampler.stream(problem, b, 0, "carry")
+    held = []
+    for steps in (1, 7, 1000, 3, 5000):
+        gen.take(steps)
+        ctx = np.asarray(gen._ctx).size if gen._ctx is not None else 0
+        held.append(gen._pending.size + gen._carry.size + ctx)
+    assert 12 * max(held) <= sampler.host_chain_bytes(n, b)

@@ -383,12 +383,13 @@ def _cast_floats(tree, dtype):
     )
 
 
-def seed_group_size(n: int, b: int, seeds: int, budget: int = MAX_GENERATOR_BYTES) -> int:
-    """Seeds whose host stream generators may be alive at once: each holds at most one unit of
-    drawn rows (an epoch of n indices, or ``samplers.UNIT_ELEMENTS`` of them, plus a batch
-    carried over), counted as int64 while drawing (permutations are) and int32 when kept. The size is the smallest that
-    needs no more groups than the budget demands, so the last group is not a sliver."""
-    return _groups_of(12 * (max(n, samplers.UNIT_ELEMENTS) + b), seeds, budget)
+def seed_group_size(sampler: Sampler, n: int, b: int, seeds: int,
+                    budget: int = MAX_GENERATOR_BYTES) -> int:  # fmt: skip
+    """Seeds whose host stream generators may be alive at once, each holding what the sampler
+    says a chain's generator may hold between windows (``IndexStream.host_chain_bytes``: a unit
+    of rows for a batch sampler, an epoch of n for one that walks orders). The size is the
+    smallest that needs no more groups than the budget demands, so the last group is not a sliver."""
+    return _groups_of(sampler.host_chain_bytes(n, b), seeds, budget)
 
 
 def device_seed_group_size(sampler: Sampler, n: int, b: int, seeds: int,
@@ -611,7 +612,7 @@ def run_grid(
     host_rows = index_stream is not None or sampler.kind == "stream"  # a window of rows per step
     host_gens = index_stream is None and sampler.kind == "stream" and not on_device
     if host_gens:
-        group = seed_group_size(n, b, len(seeds), MAX_GENERATOR_BYTES)  # read now: tests lower it
+        group = seed_group_size(sampler, n, b, len(seeds), MAX_GENERATOR_BYTES)  # read now: tests lower it
     elif on_device:
         group = device_seed_group_size(sampler, n, b, len(seeds), MAX_GENERATOR_BYTES)
     else:

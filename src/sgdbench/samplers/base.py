@@ -185,6 +185,14 @@ class IndexStream(Sampler):
         """Rows :meth:`batch_unit` draws at a time (a function of b alone, see UNIT_ELEMENTS)."""
         return max(1, UNIT_ELEMENTS // b)
 
+    def host_chain_bytes(self, n: int, b: int) -> int:
+        """Bytes a chain's host generator may hold between windows, counted as int64 while drawn
+        (permutations are) and int32 when kept: by default a unit of drawn indices (an epoch of
+        n, or UNIT_ELEMENTS, whichever is larger), a context of n (a fixed order, an importance
+        CDF) and a batch carried over. Samplers that hold less say so (the engine sizes its
+        seed groups by it; tests check every stream sampler against its figure)."""
+        return 12 * (max(n, UNIT_ELEMENTS) + n + b)
+
     def unit_epochs(self, n: int) -> int:
         """Epochs :meth:`epoch_orders` draws at a time (a function of n alone, see UNIT_ELEMENTS)."""
         return max(1, UNIT_ELEMENTS // n)
