@@ -262,7 +262,8 @@ class StreamGenerator:
             parts.append(unit)
             have += len(unit)
         rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        self._pending = rows[steps:]
+        # A copy: a view would keep the whole concatenation (this window's rows) alive per chain.
+        self._pending = rows[steps:].copy()
         return np.ascontiguousarray(rows[:steps])
 
 
