@@ -78,7 +78,7 @@ def test_running_mean_with_harmonic_steps():
     for sampler in ("wr", "rr"):
         total = 2 * p.n
         res = engine.run_grid(p, sampler, 1, [1.0], [0, 1, 2], 2, Schedule("inv", 1.0), "float64",
-                              checkpoints=np.arange(total + 1))  # fmt: skip
+                              checkpoints=np.arange(total + 1), streams="host")  # host: the stream below  # fmt: skip
         stream = samplers.index_streams(sampler, p.n, 1, total, [0, 1, 2])
         for s in range(3):
             running = np.cumsum(a[stream[s, :, 0]]) / np.arange(1, total + 1)
@@ -340,11 +340,11 @@ def test_seeds_run_in_groups_give_the_same_chains_as_one_group(monkeypatch):
     divergence flag equals the one-group run, chain for chain."""
     p = problems.build("least_squares", n=40, d=3, cond=5.0, noise=0.5)
     seeds = list(range(7))
-    whole = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64")
+    whole = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64", streams="host")
     per_chain = samplers.get("rr").host_chain_bytes(p.n, 2)
     monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 3 * per_chain)  # groups of at most 3
     assert engine.seed_group_size(samplers.get("rr"), p.n, 2, 7, engine.MAX_GENERATOR_BYTES) == 3
-    grouped = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64")
+    grouped = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64", streams="host")
     _assert_same_chains(grouped, whole)
     np.testing.assert_array_equal(grouped.iterates, whole.iterates)
     np.testing.assert_array_equal(grouped.diverged_at, whole.diverged_at)
@@ -356,13 +356,13 @@ def test_seed_groups_drawn_in_several_windows_give_the_same_chains(monkeypatch):
     boundaries: chain for chain what one group in one window gives."""
     p = problems.build("least_squares", n=30, d=3, cond=5.0, noise=0.5)
     seeds = list(range(5))
-    whole = engine.run_grid(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64")
+    whole = engine.run_grid(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64", streams="host")
     monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 2 * samplers.get("rr").host_chain_bytes(30, 1))
     draws = []
     source = engine._HostWindows.get
     monkeypatch.setattr(engine._HostWindows, "get", lambda self: draws.append(self._next) or source(self))
     split = engine.run_grid(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64",
-                            max_stream_bytes=4 * 2 * 32)  # fmt: skip
+                            max_stream_bytes=4 * 2 * 32, streams="host")  # fmt: skip
     assert draws == list(range(4 + 4 + 2))  # groups of 2, 2, 1 seeds: windows of 32, 32, 64 steps
     _assert_same_chains(split, whole)
 

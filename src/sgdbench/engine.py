@@ -655,7 +655,7 @@ def run_grid(
     )
     # Host stream generators only once the run is known to fit (each may hold a pending order):
     # the window source makes them when it draws the first window, in the loop below.
-    if host_rows and _windows is None:
+    if host_rows and not on_device and _windows is None:
         _windows = _HostWindows(
             [seeds], lambda g: [_Replay(index_stream[i]) for i in range(len(g))] if index_stream is not None
             else [sampler.stream(problem, b, s, last_batch) for s in g],

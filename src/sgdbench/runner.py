@@ -31,8 +31,8 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
 
     ``problem`` is the config's problem when the caller has built it already. Each job's seeds
     run in chunks (:data:`RESULT_BYTES`) whose rows are written as they come; chains are
-    independent and each seed's stream is its own, so the table is the one a single run of
-    all seeds gives.
+    independent and each seed's stream is its own, so the rows are those a single run of all
+    seeds gives (‖∇F‖² to rounding where the chunking splits a metric pass differently).
     """
     problem = cfgmod.build_problem(cfg) if problem is None else problem
     inputs = fingerprint.digests(cfg, cfg.get("plugins", ()))
