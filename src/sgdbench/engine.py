@@ -528,6 +528,17 @@ class _HostWindows:
         return current.result()
 
 
+def _host_windows(groups, sampler, problem, b: int, last_batch: str, total: int, max_stream_bytes: int,
+                  index_stream: np.ndarray | None = None) -> _HostWindows:  # fmt: skip
+    """The window source of a run's host rows: each seed's generator, or the rows of a given
+    ``index_stream`` replayed (one group); windows sized as ``run_grid`` sizes a host window."""
+    if index_stream is not None:
+        chains_of = lambda g: [_Replay(index_stream[i]) for i in range(len(g))]  # noqa: E731
+    else:
+        chains_of = lambda g: [sampler.stream(problem, b, s, last_batch) for s in g]  # noqa: E731
+    return _HostWindows(groups, chains_of, total, b, lambda m: _chunk_steps(b, m, total, max_stream_bytes))
+
+
 STREAM_CHOICES = ("auto", "host", "device")
 
 
@@ -620,9 +631,8 @@ def run_grid(
     if group < len(seeds):  # independent chains: running their seeds in groups changes nothing
         groups = [seeds[i : i + group] for i in range(0, len(seeds), group)]
         # Host streams: one worker draws every group's windows in order, one ahead throughout.
-        windows = _HostWindows(
-            groups, lambda g: [sampler.stream(problem, b, s, last_batch) for s in g], total, b,
-            lambda m: _chunk_steps(b, m, total, max_stream_bytes)) if host_gens else None  # fmt: skip
+        windows = (_host_windows(groups, sampler, problem, b, last_batch, total, max_stream_bytes)
+                   if host_gens else None)  # fmt: skip
         with windows or contextlib.nullcontext():
             parts = [
                 run_grid(problem, sampler, b, step_sizes, g, epochs, schedule, dtype, last_batch,
@@ -656,10 +666,8 @@ def run_grid(
     # Host stream generators only once the run is known to fit (each may hold a pending order):
     # the window source makes them when it draws the first window, in the loop below.
     if host_rows and not on_device and _windows is None:
-        _windows = _HostWindows(
-            [seeds], lambda g: [_Replay(index_stream[i]) for i in range(len(g))] if index_stream is not None
-            else [sampler.stream(problem, b, s, last_batch) for s in g],
-            total, b, lambda m: chunk_steps)  # fmt: skip
+        _windows = _host_windows([seeds], sampler, problem, b, last_batch, total, max_stream_bytes,
+                                 index_stream)  # fmt: skip
         own_windows = _windows
     else:
         own_windows = None

@@ -187,11 +187,15 @@ class IndexStream(Sampler):
 
     def host_chain_bytes(self, n: int, b: int) -> int:
         """Bytes a chain's host generator may hold between windows, counted as int64 while drawn
-        (permutations are) and int32 when kept: by default a unit of drawn indices (an epoch of
-        n, or UNIT_ELEMENTS, whichever is larger), a context of n (a fixed order, an importance
-        CDF) and a batch carried over. Samplers that hold less say so (the engine sizes its
-        seed groups by it; tests check every stream sampler against its figure)."""
-        return 12 * (max(n, UNIT_ELEMENTS) + n + b)
+        (permutations are) and int32 when kept: its pending unit of draws (a unit of rows for a
+        batch sampler; for an order-walking one an epoch of n or UNIT_ELEMENTS, whichever is
+        larger, plus n more for a unit of two epochs such as flip-flop's), a row carried over,
+        and n for a context (a fixed order, an importance CDF). The engine sizes its seed groups
+        by it; tests check every stream sampler against it, and a sampler holding more says so."""
+        has_context = type(self).context is not IndexStream.context
+        if self.epoch_based:
+            return 12 * (max(n, UNIT_ELEMENTS) + n + b)
+        return 12 * ((self.unit_rows(b) + 1) * b + (n if has_context else 0))
 
     def unit_epochs(self, n: int) -> int:
         """Epochs :meth:`epoch_orders` draws at a time (a function of n alone, see UNIT_ELEMENTS)."""

@@ -99,9 +99,6 @@ class WithReplacement(IndexStream):
     def unit_rows(self, b):
         return max(1, SEQUENTIAL_UNIT_ELEMENTS // b)  # i.i.d. draws: the unit never shows
 
-    def host_chain_bytes(self, n, b):
-        return 12 * (self.unit_rows(b) + 1) * b  # no context: a unit of rows, a row carried over
-
     def device_batch(self, key, t, n, b):
         return _uniform_rows(key, t, n, b)
 
@@ -120,11 +117,6 @@ class BNice(IndexStream):
     def unit_rows(self, b):
         # b = 1: with replacement's draws; otherwise rejection redraws within a unit
         return SEQUENTIAL_UNIT_ELEMENTS if b == 1 else super().unit_rows(b)
-
-    def host_chain_bytes(self, n, b):
-        # no context: a unit of rows, a row carried over (a permutation drawn for b^2 > n is
-        # transient, one chain at a time, never held)
-        return 12 * (self.unit_rows(b) + 1) * b
 
     def device_batch(self, key, t, n, b):
         return _uniform_rows(key, t, n, b) if b == 1 else _distinct_rows(key, t, n, b)
