@@ -169,3 +169,17 @@ def test_table_is_not_renamed_into_place_when_provenance_fails(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         results.write_parquet_chunks(frames, tmp_path / "results.parquet", before_replace=fail)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temporary_left_by_a_killed_writer_goes_when_the_file_is_written_again(tmp_path):
+    """SIGKILL runs no cleanup, so a killed write leaves its hidden temporary; the next write of
+    the same file removes it (and leaves a neighbour's alone)."""
+    from sgdbench import results
+
+    stale = tmp_path / ".table.json.abc123.tmp"
+    other = tmp_path / ".other.json.abc123.tmp"
+    stale.write_text("partial")
+    other.write_text("partial")
+    results.write_json({"a": 1}, tmp_path / "table.json")
+    assert not stale.exists() and other.exists()
+    assert (tmp_path / "table.json").read_text().startswith("{")

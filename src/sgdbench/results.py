@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -80,6 +81,10 @@ def write_atomic(path: Path, write, before_replace=None) -> None:
     this file does); if it raises, nothing is renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A writer killed by SIGKILL runs no cleanup: its temporary is removed when the file is next
+    # written (one job writes a given output at a time).
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
