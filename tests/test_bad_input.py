@@ -146,6 +146,7 @@ RUN_CASES = [
     ("negative relative step", "step_sizes", {"per_L_max": [0.5, -1]}, "step_sizes.per_L_max.1"),
     ("seeds beyond int32", "seeds", {"start": 2**31 - 1, "count": 2}, "seeds.start"),
     ("plugins not a list", "plugins", "my_plugin", "plugins"),
+    ("unknown step loop", "step_loop", "numba", "step_loop"),
     ("missing plugin module", "plugins", ["no_such_plugin_module"], "plugins"),
 ]
 
@@ -183,6 +184,17 @@ def test_importance_on_a_problem_without_per_example_constants(tmp_path, capsys)
     assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "'samplers.1'" in err and "per-example smoothness" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_cpu_kernel_asked_for_where_it_does_not_apply_is_refused_naming_why(tmp_path, capsys):
+    cfg = dict(RUN_BASE, samplers=["wr", "grab"], step_loop="cpu_kernel")
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'step_loop'" in err and "sampler 'grab'" in err and "reads more than its row" in err, err
+    assert "step_loop: auto or xla" in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
 
 

@@ -44,14 +44,16 @@ def _numpy_loop(problem, stream, gamma, schedule_fn):
         ("logistic", {"n": 60, "d": 4}, "wr", 3, Schedule("inv_sqrt", 5.0, "step"), False),
     ],
 )
-def test_engine_matches_numpy_loop_step_for_step(name, params, sampler, b, schedule, per_epoch):
+@pytest.mark.parametrize("step_loop", ["xla", "cpu_kernel"])
+def test_engine_matches_numpy_loop_step_for_step(name, params, sampler, b, schedule, per_epoch,
+                                                 step_loop):
     p = problems.build(name, **params)
     gammas, seeds = [0.05, 0.01], [0, 1]
     total = samplers.num_steps(p.n, b, 3)
     stream = samplers.index_streams(sampler, p.n, b, total, seeds)
     res = engine.run_grid(p, sampler, b, gammas, seeds, 3, schedule, "float64",
-                          index_stream=stream, checkpoints=np.arange(total + 1))  # fmt: skip
-    assert res.steps.tolist() == list(range(total + 1))
+                          index_stream=stream, checkpoints=np.arange(total + 1), step_loop=step_loop)  # fmt: skip
+    assert res.steps.tolist() == list(range(total + 1)) and res.step_loop == step_loop
     x_star = np.asarray(p.x_star)
     for si, _ in enumerate(seeds):
         for gi, gamma in enumerate(gammas):
@@ -87,15 +89,17 @@ def test_running_mean_with_harmonic_steps():
                 assert abs(res.x[p.n, s, 0] - a.mean()) < 1e-14
 
 
+@pytest.mark.parametrize("step_loop", ["xla", "cpu_kernel"])
 @pytest.mark.parametrize("sparse", [False, True], ids=["every-step", "block-replay"])
-def test_too_large_step_is_flagged_with_its_step_and_frozen(sparse):
+def test_too_large_step_is_flagged_with_its_step_and_frozen(sparse, step_loop):
     p = problems.build("least_squares", n=50, d=4, cond=10.0)
     big = 20.0 / p.constants["L_max"]
     stream = samplers.index_streams("wr", p.n, 1, 200, [0])
     # Sparse checkpoints make the engine run long unchecked blocks and replay the bad one.
     ckpts = np.array([0, 7, 200]) if sparse else np.arange(201)
     res = engine.run_grid(p, "wr", 1, [0.01, big], [0], 4, Schedule(), "float64",
-                          divergence_factor=1e6, index_stream=stream, checkpoints=ckpts)  # fmt: skip
+                          divergence_factor=1e6, index_stream=stream, checkpoints=ckpts,
+                          step_loop=step_loop)  # fmt: skip
     assert res.diverged_at[0, 0] == -1
     path = _numpy_loop(p, stream[0], big, lambda t: 1.0)
     dist = np.sum((path - np.asarray(p.x_star)) ** 2, axis=1)
@@ -156,10 +160,11 @@ def test_one_compilation_serves_all_step_sizes_and_seeds(caplog):
     jax.config.update("jax_log_compiles", True)
     try:
         with caplog.at_level(logging.WARNING):
-            engine.run_grid(p, "rr", 2, [0.01, 0.02], [0, 1], 2, dtype="float64")
-            engine.run_grid(p, "rr", 2, [0.5, 0.03], [7, 9], 2, dtype="float64")
+            kw = dict(dtype="float64", step_loop="xla")
+            engine.run_grid(p, "rr", 2, [0.01, 0.02], [0, 1], 2, **kw)
+            engine.run_grid(p, "rr", 2, [0.5, 0.03], [7, 9], 2, **kw)
             engine.run_grid(problems.build("least_squares", n=64, d=5, seed=12), "rr", 2,
-                            [0.1, 0.2], [3, 4], 2, dtype="float64")  # fmt: skip
+                            [0.1, 0.2], [3, 4], 2, **kw)  # fmt: skip
     finally:
         jax.config.update("jax_log_compiles", False)
     compiles = [
@@ -168,12 +173,14 @@ def test_one_compilation_serves_all_step_sizes_and_seeds(caplog):
     assert len(compiles) == 1, [r.getMessage() for r in compiles]
 
 
+@pytest.mark.parametrize("step_loop", ["xla", "cpu_kernel"])
 @pytest.mark.parametrize("sampler", ["rr", "wor"])
-def test_windowed_run_equals_one_shot(sampler):
+def test_windowed_run_equals_one_shot(sampler, step_loop):
     """A run whose index stream is produced in small windows gives the same numbers."""
     p = problems.build("least_squares", n=30, d=3, cond=5.0)
     big = 5.0 / p.constants["L"]  # beyond 2/L: that chain diverges mid-run
-    kw = dict(step_sizes=[0.02, big], seeds=[0, 1, 2], epochs=7, dtype="float64", log_points=9)
+    kw = dict(step_sizes=[0.02, big], seeds=[0, 1, 2], epochs=7, dtype="float64", log_points=9,
+              step_loop=step_loop)
     one = engine.run_grid(p, sampler, 4, **kw)
     reports = []
     windowed = engine.run_grid(
@@ -271,7 +278,8 @@ def _schedule_closed_form(s: Schedule, k: int) -> float:
         (Schedule("inv_power", 4.0, "step", 1.5), "drop"),
     ],
 )
-def test_every_schedule_and_last_batch_rule_against_closed_forms(schedule, last_batch):
+@pytest.mark.parametrize("step_loop", ["xla", "cpu_kernel"])
+def test_every_schedule_and_last_batch_rule_against_closed_forms(schedule, last_batch, step_loop):
     """n = 22, b = 4: 5.5 steps per epoch under carry, 5 under drop; the schedule's counter,
     its closed form and ‖∇f‖² at every step come from this test, not from the library."""
     p = problems.build("least_squares", n=22, d=3, cond=5.0)
@@ -279,7 +287,8 @@ def test_every_schedule_and_last_batch_rule_against_closed_forms(schedule, last_
     total = samplers.num_steps(p.n, b, epochs, last_batch)
     stream = samplers.index_streams("rr", p.n, b, total, [0], last_batch)
     res = engine.run_grid(p, "rr", b, [gamma], [0], epochs, schedule, "float64", last_batch,
-                          index_stream=stream, checkpoints=np.arange(total + 1))  # fmt: skip
+                          index_stream=stream, checkpoints=np.arange(total + 1),
+                          step_loop=step_loop)  # fmt: skip
 
     def counter(t):
         if schedule.per == "step":

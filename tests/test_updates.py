@@ -74,7 +74,7 @@ def test_update_rules_match_numpy_loops(ls, spec):
                                              ("so", 3, "float64")])  # fmt: skip
 def test_zero_momentum_equals_sgd_bitwise(ls, sampler, b, dtype):
     args = (ls, sampler, b, [0.01, 0.1, 5.0], [0, 1], 4)
-    sgd = engine.run_grid(*args, dtype=dtype, log_points=8)
+    sgd = engine.run_grid(*args, dtype=dtype, log_points=8, step_loop="xla")  # the same program
     zero = engine.run_grid(*args, dtype=dtype, log_points=8,
                            update=Update.from_config({"name": "momentum", "momentum": 0.0}))  # fmt: skip
     np.testing.assert_array_equal(sgd.iterates, zero.iterates)

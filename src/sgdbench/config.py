@@ -355,6 +355,13 @@ def build_problem(cfg: dict) -> problems.Problem:
             if cfg.get("streams") == "device" and s.kind == "stream" and not samplers.device.has_device_stream(s):
                 raise ConfigError("streams", f"sampler {name!r} has no device stream",
                                   "use streams: auto or host")  # fmt: skip
+            if cfg.get("step_loop") == "cpu_kernel":
+                try:
+                    engine.step_loop_of("cpu_kernel", problem, s, updates.Update.from_config(cfg["update"]),
+                                        cfg["dtype"], cfg.get("streams", "auto"), cfg["seeds"]["count"])
+                except ValueError as e:
+                    raise ConfigError("step_loop", f"sampler {name!r}: {e}",
+                                      "use step_loop: auto or xla") from e  # fmt: skip
     _check_chains(cfg, problem)
     if cfg.get("x0") is not None:
         problem = _with_start(problem, cfg["x0"])

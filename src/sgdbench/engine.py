@@ -7,6 +7,10 @@ Step sizes and the index stream are array inputs, so one compilation serves
 every step size and seed of a given shape. Chains with the same seed read the
 same index stream whatever their step size (common random numbers).
 
+On the CPU, plain SGD on a linear model (``Problem.linear``) runs its steps in a Numba loop
+instead (:mod:`sgdbench.cpu_kernel`, ``run_grid(step_loop=...)``), between the same
+checkpoints and with the same divergence rule; the metrics stay in JAX.
+
 A chain whose iterate becomes non-finite, or whose ‖x − x*‖² exceeds
 ``divergence_factor · (1 + ‖x0 − x*‖²)``, is frozen at its last good iterate and
 flagged with the step at which it diverged; it is never dropped. The check runs
@@ -35,7 +39,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from . import device_memory, samplers
+from . import cpu_kernel, device_memory, samplers
 from .problems import Problem
 from .samplers import Sampler
 from .samplers import device as sdev
@@ -81,6 +85,7 @@ class GridResult:
     index_wait_seconds: float = 0.0  # the step loop waiting for a window: what the stream adds
     devices: int = 1  # devices the seed axis was split over
     stream: str = "host"  # where the index stream was drawn: "host" or "device" (samplers.device)
+    step_loop: str = "xla"  # what ran the steps: "xla" or "cpu_kernel" (sgdbench.cpu_kernel)
     coords: dict = field(default_factory=dict)
     sampler_states: Any = None  # with record_state: leaves (checkpoints, seeds, step_sizes, ...)
 
@@ -171,13 +176,40 @@ def _signature(args) -> tuple:
 
 def _executable(static: dict, args):
     """(the compiled program for these static settings and argument shapes, whether it was
-    compiled now): compiled at most once per process."""
+    compiled now): compiled at most once per process. ``metrics_only`` in ``static`` asks for
+    :func:`checkpoint_metrics` alone (the CPU kernel's runs), else it is :func:`_simulate`."""
     key = (tuple(sorted(static.items())), _signature(args))
     if key in _EXECUTABLES:
         return _EXECUTABLES[key], False
-    program = _simulator(**static).lower(*args).compile()
+    jitted = (jax.jit(partial(checkpoint_metrics, with_metrics=static["with_metrics"]))
+              if static.get("metrics_only") else _simulator(**static))  # fmt: skip
+    program = jitted.lower(*args).compile()
     _EXECUTABLES[key] = program
     return program, True
+
+
+def checkpoint_metrics(p: Problem, x, *, with_metrics: bool = True):
+    """The checkpoint metrics (:func:`metric_names`) of iterates ``x`` with leading axes (seeds,
+    step sizes): each a full pass over the data per chain (zeros without ``with_metrics``, for
+    timing runs)."""
+    dtype = p.x0.dtype
+    names = metric_names(p)
+    if not with_metrics:
+        return tuple(jnp.zeros(x.shape[:2], dtype) for _ in names)
+    sq_dist = lambda xi: jnp.sum((xi - p.x_star) ** 2)  # noqa: E731
+
+    def one(xi):
+        value, g = p.value_and_grad_blocked(xi, _METRIC_BLOCK)
+        gap = p.loss_gap(xi) if p.exact_gap is not None else value - p.f_star
+        held = [m for s in sorted(p.held_out) for m in p.held_out_metrics(xi, s, _METRIC_BLOCK)]
+        return (gap, sq_dist(xi), jnp.sum(g**2), *held)
+
+    # A full pass over the data per chain, in blocks of examples, a few
+    # chains at a time: memory stays bounded however large n and R are.
+    flat = x.reshape((-1,) + p.x0.shape)
+    batch = max(1, min(flat.shape[0], _METRIC_ELEMENTS // min(_METRIC_BLOCK, p.n * p.x0.size)))
+    out = jax.lax.map(one, flat, batch_size=batch)
+    return tuple(o.reshape(x.shape[:2]) for o in out)
 
 
 def _simulate(
@@ -203,24 +235,7 @@ def _simulate(
     tx = update.transformation()
     plain = update.is_plain and sampler.kind == "stream" and not sampler.weighted
 
-    names = metric_names(p)
-
-    def metrics(x):
-        if not with_metrics:  # timing runs: no full passes over the data
-            return tuple(jnp.zeros(x.shape[:2], dtype) for _ in names)
-
-        def one(xi):
-            value, g = p.value_and_grad_blocked(xi, _METRIC_BLOCK)
-            gap = p.loss_gap(xi) if p.exact_gap is not None else value - p.f_star
-            held = [m for s in sorted(p.held_out) for m in p.held_out_metrics(xi, s, _METRIC_BLOCK)]
-            return (gap, sq_dist(xi), jnp.sum(g**2), *held)
-
-        # A full pass over the data per chain, in blocks of examples, a few
-        # chains at a time: memory stays bounded however large n and R are.
-        flat = x.reshape((-1,) + p.x0.shape)
-        batch = max(1, min(flat.shape[0], _METRIC_ELEMENTS // min(_METRIC_BLOCK, p.n * p.x0.size)))
-        out = jax.lax.map(one, flat, batch_size=batch)
-        return tuple(o.reshape(x.shape[:2]) for o in out)
+    metrics = partial(checkpoint_metrics, p, with_metrics=with_metrics)
 
     def step_sizes_at(t):
         if schedule.name == "constant":  # skip per-step schedule arithmetic
@@ -555,6 +570,107 @@ def _device_streams(streams: str, sampler: Sampler) -> bool:
     return streams == "device" or (jax.default_backend() != "cpu" and sdev.has_device_stream(sampler))
 
 
+STEP_LOOPS = ("auto", "xla", "cpu_kernel")
+
+
+def step_loop_of(step_loop: str, problem: Problem, sampler: str | Sampler, update: Update = SGD,
+                 dtype: str = "float32", streams: str = "auto", shard_seeds: int = 1,
+                 record_state: bool = False) -> str:  # fmt: skip
+    """What runs the steps of ``run_grid`` (its ``step_loop``): "cpu_kernel" or "xla".
+    A "cpu_kernel" request where the kernel does not apply is refused, naming why.
+    ``shard_seeds``: the seeds run_grid may split over devices (1 when it does not shard)."""
+    sampler = samplers.get(sampler)
+    on_device = _device_streams(streams, sampler)
+    mesh = chain_mesh(shard_seeds)
+    if step_loop not in STEP_LOOPS:
+        raise ValueError(f"step_loop must be one of {STEP_LOOPS}, got {step_loop!r}")
+    if step_loop == "xla":
+        return "xla"
+    why = [why for why, unmet in (
+        ("the problem is not a linear model (Problem.linear)", problem.linear is None),
+        ("the update rule is not plain SGD", not update.is_plain),
+        ("the sampler's step reads more than its row (weights, state or gradients)",
+         _program_sampler(sampler) is not REPLAY),
+        ("the index stream is drawn on the device", on_device),
+        ("the sampler's state is recorded", record_state),
+        ("the chains are split over several devices", mesh is not None),
+        (f"the dtype is {dtype}", dtype not in ("float32", "float64")),
+        (f"the backend is {jax.default_backend()}, not the CPU", jax.default_backend() != "cpu"),
+        ("Numba is not installed", not cpu_kernel.available()),
+    ) if unmet]  # fmt: skip
+    if why and step_loop == "cpu_kernel":
+        raise ValueError(f"step_loop 'cpu_kernel' does not apply here: {'; '.join(why)}; "
+                         "use step_loop 'auto' or 'xla'")  # fmt: skip
+    return "xla" if why else "cpu_kernel"
+
+
+@partial(jax.jit, static_argnames=("schedule", "steps", "epoch_num", "epoch_den"))
+def _schedule_factors(t0, *, schedule: Schedule, steps: int, epoch_num: int, epoch_den: int):
+    """The schedule's factor at steps t0 … t0 + steps − 1, in float64, as the XLA step computes it."""
+    ts = t0 + jnp.arange(steps, dtype=jnp.int64)
+    return jax.vmap(lambda t: schedule.factor(schedule_counter(t, epoch_num, epoch_den)))(ts)
+
+
+def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int, chunk_steps: int,
+                    windows: _HostWindows, step_sizes, schedule: Schedule, epoch_frac, limit: float,
+                    with_metrics: bool, on_progress, coords: dict) -> GridResult:  # fmt: skip
+    """``run_grid`` with the steps in :mod:`sgdbench.cpu_kernel`: the same host windows and
+    segments as the XLA program, each segment run by the Numba loop in place on host iterates,
+    and the checkpoint metrics of the kept iterates computed by the same JAX function."""
+    seeds = len(coords["seeds"])
+    gammas = np.asarray(step_sizes, dtype=np.float64)
+    arrays = cpu_kernel.host_arrays(problem, dtype)
+    x = np.array(np.broadcast_to(np.asarray(problem.x0, dtype=dtype), (seeds, len(gammas), problem.dim)))
+    diverged_at = np.full((seeds, len(gammas)), -1, dtype=np.int32)
+    p = _device_view(problem, dtype)
+    link = problem.linear.link
+    tic = time.perf_counter()  # Numba loads the loop from its disk cache (or compiles it) once
+    cpu_kernel.run_segment(link, arrays, np.zeros((seeds, 1, 1), np.int32), 0, 0, 0, gammas,
+                           np.ones(1), x, diverged_at, limit, BLOCK)  # fmt: skip
+    compile_s, run_s, index_s, wait_s = time.perf_counter() - tic, 0.0, 0.0, 0.0
+    xs, mets = [], []
+    for t0, t1, seg_start, seg_end, keep in _chunks(steps, total, chunk_steps):
+        tic = time.perf_counter()
+        rows, made = windows.get()
+        wait_s += time.perf_counter() - tic
+        index_s += made
+        tic = time.perf_counter()
+        factors = (np.ones(rows.shape[1]) if schedule.name == "constant" else np.asarray(
+            _schedule_factors(t0, schedule=schedule, steps=rows.shape[1], epoch_num=epoch_frac[0],
+                              epoch_den=epoch_frac[1])))  # fmt: skip
+        for start, end, kept in zip(seg_start, seg_end, keep, strict=True):
+            cpu_kernel.run_segment(link, arrays, rows, t0, int(start), int(end), gammas, factors, x,
+                                   diverged_at, limit, BLOCK)  # fmt: skip
+            if kept:
+                xs.append(x.copy())
+        run_s += time.perf_counter() - tic
+        if on_progress is not None:
+            on_progress((t1 - t0) * seeds * len(gammas))
+    tic = time.perf_counter()
+    program, _ = _executable(dict(metrics_only=True, with_metrics=with_metrics), (p, xs[0]))
+    compile_s += time.perf_counter() - tic
+    tic = time.perf_counter()
+    for xk in xs:
+        mets.append([np.asarray(m) for m in program(p, xk)])
+    run_s += time.perf_counter() - tic
+    names = metric_names(problem)
+    iterates = np.stack(xs)
+    return GridResult(
+        steps=steps,
+        metrics={name: np.stack([m[k] for m in mets]).astype(np.float64) for k, name in enumerate(names)},
+        x=iterates.reshape(iterates.shape[:3]).astype(np.float64) if problem.dim == 1 else None,
+        iterates=iterates.astype(np.float64),
+        diverged_at=diverged_at,
+        compile_seconds=compile_s,
+        run_seconds=run_s,
+        index_seconds=index_s,
+        index_wait_seconds=wait_s,
+        stream="host",
+        step_loop="cpu_kernel",
+        coords=coords,
+    )
+
+
 def run_grid(
     problem: Problem,
     sampler: str | Sampler | None,
@@ -576,6 +692,7 @@ def run_grid(
     update: Update = SGD,
     on_progress: Callable[[int], None] | None = None,
     streams: str = "auto",
+    step_loop: str = "auto",
     _windows: _HostWindows | None = None,
 ) -> GridResult:
     """Run every (seed, step size) chain of one sampler, update rule and batch size.
@@ -600,7 +717,10 @@ def run_grid(
     per chain), "device" (counter-based threefry keys, each window drawn where the
     chains run; :mod:`sgdbench.samplers.device`) or "auto" (the device on a GPU,
     the host on the CPU). The two draw different streams of the same law;
-    ``GridResult.stream`` records which ran.
+    ``GridResult.stream`` records which ran. ``step_loop`` says what runs the steps: "xla"
+    (the compiled program above), "cpu_kernel" (plain SGD on a linear model, a Numba loop on
+    the CPU: :mod:`sgdbench.cpu_kernel`; iterates agree with "xla" to rounding) or "auto"
+    (the kernel where it applies, else XLA); ``GridResult.step_loop`` records which ran.
     """
     n, b = problem.n, batch_size
     if sampler is None and index_stream is None:
@@ -620,6 +740,9 @@ def run_grid(
             "run fewer epochs or a larger batch size"
         )
     on_device = index_stream is None and _device_streams(streams, sampler)
+    kernel = step_loop_of(step_loop, problem, sampler, update, dtype,
+                          "host" if index_stream is not None else streams, len(seeds) if shard else 1,
+                          record_state) == "cpu_kernel"  # fmt: skip
     host_rows = index_stream is not None or sampler.kind == "stream"  # a window of rows per step
     host_gens = index_stream is None and sampler.kind == "stream" and not on_device
     if host_gens:
@@ -637,7 +760,7 @@ def run_grid(
             parts = [
                 run_grid(problem, sampler, b, step_sizes, g, epochs, schedule, dtype, last_batch,
                          log_points, divergence_factor, None, checkpoints, max_stream_bytes, with_metrics,
-                         record_state, shard, update, on_progress, streams, _windows=windows)
+                         record_state, shard, update, on_progress, streams, step_loop, _windows=windows)
                 for g in groups
             ]  # fmt: skip
         return merge_seed_groups(parts)
@@ -671,16 +794,25 @@ def run_grid(
         own_windows = _windows
     else:
         own_windows = None
-    keys = sdev.chain_keys(seeds) if on_device else None
-    p = _device_view(problem, dtype)
-    sparams = _cast_floats(sampler.device_params(problem), dtype)
-    x0_dist = float(np.sum((np.asarray(problem.x0) - np.asarray(problem.x_star)) ** 2))
     if schedule.per == "step":
         epoch_num, epoch_den = 0, 1
     elif last_batch == "carry":
         epoch_num, epoch_den = b, n
     else:
         epoch_num, epoch_den = 1, n // b
+    x0_dist = float(np.sum((np.asarray(problem.x0) - np.asarray(problem.x_star)) ** 2))
+    coords = {"problem": problem.name, "n": n, "sampler": sampler.name, "update": update.name,
+              "batch_size": b, "schedule": schedule.name, "dtype": dtype, "last_batch": last_batch,
+              "seeds": np.asarray(seeds, dtype=np.int64),
+              "step_sizes": np.asarray(step_sizes, dtype=np.float64)}  # fmt: skip
+    if kernel:
+        with own_windows or contextlib.nullcontext():
+            return _run_cpu_kernel(problem, dtype, steps, total, chunk_steps, _windows, step_sizes,
+                                   schedule, (epoch_num, epoch_den), divergence_factor * (1.0 + x0_dist),
+                                   with_metrics, on_progress, coords)  # fmt: skip
+    keys = sdev.chain_keys(seeds) if on_device else None
+    p = _device_view(problem, dtype)
+    sparams = _cast_floats(sampler.device_params(problem), dtype)
     static = dict(sampler=_program_sampler(sampler), update=update, schedule=schedule, epoch_num=epoch_num,
                   epoch_den=epoch_den, block=BLOCK, with_metrics=with_metrics,
                   record_state=record_state)  # fmt: skip
@@ -743,10 +875,6 @@ def run_grid(
     xs = np.concatenate([o[1] for o in outputs])
     states = (jax.tree_util.tree_map(lambda *a: np.concatenate(a), *[o[3] for o in outputs])
               if record_state else None)  # fmt: skip
-    coords = {"problem": problem.name, "n": n, "sampler": sampler.name, "update": update.name,
-              "batch_size": b, "schedule": schedule.name, "dtype": dtype, "last_batch": last_batch,
-              "seeds": np.asarray(seeds, dtype=np.int64),
-              "step_sizes": np.asarray(step_sizes, dtype=np.float64)}  # fmt: skip
     return GridResult(
         steps=steps,
         metrics=metrics,
@@ -759,6 +887,7 @@ def run_grid(
         index_wait_seconds=wait_s,
         devices=1 if mesh is None else mesh.size,
         stream="device" if on_device else "host",
+        step_loop="xla",
         coords=coords,
         sampler_states=states,
     )

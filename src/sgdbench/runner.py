@@ -58,16 +58,18 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
             per_seed = engine.result_bytes_per_seed(problem, b, len(gammas), cfg["epochs"],
                                                     cfg["last_batch"], cfg["log_points"])  # fmt: skip
             job = {"sampler": sampler, "batch_size": b, "compile_seconds": 0.0, "run_seconds": 0.0,
-                   "steps": 0, "chains": chains, "diverged": 0, "stream": None}  # fmt: skip
+                   "steps": 0, "chains": chains, "diverged": 0, "stream": None,
+                   "step_loop": None}  # fmt: skip
             for chunk in engine.seed_chunks(seeds, per_seed, RESULT_BYTES):
                 res = engine.run_grid(
                     problem, sampler, b, gammas, chunk, cfg["epochs"], schedule,
                     cfg["dtype"], cfg["last_batch"], cfg["log_points"], cfg["divergence_factor"],
                     update=update, on_progress=bar.update, streams=cfg.get("streams", "auto"),
+                    step_loop=cfg.get("step_loop", "auto"),
                 )  # fmt: skip
                 job["compile_seconds"] += res.compile_seconds
                 job["run_seconds"] += res.run_seconds
-                job["steps"], job["stream"] = int(res.steps[-1]), res.stream
+                job.update(steps=int(res.steps[-1]), stream=res.stream, step_loop=res.step_loop)
                 job["diverged"] += int((res.diverged_at >= 0).sum())
                 yield from (part.to_frame(run_id=digest[:16], experiment=cfg["experiment"])
                             for part in engine.seed_slices(res, FRAME_ROWS))  # fmt: skip

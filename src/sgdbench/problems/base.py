@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import device_memory
+from ..cpu_kernel import LinearModel
 
 ExampleLoss = Callable[[jax.Array, Mapping[str, jax.Array]], jax.Array]
 Data = Mapping[str, jax.Array]
@@ -40,6 +41,10 @@ class Problem:
     ``example_smoothness`` (float64, shape (n,)) holds the per-example
     smoothness constants L_i where they are known (importance sampling draws
     p_i ∝ L_i); it is an array leaf, never part of a compiled program's key.
+
+    ``linear`` says, where it holds, that every f_i is a linear model φ(a_iᵀx, t_i) + (λ_i/2)‖x‖²
+    and names its arrays and link: plain SGD on it may then run in the CPU kernel
+    (:mod:`sgdbench.cpu_kernel`) instead of the XLA loop.
     """
 
     name: str
@@ -55,6 +60,7 @@ class Problem:
     held_out: Mapping[str, Data] = field(default_factory=dict)
     example_correct: ExampleLoss | None = None
     example_smoothness: np.ndarray | None = None
+    linear: LinearModel | None = None
 
     # ---- sizes -------------------------------------------------------------
     @property
@@ -188,12 +194,13 @@ def _flatten(p: Problem):
         tuple(sorted(p.constants.items())),
         _freeze(p.info),
         _freeze(p.params),
+        p.linear,
     )
     return children, aux
 
 
 def _unflatten(aux, children):
-    name, example_loss, example_correct, exact_gap, constants, info, params = aux
+    name, example_loss, example_correct, exact_gap, constants, info, params, linear = aux
     data, x0, x_star, f_star, held_out, example_smoothness = children
     return Problem(
         name=name,
@@ -209,6 +216,7 @@ def _unflatten(aux, children):
         held_out=held_out,
         example_correct=example_correct,
         example_smoothness=example_smoothness,
+        linear=linear,
     )
 
 

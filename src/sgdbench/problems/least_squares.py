@@ -3,6 +3,7 @@
 import jax.numpy as jnp
 import numpy as np
 
+from ..cpu_kernel import LinearModel
 from .base import Problem, make_problem
 
 
@@ -69,6 +70,7 @@ def build(
         "least_squares",
         _example_loss,
         data={"a": a, "b": b},
+        linear=LinearModel("a", "b", "squared"),
         x0=np.zeros(d),
         x_star=x_star,
         f_star=0.5 * float(np.mean(resid**2)),

@@ -8,6 +8,7 @@ Data: a seeded synthetic set or scikit-learn's bundled breast-cancer data
 import jax.numpy as jnp
 import numpy as np
 
+from ..cpu_kernel import LinearModel
 from . import _data
 from .base import Problem, make_problem
 
@@ -95,6 +96,7 @@ def build(
         "logistic",
         _example_loss,
         data={"a": a, "y": y, "reg": np.full(a.shape[0], reg)},
+        linear=LinearModel("a", "y", "logistic", reg="reg"),
         x0=np.zeros(a.shape[1]),
         x_star=x_star,
         f_star=f_star,

@@ -8,6 +8,7 @@ targets standardised; or a user's svmlight file (``dataset='svmlight'``,
 import jax.numpy as jnp
 import numpy as np
 
+from ..cpu_kernel import LinearModel
 from . import _data
 from .base import Problem, make_problem
 
@@ -52,6 +53,7 @@ def build(
     return make_problem(
         "ridge", _example_loss,
         data={"a": a, "b": b, "reg": np.full(n, reg)},
+        linear=LinearModel("a", "b", "squared", reg="reg"),
         x0=np.zeros(d), x_star=x_star,
         f_star=float(0.5 * np.mean(resid**2) + 0.5 * reg * x_star @ x_star),
         exact_gap=_gap, held_out=held_out,
