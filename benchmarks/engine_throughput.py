@@ -9,7 +9,8 @@ index streams:
 * Numba: a compiled loop over the R chains spread over 2 threads (the CPU limit).
 
 Slow peers run a truncated number of steps (printed) and are rated per step. Every timed
-section runs with the garbage collector off (``no_gc``).
+section runs with the garbage collector off (``no_gc``); the engine and Numba report the
+median of REPEATS runs.
 The engine runs with ``step_loop="auto"`` (on the CPU, least squares runs in the Numba
 kernel of :mod:`sgdbench.cpu_kernel`) and again with ``step_loop="xla"`` (the compiled XLA
 loop every other problem runs). The engine's time is reported with and without index
@@ -39,6 +40,7 @@ from sgdbench.schedules import Schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 GAMMA = 1e-3
+REPEATS = 3  # timed runs of the engine and of Numba, after a first one; the median is reported
 
 
 @contextlib.contextmanager
@@ -55,17 +57,23 @@ def no_gc():
 
 
 def bench_engine(problem, sampler, r, epochs, step_loop="auto"):
-    """Index generation plus the step loop, excluding compilation and metrics (as the peers)."""
+    """Index generation plus the step loop, excluding compilation and metrics (as the peers):
+    the median over REPEATS runs after a first one that compiles (the same index stream is
+    drawn again each time; its time varies by up to 5x between runs on a 2-core VM)."""
     steps = samplers.num_steps(problem.n, 1, epochs)
-    with no_gc():
-        t0 = time.perf_counter()
-        stream = samplers.index_streams(sampler, problem.n, 1, steps, range(r))
-        gen = time.perf_counter() - t0
-        res = engine.run_grid(problem, sampler, 1, [GAMMA], range(r), epochs, Schedule(), "float32",
-                              index_stream=stream, checkpoints=np.array([0, steps]),
-                              with_metrics=False, step_loop=step_loop)  # fmt: skip
-    return {"step_loop": res.step_loop, "steps": steps, "index_seconds": gen, "compile_seconds": res.compile_seconds,
-            "run_seconds": res.run_seconds, "seconds": gen + res.run_seconds}  # fmt: skip
+    runs = []
+    for _ in range(REPEATS + 1):
+        with no_gc():
+            t0 = time.perf_counter()
+            stream = samplers.index_streams(sampler, problem.n, 1, steps, range(r))
+            gen = time.perf_counter() - t0
+            res = engine.run_grid(problem, sampler, 1, [GAMMA], range(r), epochs, Schedule(), "float32",
+                                  index_stream=stream, checkpoints=np.array([0, steps]),
+                                  with_metrics=False, step_loop=step_loop)  # fmt: skip
+        runs.append((gen, res.run_seconds, gen + res.run_seconds, res.compile_seconds))
+    gen, run, total, _ = np.median(np.array(runs[1:]), axis=0)
+    return {"step_loop": res.step_loop, "steps": steps, "index_seconds": gen,
+            "compile_seconds": runs[0][3], "run_seconds": run, "seconds": total}  # fmt: skip
 
 
 def bench_numpy(a, b, stream, r):
@@ -134,10 +142,13 @@ def bench_numba(a, b, stream):
         return out
 
     run(a, b, stream[:1, :10], np.float32(GAMMA))  # compile
-    with no_gc():
-        t0 = time.perf_counter()
-        run(a, b, stream, np.float32(GAMMA))
-        return time.perf_counter() - t0
+    times = []
+    for _ in range(REPEATS):
+        with no_gc():
+            t0 = time.perf_counter()
+            run(a, b, stream, np.float32(GAMMA))
+            times.append(time.perf_counter() - t0)
+    return float(np.median(times))
 
 
 def main():
