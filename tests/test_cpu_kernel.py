@@ -119,3 +119,22 @@ def test_auto_runs_the_kernel_only_where_it_applies():
 def test_linear_model_refuses_an_unknown_link():
     with pytest.raises(ValueError, match="link must be one of"):
         cpu_kernel.LinearModel("a", "b", "hinge")
+
+
+def test_the_loop_uses_the_threads_it_is_given():
+    """A pipeline job given one core runs the loop on one thread (two jobs on two cores would
+    otherwise each start two); None gives every core the process may use."""
+    import os
+
+    import numba
+
+    try:
+        cpu_kernel.set_threads(1)
+        cpu_kernel._loop()
+        assert numba.get_num_threads() == 1
+        cpu_kernel.set_threads(None)
+        cpu_kernel._loop()
+        usable = len(os.sched_getaffinity(0))
+        assert numba.get_num_threads() == min(numba.config.NUMBA_NUM_THREADS, usable)
+    finally:
+        cpu_kernel.set_threads(None)

@@ -69,6 +69,17 @@ def host_arrays(problem, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return cast(problem.data[lm.features]), cast(problem.data[lm.target]), reg, cast(problem.x_star)
 
 
+_THREADS: int | None = None  # threads the loop may use; None: every core this process may use
+
+
+def set_threads(threads: int | None) -> None:
+    """Threads the loop may use from now on (a pipeline job's ``threads``: two jobs on two
+    cores, each with its own two loop threads, would otherwise contend); None: every core
+    this process may use (a SLURM job's allocation, not the machine's)."""
+    global _THREADS
+    _THREADS = threads
+
+
 def _loop():
     """The compiled segment loop: Numba is imported, and the loop loaded from its on-disk cache
     (or compiled, the first time), on first use only."""
@@ -76,9 +87,9 @@ def _loop():
 
     from ._cpu_loop import loop
 
-    # Threads for the cores this process may use (a SLURM job's allocation), not the machine's.
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, usable or 1)))
+    wanted = _THREADS or usable or 1
+    numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, wanted)))
     return loop
 
 

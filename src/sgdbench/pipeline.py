@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import engine, experiments, findings, plugins, provenance
+from . import cpu_kernel, engine, experiments, findings, plugins, provenance
 from .latex import write_macros
 from .results import write_atomic, write_json, write_parquet
 
@@ -30,14 +30,17 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def measure_job(
-    name: str, settings: dict, plugin_specs, results: Path, cache: str | None = None
-) -> None:
+    name: str, settings: dict, plugin_specs, results: Path, cache: str | None = None,
+    threads: int | None = None,
+) -> None:  # fmt: skip
     """Run experiment ``name`` and write its tables, macros, LaTeX fragments and provenance.
+    ``threads``: the cores the job was given (the CPU kernel's threads; None: all it may use).
 
     Provenance is written last but one and the tables last, each atomically, so a
     killed job leaves nothing that looks complete.
     """
     plugins.load_all(plugin_specs)
+    cpu_kernel.set_threads(threads)
     exp = experiments.REGISTRY.get(name)
     if cache:
         engine.enable_compilation_cache(cache)  # programs shared across experiments and reruns

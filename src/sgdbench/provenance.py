@@ -39,7 +39,7 @@ def environment() -> dict:
     import jax
 
     versions = {}
-    for pkg in ("jax", "jaxlib", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn",
+    for pkg in ("jax", "jaxlib", "numba", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn",
                 "mnist1d"):  # mnist1d generates a data set: its version is the data's
         try:
             versions[pkg] = metadata.version(pkg)
@@ -79,6 +79,7 @@ def paper_macros(pipeline_config: dict, runs: list[dict]) -> dict[str, str]:
         "prov/device": escape(", ".join(devices)),
         "prov/backend": escape(first["backend"]),
         "prov/jax": escape(first["versions"]["jax"]),
+        "prov/numba": escape(str(first["versions"].get("numba"))),
         "prov/numpy": escape(first["versions"]["numpy"]),
         "prov/python": escape(first["python"]),
         "prov/runseconds": fmt(sum(r["run_seconds"] for r in runs)),

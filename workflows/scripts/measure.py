@@ -5,4 +5,4 @@ from sgdbench.provenance import logged
 
 with logged(snakemake.log):
     p = snakemake.params
-    measure_job(p.experiment, dict(p.settings), list(p.plugins), "results", p.cache)
+    measure_job(p.experiment, dict(p.settings), list(p.plugins), "results", p.cache, snakemake.threads)
