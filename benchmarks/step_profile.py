@@ -3,7 +3,7 @@
 Least squares n = 10⁴, d = 100, R = 64 chains, b = 1, float32: each variant is
 a ``fori_loop`` over 20,000 steps doing a part of an SGD step, timed after
 compilation. The full engine step (``engine.run_grid``) is timed the same way
-for comparison.
+for comparison, in the XLA loop and in the CPU kernel (``step_loop``).
 
 Usage: python benchmarks/step_profile.py
 """
@@ -40,9 +40,11 @@ def main():
             lambda i, x: x - 1e-3 * (jnp.sum(a[i] * x, -1) - b[i])[:, None] * a[i]
         ),
     }
-    run = engine.run_grid(p, "wr", 1, [1e-3], range(R), 1, dtype="float32", index_stream=stream,
-                          checkpoints=np.array([0, STEPS]), with_metrics=False)  # fmt: skip
-    rows["engine step (jax.grad, divergence checks)"] = run.run_seconds / STEPS * 1e6
+    for loop, name in (("xla", "engine step, XLA loop (jax.grad, divergence checks)"),
+                       ("cpu_kernel", "engine step, CPU kernel (Numba, divergence checks)")):
+        run = engine.run_grid(p, "wr", 1, [1e-3], range(R), 1, dtype="float32", index_stream=stream,
+                              checkpoints=np.array([0, STEPS]), with_metrics=False, step_loop=loop)  # fmt: skip
+        rows[name] = run.run_seconds / STEPS * 1e6
     print(f"device {provenance.environment()['device']}, R = {R}, d = 100, b = 1:")
     for name, us in rows.items():
         print(f"  {name:<45} {us:6.2f} µs/step  ({R / us:6.2f} M chain-steps/s)")

@@ -187,6 +187,7 @@ def test_importance_on_a_problem_without_per_example_constants(tmp_path, capsys)
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.skipif(__import__("jax").default_backend() != "cpu", reason="the kernel runs on the CPU")
 def test_cpu_kernel_asked_for_where_it_does_not_apply_is_refused_naming_why(tmp_path, capsys):
     cfg = dict(RUN_BASE, samplers=["wr", "grab"], step_loop="cpu_kernel")
     path = tmp_path / "cfg.yaml"

@@ -1,20 +1,26 @@
 """The CPU kernel (sgdbench.cpu_kernel) against the XLA loop it replaces and a NumPy loop.
 
 The two loops do the same arithmetic in a different order, so they agree to rounding, not bit
-for bit. The tolerance is a forward error bound, not a guess: each step, each loop commits an
-error of at most (d + 4)·u times the size of what it computes (a d-term dot product, a slope,
-the scaled row, the subtraction), i.e. (d + 4)·u·scale with scale = ‖x‖∞ + γ·max_i ‖a_i‖∞
+for bit. The tolerance is a first-order forward error bound with generous constants, not a
+tight one: each step, each loop commits in every coordinate an error of at most (d + b + 4)·u
+times the size of what it computes (a d-term dot product, a b-term batch sum, a slope, the
+scaled row, the subtraction), i.e. (d + b + 4)·u·scale with scale = ‖x‖∞ + γ·max_i ‖a_i‖∞
 (‖a_i‖₁‖x‖∞ + |t_i| + 1) + γλ‖x‖∞ (|φ'| ≤ |a_iᵀx| + |t_i| for the squared link, ≤ 1 for the
-logistic one). With γ ≤ 1/L_max every step is non-expansive (convex, L_max-smooth f_i), so
-errors add up without growth: after T steps the loops differ by at most 2·T·(d + 4)·u·scale.
+logistic one), ‖x‖∞ taken over the checkpoints (slack: u below is the machine epsilon, 2× the
+unit roundoff). With γ ≤ 1/L_max every step is non-expansive in ℓ2 (convex, L_max-smooth
+f_i), so the ℓ2 errors add up without growth: after T steps the loops differ by at most
+2·T·√d·(d + b + 4)·u·scale in ℓ2 per chain.
 """
 
+import jax
 import numpy as np
 import pytest
 
 from sgdbench import cpu_kernel, engine, problems, samplers
 from sgdbench.schedules import Schedule
 from sgdbench.updates import Update
+
+pytestmark = pytest.mark.skipif(jax.default_backend() != "cpu", reason="the kernel runs on the CPU")
 
 PROBLEMS = {
     "least_squares": {"n": 300, "d": 12, "cond": 30.0},
@@ -23,7 +29,7 @@ PROBLEMS = {
 }
 
 
-def _rounding_bound(p, res, gamma_max, dtype):
+def _rounding_bound(p, res, gamma_max, dtype, b):
     a = np.asarray(p.data[p.linear.features])
     t = np.abs(np.asarray(p.data[p.linear.target]))
     lam = float(np.max(np.asarray(p.data[p.linear.reg]))) if p.linear.reg else 0.0
@@ -31,7 +37,7 @@ def _rounding_bound(p, res, gamma_max, dtype):
     row = np.max(np.abs(a), axis=1) * (np.sum(np.abs(a), axis=1) * x_inf + t + 1.0)
     scale = x_inf + gamma_max * (float(np.max(row)) + lam * x_inf)
     u = np.finfo(dtype).eps
-    return 2 * int(res.steps[-1]) * (p.dim + 4) * u * scale
+    return 2 * int(res.steps[-1]) * np.sqrt(p.dim) * (p.dim + b + 4) * u * scale
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -48,20 +54,20 @@ def test_kernel_agrees_with_the_xla_loop_within_the_rounding_bound(name, b, sche
     kernel = engine.run_grid(*args, step_loop="cpu_kernel")
     assert (xla.step_loop, kernel.step_loop) == ("xla", "cpu_kernel")
     np.testing.assert_array_equal(kernel.steps, xla.steps)
-    bound = _rounding_bound(p, xla, max(gammas), dtype)
-    gap = np.max(np.abs(kernel.iterates - xla.iterates))
+    bound = _rounding_bound(p, xla, max(gammas), dtype, b)
+    gap = np.max(np.linalg.norm(kernel.iterates - xla.iterates, axis=-1))  # ℓ2 per chain
     assert gap <= bound, (gap, bound)
     # The bound is far below how far the chains move, so a wrong step (a missing 1/b, λ or
-    # schedule factor) breaks it: sharply in float64; in float32 (a bound of 1–2% of the move,
-    # measured differences of ~1e-7) only a gross error, the float64 cases catch the rest.
+    # schedule factor) breaks it: sharply in float64; in float32 (a bound of up to 7% of the
+    # move, measured differences of ~1e-7) only a gross error, the float64 cases catch the rest.
     move = np.max(np.abs(xla.iterates - np.asarray(p.x0)))
-    assert bound < (1e-9 if dtype == "float64" else 0.05) * move
+    assert bound < (1e-9 if dtype == "float64" else 0.1) * move
     np.testing.assert_array_equal(kernel.diverged_at, xla.diverged_at)
-    # The metrics are the same JAX function of the iterates.
-    rerun = engine.checkpoint_metrics(
-        engine._device_view(p, dtype), kernel.iterates[-1].astype(dtype)
-    )
-    np.testing.assert_allclose(kernel.metrics["dist_sq"][-1], np.asarray(rerun[1]), rtol=1e-6)
+    # Each checkpoint's metrics are those of the iterate returned for that checkpoint.
+    view, metrics = engine._device_view(p, dtype), jax.jit(engine.checkpoint_metrics)
+    for k, xk in enumerate(kernel.iterates):
+        again = metrics(view, xk.astype(dtype))
+        np.testing.assert_allclose(kernel.metrics["dist_sq"][k], np.asarray(again[1]), rtol=1e-6)
 
 
 def test_kernel_matches_a_numpy_loop_on_a_replayed_stream():
@@ -116,6 +122,25 @@ def test_auto_runs_the_kernel_only_where_it_applies():
         run(ls, step_loop="numba")
 
 
+def test_a_replayed_index_outside_the_data_is_refused_on_either_loop():
+    p = problems.build("least_squares", n=20, d=3)
+    bad = np.full((1, 5, 1), 20, dtype=np.int32)  # XLA would clamp it, the kernel read past a
+    for loop in ("xla", "cpu_kernel"):
+        with pytest.raises(ValueError, match="outside 0 … 19"):
+            engine.run_grid(p, None, 1, [0.1], [0], 1, index_stream=bad, step_loop=loop)
+
+
+def test_a_plugin_linear_model_of_other_shapes_runs_the_xla_loop():
+    from dataclasses import replace
+
+    p = problems.build("least_squares", n=20, d=3)
+    odd = replace(p, linear=cpu_kernel.LinearModel("a", "a", "squared"))  # targets of shape (n, d)
+    assert not cpu_kernel.shapes_fit(odd)
+    assert engine.step_loop_of("auto", odd, "wr") == "xla"
+    with pytest.raises(ValueError, match="shapes a linear model has"):
+        engine.step_loop_of("cpu_kernel", odd, "wr")
+
+
 def test_linear_model_refuses_an_unknown_link():
     with pytest.raises(ValueError, match="link must be one of"):
         cpu_kernel.LinearModel("a", "b", "hinge")
@@ -128,6 +153,8 @@ def test_the_loop_uses_the_threads_it_is_given():
 
     import numba
 
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("the process's usable cores are read from sched_getaffinity (Linux)")
     try:
         cpu_kernel.set_threads(1)
         cpu_kernel._loop()

@@ -1,10 +1,14 @@
 """The compiled engine against plain NumPy loops on the same index stream."""
 
+import jax
 import numpy as np
 import pytest
 
 from sgdbench import engine, problems, samplers
 from sgdbench.schedules import Schedule
+
+# Linear problems run in the CPU kernel by default there; tests that check steps check both loops.
+STEP_LOOPS = ["xla"] + (["cpu_kernel"] if jax.default_backend() == "cpu" else [])
 
 
 def _numpy_grad(problem, x, idx):
@@ -44,7 +48,7 @@ def _numpy_loop(problem, stream, gamma, schedule_fn):
         ("logistic", {"n": 60, "d": 4}, "wr", 3, Schedule("inv_sqrt", 5.0, "step"), False),
     ],
 )
-@pytest.mark.parametrize("step_loop", ["xla", "cpu_kernel"])
+@pytest.mark.parametrize("step_loop", STEP_LOOPS)
 def test_engine_matches_numpy_loop_step_for_step(name, params, sampler, b, schedule, per_epoch,
                                                  step_loop):
     p = problems.build(name, **params)
@@ -89,7 +93,7 @@ def test_running_mean_with_harmonic_steps():
                 assert abs(res.x[p.n, s, 0] - a.mean()) < 1e-14
 
 
-@pytest.mark.parametrize("step_loop", ["xla", "cpu_kernel"])
+@pytest.mark.parametrize("step_loop", STEP_LOOPS)
 @pytest.mark.parametrize("sparse", [False, True], ids=["every-step", "block-replay"])
 def test_too_large_step_is_flagged_with_its_step_and_frozen(sparse, step_loop):
     p = problems.build("least_squares", n=50, d=4, cond=10.0)
@@ -173,7 +177,7 @@ def test_one_compilation_serves_all_step_sizes_and_seeds(caplog):
     assert len(compiles) == 1, [r.getMessage() for r in compiles]
 
 
-@pytest.mark.parametrize("step_loop", ["xla", "cpu_kernel"])
+@pytest.mark.parametrize("step_loop", STEP_LOOPS)
 @pytest.mark.parametrize("sampler", ["rr", "wor"])
 def test_windowed_run_equals_one_shot(sampler, step_loop):
     """A run whose index stream is produced in small windows gives the same numbers."""
@@ -208,8 +212,8 @@ for name, kw, dtype in [("least_squares", {"n": 120, "d": 4}, "float64"),
     p = problems.build(name, **kw)
     for sampler, b in [("wr", 1), ("rr", 8)]:
         args = (p, sampler, b, [0.01, 0.05, 50.0], range(8), 2)
-        split = engine.run_grid(*args, dtype=dtype)
-        one = engine.run_grid(*args, dtype=dtype, shard=False)
+        split = engine.run_grid(*args, dtype=dtype, step_loop="xla")  # the XLA program, split
+        one = engine.run_grid(*args, dtype=dtype, shard=False, step_loop="xla")
         assert split.devices == 4 and one.devices == 1
         assert (split.diverged_at >= 0).any() and (split.diverged_at < 0).any()
         np.testing.assert_array_equal(split.iterates, one.iterates)  # every step is per chain
@@ -230,7 +234,13 @@ for sampler in ("wr", "rr"):
     np.testing.assert_array_equal(split.iterates, one.iterates)
     checks.append("device" + sampler)
 # 6 seeds on 4 devices: split over gcd(6, 4) = 2 of them.
-assert engine.run_grid(problems.build("least_squares", n=30, d=2), "wr", 1, [0.1], range(6), 1).devices == 2
+small = (problems.build("least_squares", n=30, d=2), "wr", 1, [0.1], range(6), 1)
+assert engine.run_grid(*small, step_loop="xla").devices == 2
+# Where the CPU kernel applies (auto) it takes every chain itself, devices or not: same numbers.
+kernel, alone = engine.run_grid(*small), engine.run_grid(*small, shard=False)
+assert kernel.step_loop == alone.step_loop == "cpu_kernel" and kernel.devices == 1
+np.testing.assert_array_equal(kernel.iterates, alone.iterates)
+checks.append("kernel")
 print("ok", len(checks))
 """
 
@@ -241,7 +251,7 @@ def test_chains_split_over_forced_host_devices_match_one_device():
     import sys
 
     proc = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True)
-    assert proc.returncode == 0 and "ok 6" in proc.stdout, proc.stderr[-3000:]
+    assert proc.returncode == 0 and "ok 7" in proc.stdout, proc.stderr[-3000:]
 
 
 def test_epoch_counter_does_not_overflow_past_two_to_the_31_examples():
@@ -278,7 +288,7 @@ def _schedule_closed_form(s: Schedule, k: int) -> float:
         (Schedule("inv_power", 4.0, "step", 1.5), "drop"),
     ],
 )
-@pytest.mark.parametrize("step_loop", ["xla", "cpu_kernel"])
+@pytest.mark.parametrize("step_loop", STEP_LOOPS)
 def test_every_schedule_and_last_batch_rule_against_closed_forms(schedule, last_batch, step_loop):
     """n = 22, b = 4: 5.5 steps per epoch under carry, 5 under drop; the schedule's counter,
     its closed form and ‖∇f‖² at every step come from this test, not from the library."""

@@ -51,7 +51,7 @@ def _step_batch(link, a, tgt, reg, rows, s, t, gamma, x, g):
         for k in range(d):
             g[k] += slope_i * a[i, k] + lam * x[k]
     for k in range(d):
-        x[k] -= gamma * (g[k] / b)
+        x[k] -= gamma * (g[k] / x.dtype.type(b))
 
 
 @numba.njit(inline="always")
@@ -70,8 +70,8 @@ def _slope(link, z, t):
 
 
 @numba.njit(inline="always")
-def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, gammas, factors,
-           x, diverged_at, limit, block):  # fmt: skip
+def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, f_offset, gammas,
+           factors, x, diverged_at, limit, block):  # fmt: skip
     """One chain (seed s, step size j) through steps start … end − 1, checked every block."""
     xc = x[s, j].copy()  # contiguous, private to the thread
     saved = np.empty_like(xc)
@@ -81,7 +81,7 @@ def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, gam
         t1 = min(t0 + block, end)
         saved[:] = xc
         for t in range(t0, t1):
-            gamma = x.dtype.type(gammas[j] * factors[t - t_offset])
+            gamma = x.dtype.type(gammas[j] * factors[t - f_offset])
             if one:
                 _step_one(link, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
             else:
@@ -90,7 +90,7 @@ def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, gam
             xc[:] = saved
             for t in range(t0, t1):
                 saved[:] = xc
-                gamma = x.dtype.type(gammas[j] * factors[t - t_offset])
+                gamma = x.dtype.type(gammas[j] * factors[t - f_offset])
                 if one:
                     _step_one(link, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
                 else:
@@ -105,9 +105,10 @@ def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, gam
     x[s, j] = xc
 
 
-@numba.njit(parallel=True, cache=True)
-def loop(link, a, tgt, reg, x_star, rows, t_offset, start, end, gammas, factors, x, diverged_at,
-         limit, block):  # fmt: skip
+# nogil: the engine's worker thread draws the next index window while this runs.
+@numba.njit(parallel=True, cache=True, nogil=True)
+def loop(link, a, tgt, reg, x_star, rows, t_offset, start, end, f_offset, gammas, factors, x,
+         diverged_at, limit, block):  # fmt: skip
     """cpu_kernel.run_segment: the chains spread over threads, each run by :func:`_chain`."""
     seeds, sizes = x.shape[0], x.shape[1]
     one = rows.shape[2] == 1
@@ -115,5 +116,5 @@ def loop(link, a, tgt, reg, x_star, rows, t_offset, start, end, gammas, factors,
         s, j = c // sizes, c % sizes
         if diverged_at[s, j] >= 0:  # frozen at its last good iterate
             continue
-        _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, gammas, factors, x,
-               diverged_at, limit, block)  # fmt: skip
+        _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, f_offset, gammas,
+               factors, x, diverged_at, limit, block)  # fmt: skip

@@ -358,7 +358,7 @@ def build_problem(cfg: dict) -> problems.Problem:
             if cfg.get("step_loop") == "cpu_kernel":
                 try:
                     engine.step_loop_of("cpu_kernel", problem, s, updates.Update.from_config(cfg["update"]),
-                                        cfg["dtype"], cfg.get("streams", "auto"), cfg["seeds"]["count"])
+                                        cfg["dtype"], cfg.get("streams", "auto"))
                 except ValueError as e:
                     raise ConfigError("step_loop", f"sampler {name!r}: {e}",
                                       "use step_loop: auto or xla") from e  # fmt: skip

@@ -60,11 +60,23 @@ def available() -> bool:
     return True
 
 
+def shapes_fit(problem) -> bool:
+    """Whether the problem's arrays have a linear model's shapes: x (d,), features (n, d),
+    targets and L2 weights (n,) (a plugin could declare ``linear`` on other shapes)."""
+    lm, n, x0 = problem.linear, problem.n, problem.x0
+    if lm is None or x0.ndim != 1:
+        return False
+    vectors = [lm.target] + ([lm.reg] if lm.reg is not None else [])
+    return (problem.data[lm.features].shape == (n, x0.shape[0])
+            and all(problem.data[k].shape == (n,) for k in vectors))  # fmt: skip
+
+
 def host_arrays(problem, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(features, targets, per-example L2 weights, x*) of a linear problem as C-contiguous
-    host arrays in ``dtype``, as the XLA path sees them after its cast."""
+    """(features, targets, per-example L2 weights, x*) of a linear problem as C-contiguous,
+    writable host copies in ``dtype``, as the XLA path sees them after its cast (a read-only
+    view of a JAX array would be another type to Numba, and another compilation)."""
     lm = problem.linear
-    cast = lambda a: np.ascontiguousarray(np.asarray(a), dtype=dtype)  # noqa: E731
+    cast = lambda a: np.array(a, dtype=dtype, order="C")  # noqa: E731
     reg = cast(problem.data[lm.reg]) if lm.reg is not None else np.zeros(problem.n, dtype=dtype)
     return cast(problem.data[lm.features]), cast(problem.data[lm.target]), reg, cast(problem.x_star)
 
@@ -93,17 +105,17 @@ def _loop():
     return loop
 
 
-def run_segment(link: str, arrays, rows, t_offset: int, start: int, end: int, gammas, factors,
-                x, diverged_at, limit, block: int) -> None:  # fmt: skip
+def run_segment(link: str, arrays, rows, t_offset: int, start: int, end: int, f_offset: int,
+                gammas, factors, x, diverged_at, limit, block: int) -> None:  # fmt: skip
     """Advance every chain from step ``start`` to ``end`` in place.
 
     ``arrays`` is :func:`host_arrays`; ``rows`` (seeds, window steps, b) the index window
     whose first row is step ``t_offset``; ``gammas`` (step sizes,) float64 and ``factors``
-    (window steps,) float64 the schedule's factor at each step of the window (the step size
-    of chain j at step t is ``dtype(gammas[j] · factors[t − t_offset])``); ``x`` (seeds, step
+    float64 the schedule's factor at steps ``f_offset``, ``f_offset`` + 1, … (the step size of
+    chain j at step t is ``dtype(gammas[j] · factors[t − f_offset])``); ``x`` (seeds, step
     sizes, d) and ``diverged_at`` (seeds, step sizes) int32 are updated; ``limit`` is the
-    divergence threshold on ‖x − x*‖², checked every ``block`` steps.
+    divergence threshold on ‖x − x*‖², checked every ``block`` steps from ``start``.
     """
     a, t, reg, x_star = arrays
-    _loop()(LINKS[link], a, t, reg, x_star, rows, t_offset, start, end, gammas, factors, x,
-            diverged_at, x.dtype.type(limit), block)  # fmt: skip
+    _loop()(LINKS[link], a, t, reg, x_star, rows, t_offset, start, end, f_offset, gammas, factors,
+            x, diverged_at, x.dtype.type(limit), block)  # fmt: skip

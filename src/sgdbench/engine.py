@@ -9,7 +9,8 @@ same index stream whatever their step size (common random numbers).
 
 On the CPU, plain SGD on a linear model (``Problem.linear``) runs its steps in a Numba loop
 instead (:mod:`sgdbench.cpu_kernel`, ``run_grid(step_loop=...)``), between the same
-checkpoints and with the same divergence rule; the metrics stay in JAX.
+checkpoints and with the same divergence rule (each chain's block replayed for itself, where
+XLA replays a block for every chain of the program); the metrics stay in JAX.
 
 A chain whose iterate becomes non-finite, or whose ‖x − x*‖² exceeds
 ``divergence_factor · (1 + ‖x0 − x*‖²)``, is frozen at its last good iterate and
@@ -571,17 +572,17 @@ def _device_streams(streams: str, sampler: Sampler) -> bool:
 
 
 STEP_LOOPS = ("auto", "xla", "cpu_kernel")
+FACTOR_STEPS = BLOCK << 12  # steps per call of the CPU kernel: 64K float64 schedule factors
 
 
 def step_loop_of(step_loop: str, problem: Problem, sampler: str | Sampler, update: Update = SGD,
-                 dtype: str = "float32", streams: str = "auto", shard_seeds: int = 1,
-                 record_state: bool = False) -> str:  # fmt: skip
+                 dtype: str = "float32", streams: str = "auto", record_state: bool = False) -> str:  # fmt: skip
     """What runs the steps of ``run_grid`` (its ``step_loop``): "cpu_kernel" or "xla".
-    A "cpu_kernel" request where the kernel does not apply is refused, naming why.
-    ``shard_seeds``: the seeds run_grid may split over devices (1 when it does not shard)."""
+    A "cpu_kernel" request where the kernel does not apply is refused, naming why. Where it
+    runs, the kernel takes every chain of the run (its threads, not forced host devices, split
+    them), so a run gives the same numbers however many CPU devices are visible."""
     sampler = samplers.get(sampler)
     on_device = _device_streams(streams, sampler)
-    mesh = chain_mesh(shard_seeds)
     if step_loop not in STEP_LOOPS:
         raise ValueError(f"step_loop must be one of {STEP_LOOPS}, got {step_loop!r}")
     if step_loop == "xla":
@@ -593,7 +594,8 @@ def step_loop_of(step_loop: str, problem: Problem, sampler: str | Sampler, updat
          _program_sampler(sampler) is not REPLAY),
         ("the index stream is drawn on the device", on_device),
         ("the sampler's state is recorded", record_state),
-        ("the chains are split over several devices", mesh is not None),
+        ("the problem's x or arrays are not the shapes a linear model has (x of shape (d,), "
+         "features (n, d), targets and L2 weights (n,))", not cpu_kernel.shapes_fit(problem)),
         (f"the dtype is {dtype}", dtype not in ("float32", "float64")),
         (f"the backend is {jax.default_backend()}, not the CPU", jax.default_backend() != "cpu"),
         ("Numba is not installed", not cpu_kernel.available()),
@@ -624,9 +626,16 @@ def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int,
     diverged_at = np.full((seeds, len(gammas)), -1, dtype=np.int32)
     p = _device_view(problem, dtype)
     link = problem.linear.link
-    tic = time.perf_counter()  # Numba loads the loop from its disk cache (or compiles it) once
-    cpu_kernel.run_segment(link, arrays, np.zeros((seeds, 1, 1), np.int32), 0, 0, 0, gammas,
-                           np.ones(1), x, diverged_at, limit, BLOCK)  # fmt: skip
+    def factors(t0: int, steps: int) -> np.ndarray:
+        """The schedule's factor at steps t0 … t0 + steps − 1 (writable float64: the loop's type)."""
+        if schedule.name == "constant":
+            return np.ones(steps)
+        return np.array(_schedule_factors(t0, schedule=schedule, steps=steps, epoch_num=epoch_frac[0],
+                                          epoch_den=epoch_frac[1]), dtype=np.float64)  # fmt: skip
+
+    tic = time.perf_counter()  # Numba loads the loop from its disk cache (or compiles it) once,
+    cpu_kernel.run_segment(link, arrays, np.zeros((seeds, 1, 1), np.int32), 0, 0, 0, 0, gammas,
+                           factors(0, FACTOR_STEPS), x, diverged_at, limit, BLOCK)  # and JAX the factors
     compile_s, run_s, index_s, wait_s = time.perf_counter() - tic, 0.0, 0.0, 0.0
     xs, mets = [], []
     for t0, t1, seg_start, seg_end, keep in _chunks(steps, total, chunk_steps):
@@ -635,12 +644,13 @@ def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int,
         wait_s += time.perf_counter() - tic
         index_s += made
         tic = time.perf_counter()
-        factors = (np.ones(rows.shape[1]) if schedule.name == "constant" else np.asarray(
-            _schedule_factors(t0, schedule=schedule, steps=rows.shape[1], epoch_num=epoch_frac[0],
-                              epoch_den=epoch_frac[1])))  # fmt: skip
         for start, end, kept in zip(seg_start, seg_end, keep, strict=True):
-            cpu_kernel.run_segment(link, arrays, rows, t0, int(start), int(end), gammas, factors, x,
-                                   diverged_at, limit, BLOCK)  # fmt: skip
+            # In pieces of FACTOR_STEPS (a multiple of BLOCK, so the divergence blocks still
+            # start where the XLA loop's do), each with its schedule factors: bounded memory.
+            for p0 in range(int(start), int(end), FACTOR_STEPS):
+                p1 = min(p0 + FACTOR_STEPS, int(end))
+                cpu_kernel.run_segment(link, arrays, rows, t0, p0, p1, p0, gammas,
+                                       factors(p0, FACTOR_STEPS), x, diverged_at, limit, BLOCK)  # fmt: skip
             if kept:
                 xs.append(x.copy())
         run_s += time.perf_counter() - tic
@@ -710,7 +720,8 @@ def run_grid(
     adaptive sampler's state at every checkpoint (``GridResult.sampler_states``; e.g.
     GraB's order for the epoch that starts there). With several devices visible (GPUs,
     or forced host devices) the seed axis is split over them (``shard=False``
-    keeps everything on the default device); results are the same either way.
+    keeps everything on the default device); results are the same either way (a run in
+    the CPU kernel is never split: its threads take every chain).
     ``on_progress(k)`` is called after each window with the k chain-steps it ran
     (for a progress bar; the windows are the stream chunks, so short runs report once).
     ``streams`` says where a stream sampler's indices are drawn: "host" (NumPy PCG64,
@@ -732,6 +743,9 @@ def run_grid(
         total = index_stream.shape[1]
         if index_stream.shape[0] != len(seeds) or index_stream.shape[2] != b:
             raise ValueError("index_stream must have shape (len(seeds), steps, batch_size)")
+        if index_stream.size and (index_stream.min() < 0 or index_stream.max() >= n):
+            # XLA's gather would clamp them and the CPU kernel read past the data: refuse both.
+            raise ValueError(f"index_stream holds indices outside 0 … {n - 1}")
     else:
         total = samplers.num_steps(n, b, epochs, last_batch)
     if total >= MAX_STEPS:
@@ -740,9 +754,10 @@ def run_grid(
             "run fewer epochs or a larger batch size"
         )
     on_device = index_stream is None and _device_streams(streams, sampler)
-    kernel = step_loop_of(step_loop, problem, sampler, update, dtype,
-                          "host" if index_stream is not None else streams, len(seeds) if shard else 1,
-                          record_state) == "cpu_kernel"  # fmt: skip
+    # Resolved once, here: the seed groups below run the loop chosen for the whole run.
+    step_loop = step_loop_of(step_loop, problem, sampler, update, dtype,
+                             "host" if index_stream is not None else streams, record_state)  # fmt: skip
+    kernel = step_loop == "cpu_kernel"
     host_rows = index_stream is not None or sampler.kind == "stream"  # a window of rows per step
     host_gens = index_stream is None and sampler.kind == "stream" and not on_device
     if host_gens:
