@@ -626,6 +626,7 @@ def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int,
     diverged_at = np.full((seeds, len(gammas)), -1, dtype=np.int32)
     p = _device_view(problem, dtype)
     link = problem.linear.link
+
     def factors(t0: int, steps: int) -> np.ndarray:
         """The schedule's factor at steps t0 … t0 + steps − 1 (writable float64: the loop's type)."""
         if schedule.name == "constant":
