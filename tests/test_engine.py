@@ -8,7 +8,7 @@ from sgdbench import engine, problems, samplers
 from sgdbench.schedules import Schedule
 
 # Linear problems run in the CPU kernel by default there; tests that check steps check both loops.
-STEP_LOOPS = ["xla"] + (["cpu_kernel"] if jax.default_backend() == "cpu" else [])
+LOOPS_TESTED = ["xla"] + (["cpu_kernel"] if jax.default_backend() == "cpu" else [])
 
 
 def _numpy_grad(problem, x, idx):
@@ -48,7 +48,7 @@ def _numpy_loop(problem, stream, gamma, schedule_fn):
         ("logistic", {"n": 60, "d": 4}, "wr", 3, Schedule("inv_sqrt", 5.0, "step"), False),
     ],
 )
-@pytest.mark.parametrize("step_loop", STEP_LOOPS)
+@pytest.mark.parametrize("step_loop", LOOPS_TESTED)
 def test_engine_matches_numpy_loop_step_for_step(name, params, sampler, b, schedule, per_epoch,
                                                  step_loop):
     p = problems.build(name, **params)
@@ -93,7 +93,7 @@ def test_running_mean_with_harmonic_steps():
                 assert abs(res.x[p.n, s, 0] - a.mean()) < 1e-14
 
 
-@pytest.mark.parametrize("step_loop", STEP_LOOPS)
+@pytest.mark.parametrize("step_loop", LOOPS_TESTED)
 @pytest.mark.parametrize("sparse", [False, True], ids=["every-step", "block-replay"])
 def test_too_large_step_is_flagged_with_its_step_and_frozen(sparse, step_loop):
     p = problems.build("least_squares", n=50, d=4, cond=10.0)
@@ -177,7 +177,7 @@ def test_one_compilation_serves_all_step_sizes_and_seeds(caplog):
     assert len(compiles) == 1, [r.getMessage() for r in compiles]
 
 
-@pytest.mark.parametrize("step_loop", STEP_LOOPS)
+@pytest.mark.parametrize("step_loop", LOOPS_TESTED)
 @pytest.mark.parametrize("sampler", ["rr", "wor"])
 def test_windowed_run_equals_one_shot(sampler, step_loop):
     """A run whose index stream is produced in small windows gives the same numbers."""
@@ -288,7 +288,7 @@ def _schedule_closed_form(s: Schedule, k: int) -> float:
         (Schedule("inv_power", 4.0, "step", 1.5), "drop"),
     ],
 )
-@pytest.mark.parametrize("step_loop", STEP_LOOPS)
+@pytest.mark.parametrize("step_loop", LOOPS_TESTED)
 def test_every_schedule_and_last_batch_rule_against_closed_forms(schedule, last_batch, step_loop):
     """n = 22, b = 4: 5.5 steps per epoch under carry, 5 under drop; the schedule's counter,
     its closed form and ‖∇f‖² at every step come from this test, not from the library."""

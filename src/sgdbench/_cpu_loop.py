@@ -70,6 +70,15 @@ def _slope(link, z, t):
 
 
 @numba.njit(inline="always")
+def _step(link, one, a, tgt, reg, rows, s, t, gamma, x, g):
+    """One step of the batch rows[s, t]: one pass over the row when b = 1."""
+    if one:
+        _step_one(link, a, tgt, reg, rows, s, t, gamma, x, g)
+    else:
+        _step_batch(link, a, tgt, reg, rows, s, t, gamma, x, g)
+
+
+@numba.njit(inline="always")
 def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, f_offset, gammas,
            factors, x, diverged_at, limit, block):  # fmt: skip
     """One chain (seed s, step size j) through steps start … end − 1, checked every block."""
@@ -82,19 +91,13 @@ def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, f_o
         saved[:] = xc
         for t in range(t0, t1):
             gamma = x.dtype.type(gammas[j] * factors[t - f_offset])
-            if one:
-                _step_one(link, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
-            else:
-                _step_batch(link, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
+            _step(link, one, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
         if _bad(xc, x_star, limit):  # replay the block step by step for the exact step
             xc[:] = saved
             for t in range(t0, t1):
                 saved[:] = xc
                 gamma = x.dtype.type(gammas[j] * factors[t - f_offset])
-                if one:
-                    _step_one(link, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
-                else:
-                    _step_batch(link, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
+                _step(link, one, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
                 if _bad(xc, x_star, limit):
                     xc[:] = saved
                     diverged_at[s, j] = t + 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -92,16 +93,21 @@ def set_threads(threads: int | None) -> None:
     _THREADS = threads
 
 
+@cache
+def _usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _loop():
-    """The compiled segment loop: Numba is imported, and the loop loaded from its on-disk cache
-    (or compiled, the first time), on first use only."""
+    """The compiled segment loop, on the threads :func:`set_threads` allows: Numba is imported,
+    and the loop loaded from its on-disk cache (or compiled, the first time), on first use."""
     import numba
 
     from ._cpu_loop import loop
 
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    wanted = _THREADS or usable or 1
-    numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, wanted)))
+    wanted = max(1, min(numba.config.NUMBA_NUM_THREADS, _THREADS or _usable_cores()))
+    if numba.get_num_threads() != wanted:
+        numba.set_num_threads(wanted)
     return loop
 
 

@@ -175,16 +175,19 @@ def _signature(args) -> tuple:
                         repr(getattr(a, "sharding", None))) for a in leaves)  # fmt: skip
 
 
-def _executable(static: dict, args):
-    """(the compiled program for these static settings and argument shapes, whether it was
-    compiled now): compiled at most once per process. ``metrics_only`` in ``static`` asks for
-    :func:`checkpoint_metrics` alone (the CPU kernel's runs), else it is :func:`_simulate`."""
-    key = (tuple(sorted(static.items())), _signature(args))
+@cache
+def _metric_program(**static):
+    """The checkpoint metrics alone, jitted (the CPU kernel's runs compute them between its steps)."""
+    return jax.jit(partial(checkpoint_metrics, **static))
+
+
+def _executable(static: dict, args, program=_simulator):
+    """(the compiled ``program(**static)`` for these argument shapes, whether it was compiled
+    now): compiled at most once per process."""
+    key = (program.__name__, tuple(sorted(static.items())), _signature(args))
     if key in _EXECUTABLES:
         return _EXECUTABLES[key], False
-    jitted = (jax.jit(partial(checkpoint_metrics, with_metrics=static["with_metrics"]))
-              if static.get("metrics_only") else _simulator(**static))  # fmt: skip
-    program = jitted.lower(*args).compile()
+    program = program(**static).lower(*args).compile()
     _EXECUTABLES[key] = program
     return program, True
 
@@ -627,10 +630,12 @@ def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int,
     p = _device_view(problem, dtype)
     link = problem.linear.link
 
+    ones = np.ones(FACTOR_STEPS)  # a constant schedule's factors, for every piece
+
     def factors(t0: int, steps: int) -> np.ndarray:
         """The schedule's factor at steps t0 … t0 + steps − 1 (writable float64: the loop's type)."""
         if schedule.name == "constant":
-            return np.ones(steps)
+            return ones
         return np.array(_schedule_factors(t0, schedule=schedule, steps=steps, epoch_num=epoch_frac[0],
                                           epoch_den=epoch_frac[1]), dtype=np.float64)  # fmt: skip
 
@@ -658,7 +663,7 @@ def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int,
         if on_progress is not None:
             on_progress((t1 - t0) * seeds * len(gammas))
     tic = time.perf_counter()
-    program, _ = _executable(dict(metrics_only=True, with_metrics=with_metrics), (p, xs[0]))
+    program, _ = _executable(dict(with_metrics=with_metrics), (p, xs[0]), _metric_program)
     compile_s += time.perf_counter() - tic
     tic = time.perf_counter()
     for xk in xs:
