@@ -199,6 +199,18 @@ def test_cpu_kernel_asked_for_where_it_does_not_apply_is_refused_naming_why(tmp_
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("streams", "what"), [("numba", "no numba stream"), ("device", "no device stream")])
+def test_a_stream_place_the_sampler_has_none_for_is_refused(streams, what, tmp_path, capsys):
+    cfg = dict(RUN_BASE, samplers=["wr", "importance"], streams=streams)  # importance: weighted
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'streams'" in err and "sampler 'importance'" in err and what in err, err
+    assert "streams: auto or host" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_unsafe_yaml_is_refused(tmp_path, capsys):
     path = tmp_path / "cfg.yaml"
     path.write_text("experiment: !!python/object/apply:os.system ['echo pwned']\n")

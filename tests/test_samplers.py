@@ -1,5 +1,5 @@
-"""Sampler distributions against exact combinatorial references, for the host stream and the
-device stream alike (``draw``: the same tests, each stream its own draws)."""
+"""Sampler distributions against exact combinatorial references, for the host, device and numba
+streams alike (``draw``: the same tests, each stream its own draws)."""
 
 import itertools
 import math
@@ -15,9 +15,9 @@ from sgdbench.samplers import index_stream
 UNIFORM_STREAMS = [k for k, s in samplers.REGISTRY.items() if s.kind == "stream" and not s.weighted]
 
 
-@pytest.fixture(params=["host", "device"])
+@pytest.fixture(params=["host", "device", "numba"])
 def draw(request):
-    """index_stream on one of the two paths a run can draw its stream on."""
+    """index_stream on one of the three places a run can draw its stream."""
     return lambda *a, **kw: index_stream(*a, **kw, streams=request.param)
 
 

@@ -355,6 +355,9 @@ def build_problem(cfg: dict) -> problems.Problem:
             if cfg.get("streams") == "device" and s.kind == "stream" and not samplers.device.has_device_stream(s):
                 raise ConfigError("streams", f"sampler {name!r} has no device stream",
                                   "use streams: auto or host")  # fmt: skip
+            if cfg.get("streams") == "numba" and s.kind == "stream" and samplers.numba_streams.spec_of(s, problem, b) is None:
+                raise ConfigError("streams", f"sampler {name!r} has no numba stream (its law is not a uniform "
+                                  "batch law or a permutation order)", "use streams: auto or host")  # fmt: skip
             if cfg.get("step_loop") == "cpu_kernel":
                 try:
                     engine.step_loop_of("cpu_kernel", problem, s, updates.Update.from_config(cfg["update"]),

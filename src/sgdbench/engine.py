@@ -44,6 +44,7 @@ from . import cpu_kernel, device_memory, samplers
 from .problems import Problem
 from .samplers import Sampler
 from .samplers import device as sdev
+from .samplers import numba_streams
 from .schedules import Schedule
 from .updates import SGD, Update
 
@@ -85,7 +86,7 @@ class GridResult:
     index_seconds: float = 0.0  # producing index windows (host: in a worker, overlapping the steps)
     index_wait_seconds: float = 0.0  # the step loop waiting for a window: what the stream adds
     devices: int = 1  # devices the seed axis was split over
-    stream: str = "host"  # where the index stream was drawn: "host" or "device" (samplers.device)
+    stream: str = "host"  # where the index stream was drawn: "host", "device" or "numba" (STREAM_CHOICES)
     step_loop: str = "xla"  # what ran the steps: "xla" or "cpu_kernel" (sgdbench.cpu_kernel)
     coords: dict = field(default_factory=dict)
     sampler_states: Any = None  # with record_state: leaves (checkpoints, seeds, step_sizes, ...)
@@ -147,6 +148,11 @@ MAX_STREAM_BYTES = 64 << 20
 # Host stream generators alive at once: each holds up to one epoch (or one unit) of drawn but
 # untaken indices, so a run with many chains on a large n runs its seeds in groups.
 MAX_GENERATOR_BYTES = 256 << 20
+NUMBA_WINDOW_BYTES = 8 << 20  # a numba-stream window (samplers.numba_streams.Windows)
+# Permutations numba-stream chains hold at once. Below glibc's largest mmap threshold (32 MiB),
+# so each group's buffer comes from memory the last one freed: a fresh 64 MB buffer per run
+# paid its first-touch page faults again, 0.1 s here, as long as drawing the whole stream.
+NUMBA_HELD_BYTES = 16 << 20
 
 
 def schedule_counter(t, epoch_num: int, epoch_den: int):
@@ -558,20 +564,47 @@ def _host_windows(groups, sampler, problem, b: int, last_batch: str, total: int,
     return _HostWindows(groups, chains_of, total, b, lambda m: _chunk_steps(b, m, total, max_stream_bytes))
 
 
-STREAM_CHOICES = ("auto", "host", "device")
+STREAM_CHOICES = ("auto", "host", "device", "numba")
 
 
-def _device_streams(streams: str, sampler: Sampler) -> bool:
-    """Whether this run draws its stream on the device (see ``run_grid``'s ``streams``)."""
+def stream_place(streams: str, sampler: Sampler, problem) -> str:
+    """Where this run draws a stream sampler's indices (see ``run_grid``'s ``streams``):
+    "host", "device" or "numba" ("host" too for samplers that draw no stream)."""
     if streams not in STREAM_CHOICES:
         raise ValueError(f"streams must be one of {STREAM_CHOICES}, got {streams!r}")
     if sampler.kind != "stream" or streams == "host":
-        return False
+        return "host"
     if streams == "device":
         sdev.require_device_stream(sampler)
-    # auto: the GPU draws where it runs; on the CPU the host generators are the faster path
-    # (benchmarks/stream_generation.py measures both).
-    return streams == "device" or (jax.default_backend() != "cpu" and sdev.has_device_stream(sampler))
+        return "device"
+    if streams == "numba":
+        numba_streams.require(sampler, problem, 1)
+        return "numba"
+    # auto: the GPU draws where it runs; on the CPU the host generators
+    # (benchmarks/stream_generation.py measures every place).
+    return "device" if jax.default_backend() != "cpu" and sdev.has_device_stream(sampler) else "host"
+
+
+class _NumbaWindows:
+    """A run's numba-stream windows read like :class:`_HostWindows` (``get()``: the next window
+    of ``chunk_steps`` rows and its seconds), each drawn when asked, on every core."""
+
+    def __init__(self, sampler: Sampler, problem, seeds, b: int, last_batch: str, chunk_steps: int):
+        spec = numba_streams.spec_of(sampler, problem, b)
+        self._windows = numba_streams.Windows(spec, seeds, problem.n, b, last_batch)
+        self._t0, self._steps = 0, chunk_steps
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def get(self) -> tuple[np.ndarray, float]:
+        tic = time.perf_counter()
+        rows = self._windows.get(self._t0, self._steps)
+        self._t0 += self._steps
+        return rows, time.perf_counter() - tic
 
 
 STEP_LOOPS = ("auto", "xla", "cpu_kernel")
@@ -585,7 +618,7 @@ def step_loop_of(step_loop: str, problem: Problem, sampler: str | Sampler, updat
     runs, the kernel takes every chain of the run (its threads, not forced host devices, split
     them), so a run gives the same numbers however many CPU devices are visible."""
     sampler = samplers.get(sampler)
-    on_device = _device_streams(streams, sampler)
+    on_device = stream_place(streams, sampler, problem) == "device"
     if step_loop not in STEP_LOOPS:
         raise ValueError(f"step_loop must be one of {STEP_LOOPS}, got {step_loop!r}")
     if step_loop == "xla":
@@ -618,7 +651,7 @@ def _schedule_factors(t0, *, schedule: Schedule, steps: int, epoch_num: int, epo
 
 def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int, chunk_steps: int,
                     windows: _HostWindows, step_sizes, schedule: Schedule, epoch_frac, limit: float,
-                    with_metrics: bool, on_progress, coords: dict) -> GridResult:  # fmt: skip
+                    with_metrics: bool, on_progress, coords: dict, stream: str) -> GridResult:  # fmt: skip
     """``run_grid`` with the steps in :mod:`sgdbench.cpu_kernel`: the same host windows and
     segments as the XLA program, each segment run by the Numba loop in place on host iterates,
     and the checkpoint metrics of the kept iterates computed by the same JAX function."""
@@ -681,7 +714,7 @@ def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int,
         run_seconds=run_s,
         index_seconds=index_s,
         index_wait_seconds=wait_s,
-        stream="host",
+        stream=stream,
         step_loop="cpu_kernel",
         coords=coords,
     )
@@ -732,9 +765,11 @@ def run_grid(
     (for a progress bar; the windows are the stream chunks, so short runs report once).
     ``streams`` says where a stream sampler's indices are drawn: "host" (NumPy PCG64,
     per chain), "device" (counter-based threefry keys, each window drawn where the
-    chains run; :mod:`sgdbench.samplers.device`) or "auto" (the device on a GPU,
-    the host on the CPU). The two draw different streams of the same law;
-    ``GridResult.stream`` records which ran. ``step_loop`` says what runs the steps: "xla"
+    chains run; :mod:`sgdbench.samplers.device`), "numba" (counter-based Philox keys,
+    every chain's window drawn by one parallel Numba loop on the host;
+    :mod:`sgdbench.samplers.numba_streams`) or "auto" (the device on a GPU, the host on
+    the CPU). They draw different streams of the same law; ``GridResult.stream``
+    records which ran. ``step_loop`` says what runs the steps: "xla"
     (the compiled program above), "cpu_kernel" (plain SGD on a linear model, a Numba loop on
     the CPU: :mod:`sgdbench.cpu_kernel`; iterates agree with "xla" to rounding) or "auto"
     (the kernel where it applies, else XLA); ``GridResult.step_loop`` records which ran.
@@ -759,7 +794,8 @@ def run_grid(
             f"{total:,} steps per chain exceed the engine's step counter ({MAX_STEPS - 1:,}, int32); "
             "run fewer epochs or a larger batch size"
         )
-    on_device = index_stream is None and _device_streams(streams, sampler)
+    place = "host" if index_stream is not None else stream_place(streams, sampler, problem)
+    on_device, numba = place == "device", place == "numba"
     # Resolved once, here: the seed groups below run the loop chosen for the whole run.
     step_loop = step_loop_of(step_loop, problem, sampler, update, dtype,
                              "host" if index_stream is not None else streams, record_state)  # fmt: skip
@@ -770,6 +806,9 @@ def run_grid(
         group = seed_group_size(sampler, n, b, len(seeds), MAX_GENERATOR_BYTES)  # read now: tests lower it
     elif on_device:
         group = device_seed_group_size(sampler, n, b, len(seeds), MAX_GENERATOR_BYTES)
+    elif numba:  # chains holding a permutation between windows run in groups, as host generators do
+        held = numba_streams.held_bytes(numba_streams.spec_of(sampler, problem, b), n)
+        group = _groups_of(held, len(seeds), NUMBA_HELD_BYTES) if held else len(seeds)
     else:
         group = len(seeds)
     if group < len(seeds):  # independent chains: running their seeds in groups changes nothing
@@ -794,22 +833,28 @@ def run_grid(
     # Ints a step's row costs while it is drawn: its b indices, or on the device what its
     # draw holds (a permutation's n for wor with b^2 > n; IndexStream.device_step_elements).
     per_step = sampler.device_step_elements(n, b) if on_device and not sampler.epoch_based else b
-    chunk_steps = _chunk_steps(per_step, len(seeds), total, max_stream_bytes)
+    # numba windows are drawn while the loop waits, into one reused buffer: a smaller one
+    # costs less to touch first and lets no window's drawing stand alone for long.
+    chunk_steps = _chunk_steps(per_step, len(seeds), total,
+                               min(max_stream_bytes, NUMBA_WINDOW_BYTES) if numba else max_stream_bytes)  # fmt: skip
     window_steps = chunk_steps if host_rows else 1  # adaptive samplers read no host rows
     # A device window also holds, per chain, the orders of the epochs it reaches (and a sort's
     # copy), or every step's draw (and its copy).
     if on_device:
         extra = 2 * len(seeds) * (n * sdev.epochs_touched(window_steps, n, b, last_batch)
                                   if sampler.epoch_based else window_steps * per_step)  # fmt: skip
-    else:
-        extra = window_steps * len(seeds) * b  # the next window, drawn while this one runs
+    else:  # host: the next window, drawn while this one runs; numba: the held permutations
+        extra = (len(seeds) * numba_streams.held_bytes(numba_streams.spec_of(sampler, problem, b), n) // 4
+                 if numba else window_steps * len(seeds) * b)  # fmt: skip
     extra += window_steps * len(seeds) * b  # the window's step-major copy inside _simulate
     _check_memory(
         problem, dtype, len(seeds) * len(step_sizes), window_steps * len(seeds) * b + extra, len(steps)
     )
     # Host stream generators only once the run is known to fit (each may hold a pending order):
     # the window source makes them when it draws the first window, in the loop below.
-    if host_rows and not on_device and _windows is None:
+    if numba:
+        _windows = own_windows = _NumbaWindows(sampler, problem, seeds, b, last_batch, chunk_steps)
+    elif host_rows and not on_device and _windows is None:
         _windows = _host_windows([seeds], sampler, problem, b, last_batch, total, max_stream_bytes,
                                  index_stream)  # fmt: skip
         own_windows = _windows
@@ -830,7 +875,7 @@ def run_grid(
         with own_windows or contextlib.nullcontext():
             return _run_cpu_kernel(problem, dtype, steps, total, chunk_steps, _windows, step_sizes,
                                    schedule, (epoch_num, epoch_den), divergence_factor * (1.0 + x0_dist),
-                                   with_metrics, on_progress, coords)  # fmt: skip
+                                   with_metrics, on_progress, coords, place)  # fmt: skip
     keys = sdev.chain_keys(seeds) if on_device else None
     p = _device_view(problem, dtype)
     sparams = _cast_floats(sampler.device_params(problem), dtype)
@@ -907,7 +952,7 @@ def run_grid(
         index_seconds=index_s,
         index_wait_seconds=wait_s,
         devices=1 if mesh is None else mesh.size,
-        stream="device" if on_device else "host",
+        stream=place,
         step_loop="xla",
         coords=coords,
         sampler_states=states,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import Registry, RegistryError
-from . import device
+from . import device, numba_streams
 from .base import (
     LAST_BATCH_RULES,
     UNIT_ELEMENTS,
@@ -116,14 +116,18 @@ def index_stream(
     """The (steps, b) int32 index stream of one chain (``n``: n, or the problem).
 
     ``streams="device"`` gives the chain's counter-based device stream instead
-    (:mod:`.device`; the same law, other draws), as ``engine.run_grid`` draws it.
+    (:mod:`.device`), ``streams="numba"`` its counter-based host stream drawn by Numba
+    (:mod:`.numba_streams`): the same law, other draws, as ``engine.run_grid`` draws them.
     """
     if streams == "host":
         return stream_generator(sampler, n, b, seed, last_batch).take(steps)
-    if streams != "device":
-        raise ValueError(f"streams must be 'host' or 'device', got {streams!r}")
-    s = get(sampler)
-    s.check(_Problemless(n) if isinstance(n, int) else n, b, last_batch)
+    if streams not in ("device", "numba"):
+        raise ValueError(f"streams must be 'host', 'device' or 'numba', got {streams!r}")
+    s, problem = get(sampler), _Problemless(n) if isinstance(n, int) else n
+    s.check(problem, b, last_batch)
+    if streams == "numba":
+        return numba_streams.window(numba_streams.require(s, problem, b), [seed], problem.n, b, 0, steps,
+                                    last_batch)[0]  # fmt: skip
     device.require_device_stream(s)
     n = n if isinstance(n, int) else n.n
     # Fixed windows (equal to one long window by construction): one compiled draw per

@@ -27,11 +27,13 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
+from . import numba_streams
 from .base import _STREAM_TAG
 
 STREAM_ALGORITHMS = {
     "host": "numpy PCG64 (SeedSequence([0x5CD6, seed])), drawn in fixed units on the host",
     "device": "jax threefry2x32: key(0x5CD6) folded with seed, then with step (batches) or epoch (orders)",
+    "numba": numba_streams.ALGORITHM,
 }
 
 
