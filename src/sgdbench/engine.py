@@ -42,9 +42,8 @@ from jax.sharding import PartitionSpec as P
 
 from . import cpu_kernel, device_memory, samplers
 from .problems import Problem
-from .samplers import Sampler
+from .samplers import Sampler, numba_streams
 from .samplers import device as sdev
-from .samplers import numba_streams
 from .schedules import Schedule
 from .updates import SGD, Update
 
