@@ -84,10 +84,11 @@ def test_device_stream_runs_in_windows_equal_one_window():
     np.testing.assert_array_equal(one.iterates, small.iterates)
 
 
-def test_auto_draws_on_the_host_on_the_cpu_and_device_is_refused_without_a_device_stream():
+def test_auto_draws_with_numba_on_the_cpu_and_device_is_refused_without_a_device_stream():
     p = _problem()
-    auto = "host" if jax.default_backend() == "cpu" else "device"  # the device where it is a GPU
+    auto = "numba" if jax.default_backend() == "cpu" else "device"  # the device where it is a GPU
     assert engine.run_grid(p, "rr", 4, [0.1], [0], 1.0).stream == auto
+    assert engine.run_grid(p, "importance", 4, [0.1], [0], 1.0).stream == "host"  # neither has one
     with pytest.raises(ValueError, match="no device stream"):
         engine.run_grid(p, "importance", 4, [0.1], [0], 1.0, streams="device")
     with pytest.raises(ValueError, match="streams must be one of"):

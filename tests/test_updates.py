@@ -60,7 +60,7 @@ def test_update_rules_match_numpy_loops(ls, spec):
     res = engine.run_grid(ls, "rr", b, gammas, seeds, total * b / ls.n, dtype="float64",
                           checkpoints=np.arange(total + 1), update=update)  # fmt: skip
     for si, seed in enumerate(seeds):
-        stream = samplers.index_stream("rr", ls.n, b, total, seed)
+        stream = samplers.index_stream("rr", ls.n, b, total, seed, streams=res.stream)  # the run's
         for gi, g in enumerate(gammas):
             direction = _numpy_rule(update.name, dict(update.params), update.clip)
             x = np.asarray(ls.x0, dtype=float).copy()

@@ -579,9 +579,12 @@ def stream_place(streams: str, sampler: Sampler, problem) -> str:
     if streams == "numba":
         numba_streams.require(sampler, problem, 1)
         return "numba"
-    # auto: the GPU draws where it runs; on the CPU the host generators
-    # (benchmarks/stream_generation.py measures every place).
-    return "device" if jax.default_backend() != "cpu" and sdev.has_device_stream(sampler) else "host"
+    # auto: the GPU draws where it runs; on the CPU the numba loop, the fastest place there
+    # (benchmarks/stream_generation.py measures every place); else the host generators.
+    if jax.default_backend() != "cpu":
+        return "device" if sdev.has_device_stream(sampler) else "host"
+    has_numba = cpu_kernel.available() and numba_streams.spec_of(sampler, problem, 1) is not None
+    return "numba" if has_numba else "host"
 
 
 class _NumbaWindows:
@@ -766,9 +769,9 @@ def run_grid(
     per chain), "device" (counter-based threefry keys, each window drawn where the
     chains run; :mod:`sgdbench.samplers.device`), "numba" (counter-based Philox keys,
     every chain's window drawn by one parallel Numba loop on the host;
-    :mod:`sgdbench.samplers.numba_streams`) or "auto" (the device on a GPU, the host on
-    the CPU). They draw different streams of the same law; ``GridResult.stream``
-    records which ran. ``step_loop`` says what runs the steps: "xla"
+    :mod:`sgdbench.samplers.numba_streams`) or "auto" (the device on a GPU, numba on
+    the CPU; the host where the sampler has neither). They draw different streams of the
+    same law; ``GridResult.stream`` records which ran. ``step_loop`` says what runs the steps: "xla"
     (the compiled program above), "cpu_kernel" (plain SGD on a linear model, a Numba loop on
     the CPU: :mod:`sgdbench.cpu_kernel`; iterates agree with "xla" to rounding) or "auto"
     (the kernel where it applies, else XLA); ``GridResult.step_loop`` records which ran.

@@ -45,7 +45,10 @@ def environment() -> dict:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
+    from .samplers.device import STREAM_ALGORITHMS
+
     devices = jax.devices()
+    auto = "numba" if jax.default_backend() == "cpu" else "device"  # engine.stream_place's auto
     return {
         "sgdbench": __version__,
         "git_commit": git_commit(),
@@ -55,6 +58,9 @@ def environment() -> dict:
         "backend": jax.default_backend(),
         "device": f"{devices[0].platform}:{getattr(devices[0], 'device_kind', 'unknown')}",
         "device_count": len(devices),
+        # A run's numbers depend on the stream algorithm (sgdbench run also records each job's).
+        "index_streams": f"streams: auto draws {auto} streams ({STREAM_ALGORITHMS[auto]}) for samplers "
+                         f"that have one, else host streams ({STREAM_ALGORITHMS['host']})",
         "process_env": process_env.current(),  # start-up settings that change memory, not numbers
     }
 

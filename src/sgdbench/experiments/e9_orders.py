@@ -58,7 +58,9 @@ def _visited_orders(problem, sampler, res, seeds, epochs: int) -> np.ndarray:
     n = problem.n
     if sampler.kind == "adaptive":  # the sampler's own order, recorded at every epoch start
         return np.asarray(res.sampler_states["order"][:epochs, :, 0, :])
-    rows = [sampler.stream(problem, 1, s).take(epochs * n).reshape(epochs, n) for s in seeds]
+    # The stream the run drew (host, device or numba: GridResult.stream), drawn again.
+    rows = [samplers.index_stream(sampler, problem, 1, epochs * n, s, streams=res.stream).reshape(epochs, n)
+            for s in seeds]  # fmt: skip
     return np.stack(rows, axis=1)
 
 

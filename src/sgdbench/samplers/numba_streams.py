@@ -1,6 +1,6 @@
 """Index streams drawn on the host by a parallel Numba loop from counter-based keys.
 
-The third place a stream can be drawn (``streams: numba``), for the CPU: the host stream
+The third place a stream can be drawn (``streams: numba``; ``auto`` on the CPU): the host stream
 (NumPy PCG64) runs one generator per chain from Python and at R = 16,384 chains cost 0.7 of
 a step's time (benchmarks/stream_generation.py); the device stream (jax threefry) costs more
 than the step there. Here every chain's window is drawn in one compiled loop over all chains:
