@@ -182,8 +182,14 @@ def _signature(args) -> tuple:
 
 @cache
 def _metric_program(**static):
-    """The checkpoint metrics alone, jitted (the CPU kernel's runs compute them between its steps)."""
-    return jax.jit(partial(checkpoint_metrics, **static))
+    """The checkpoint metrics alone of a stack of iterates (checkpoints, seeds, step sizes, …),
+    one checkpoint after another inside one jitted call (the CPU kernel's runs compute them
+    after their steps). One call per checkpoint cost 0.2 ms of dispatch each: with an epoch end
+    at every one of 2,000 epochs that was most of a run (measured)."""
+    return jax.jit(lambda p, xs: jax.lax.map(partial(checkpoint_metrics, p, **static), xs))
+
+
+METRIC_CHECKPOINTS = 64  # checkpoints per call of _metric_program (the last call padded): one shape
 
 
 def _executable(static: dict, args, program=_simulator):
@@ -679,6 +685,7 @@ def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int,
                            factors(0, FACTOR_STEPS), x, diverged_at, limit, BLOCK)  # and JAX the factors
     compile_s, run_s, index_s, wait_s = time.perf_counter() - tic, 0.0, 0.0, 0.0
     xs, mets = [], []
+    held = [None, None]  # (first step, factors) of the schedule factors in hand
     for t0, t1, seg_start, seg_end, keep in _chunks(steps, total, chunk_steps):
         tic = time.perf_counter()
         rows, made = windows.get()
@@ -688,27 +695,37 @@ def _run_cpu_kernel(problem: Problem, dtype: str, steps: np.ndarray, total: int,
         for start, end, kept in zip(seg_start, seg_end, keep, strict=True):
             # In pieces of FACTOR_STEPS (a multiple of BLOCK, so the divergence blocks still
             # start where the XLA loop's do), each with its schedule factors: bounded memory.
+            # The factors are computed for FACTOR_STEPS steps at a time and reused by the short
+            # segments inside them (one JAX call per segment was most of a checkpoint-dense run).
             for p0 in range(int(start), int(end), FACTOR_STEPS):
                 p1 = min(p0 + FACTOR_STEPS, int(end))
-                cpu_kernel.run_segment(link, arrays, rows, t0, p0, p1, p0, gammas,
-                                       factors(p0, FACTOR_STEPS), x, diverged_at, limit, BLOCK)  # fmt: skip
+                if held[0] is None or p0 < held[0] or p1 > held[0] + FACTOR_STEPS:
+                    held[:] = [p0, factors(p0, FACTOR_STEPS)]
+                cpu_kernel.run_segment(link, arrays, rows, t0, p0, p1, held[0], gammas, held[1], x,
+                                       diverged_at, limit, BLOCK)  # fmt: skip
             if kept:
                 xs.append(x.copy())
         run_s += time.perf_counter() - tic
         if on_progress is not None:
             on_progress((t1 - t0) * seeds * len(gammas))
+    iterates = np.stack(xs)
+    size = min(METRIC_CHECKPOINTS, 1 << (len(xs) - 1).bit_length())  # a power of two: few shapes
     tic = time.perf_counter()
-    program, _ = _executable(dict(with_metrics=with_metrics), (p, xs[0]), _metric_program)
+    shape = np.zeros((size,) + iterates.shape[1:], iterates.dtype)  # compiled for its shape only
+    program, _ = _executable(dict(with_metrics=with_metrics), (p, shape), _metric_program)
     compile_s += time.perf_counter() - tic
     tic = time.perf_counter()
-    for xk in xs:
-        mets.append([np.asarray(m) for m in program(p, xk)])
+    for k0 in range(0, len(xs), size):
+        part = iterates[k0 : k0 + size]
+        pad = size - len(part)  # the last call repeats its last iterate, and drops those rows
+        if pad:
+            part = np.concatenate([part, np.repeat(part[-1:], pad, axis=0)])
+        mets.append([np.asarray(m)[: size - pad] for m in program(p, part)])
     run_s += time.perf_counter() - tic
     names = metric_names(problem)
-    iterates = np.stack(xs)
     return GridResult(
         steps=steps,
-        metrics={name: np.stack([m[k] for m in mets]).astype(np.float64) for k, name in enumerate(names)},
+        metrics={name: np.concatenate([m[k] for m in mets]).astype(np.float64) for k, name in enumerate(names)},
         x=iterates.reshape(iterates.shape[:3]).astype(np.float64) if problem.dim == 1 else None,
         iterates=iterates.astype(np.float64),
         diverged_at=diverged_at,
@@ -837,8 +854,9 @@ def run_grid(
     per_step = sampler.device_step_elements(n, b) if on_device and not sampler.epoch_based else b
     # numba windows are drawn while the loop waits, into one reused buffer: a smaller one
     # costs less to touch first and lets no window's drawing stand alone for long.
+    small = numba and kernel  # the XLA loop pays a call per window: it keeps the larger ones
     chunk_steps = _chunk_steps(per_step, len(seeds), total,
-                               min(max_stream_bytes, NUMBA_WINDOW_BYTES) if numba else max_stream_bytes)  # fmt: skip
+                               min(max_stream_bytes, NUMBA_WINDOW_BYTES) if small else max_stream_bytes)  # fmt: skip
     window_steps = chunk_steps if host_rows else 1  # adaptive samplers read no host rows
     # A device window also holds, per chain, the orders of the epochs it reaches (and a sort's
     # copy), or every step's draw (and its copy).
