@@ -186,7 +186,13 @@ def _metric_program(**static):
     one checkpoint after another inside one jitted call (the CPU kernel's runs compute them
     after their steps). One call per checkpoint cost 0.2 ms of dispatch each: with an epoch end
     at every one of 2,000 epochs that was most of a run (measured)."""
-    return jax.jit(lambda p, xs: jax.lax.map(partial(checkpoint_metrics, p, **static), xs))
+    return jax.jit(partial(checkpoint_metrics_stack, **static))
+
+
+def checkpoint_metrics_stack(p: Problem, xs, *, with_metrics: bool = True):
+    """:func:`checkpoint_metrics` of each of a stack of iterates (checkpoints, seeds, step sizes,
+    …), one checkpoint after another (memory of one)."""
+    return jax.lax.map(partial(checkpoint_metrics, p, with_metrics=with_metrics), xs)
 
 
 METRIC_CHECKPOINTS = 64  # checkpoints per call of _metric_program (the last call padded): one shape
