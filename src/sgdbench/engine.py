@@ -603,8 +603,7 @@ class _NumbaWindows:
     """A run's numba-stream windows read like :class:`_HostWindows` (``get()``: the next window
     of ``chunk_steps`` rows and its seconds), each drawn when asked, on every core."""
 
-    def __init__(self, sampler: Sampler, problem, seeds, b: int, last_batch: str, chunk_steps: int):
-        spec = numba_streams.spec_of(sampler, problem, b)
+    def __init__(self, spec, problem, seeds, b: int, last_batch: str, chunk_steps: int):
         self._windows = numba_streams.Windows(spec, seeds, problem.n, b, last_batch)
         self._t0, self._steps = 0, chunk_steps
 
@@ -821,6 +820,7 @@ def run_grid(
         )
     place = "host" if index_stream is not None else stream_place(streams, sampler, problem)
     on_device, numba = place == "device", place == "numba"
+    spec = numba_streams.spec_of(sampler, problem, b) if numba else None  # the law, read once
     # Resolved once, here: the seed groups below run the loop chosen for the whole run.
     step_loop = step_loop_of(step_loop, problem, sampler, update, dtype,
                              "host" if index_stream is not None else streams, record_state)  # fmt: skip
@@ -832,7 +832,7 @@ def run_grid(
     elif on_device:
         group = device_seed_group_size(sampler, n, b, len(seeds), MAX_GENERATOR_BYTES)
     elif numba:  # chains holding a permutation between windows run in groups, as host generators do
-        held = numba_streams.held_bytes(numba_streams.spec_of(sampler, problem, b), n)
+        held = numba_streams.held_bytes(spec, n)
         group = _groups_of(held, len(seeds), NUMBA_HELD_BYTES) if held else len(seeds)
     else:
         group = len(seeds)
@@ -870,7 +870,7 @@ def run_grid(
         extra = 2 * len(seeds) * (n * sdev.epochs_touched(window_steps, n, b, last_batch)
                                   if sampler.epoch_based else window_steps * per_step)  # fmt: skip
     else:  # host: the next window, drawn while this one runs; numba: the held permutations
-        extra = (len(seeds) * numba_streams.held_bytes(numba_streams.spec_of(sampler, problem, b), n) // 4
+        extra = (len(seeds) * numba_streams.held_bytes(spec, n) // 4
                  if numba else window_steps * len(seeds) * b)  # fmt: skip
     extra += window_steps * len(seeds) * b  # the window's step-major copy inside _simulate
     _check_memory(
@@ -879,7 +879,7 @@ def run_grid(
     # Host stream generators only once the run is known to fit (each may hold a pending order):
     # the window source makes them when it draws the first window, in the loop below.
     if numba:
-        _windows = own_windows = _NumbaWindows(sampler, problem, seeds, b, last_batch, chunk_steps)
+        _windows = own_windows = _NumbaWindows(spec, problem, seeds, b, last_batch, chunk_steps)
     elif host_rows and not on_device and _windows is None:
         _windows = _host_windows([seeds], sampler, problem, b, last_batch, total, max_stream_bytes,
                                  index_stream)  # fmt: skip
