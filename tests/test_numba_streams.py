@@ -103,6 +103,23 @@ def test_order_streams_are_the_documented_shuffles(sampler, blocks):
                                   np.tile(np.arange(n), 2))  # fmt: skip
 
 
+@pytest.mark.parametrize("last_batch", samplers.LAST_BATCH_RULES)
+@pytest.mark.parametrize(("sampler", "blocks"), [("rr", lambda e: (e, False)), ("flipflop", lambda e: (e // 2, e % 2 == 1))])
+def test_order_batches_follow_the_last_batch_rule(sampler, blocks, last_batch):
+    """b = 3 does not divide n = 11: "carry" runs the epochs on into each other, "drop" reads the
+    first 3 rows of 3 of each epoch."""
+    n, b, epochs, seed = 11, 3, 6, 5
+    orders = []
+    for e in range(epochs):
+        block, back = blocks(e)
+        order = _order_py(seed, block, n)
+        orders.append(order[::-1] if back else order)
+    flat = np.concatenate([o[: (n // b) * b] for o in orders] if last_batch == "drop" else orders)
+    steps = len(flat) // b
+    got = index_stream(sampler, n, b, steps, seed, streams="numba", last_batch=last_batch)
+    np.testing.assert_array_equal(got, flat[: steps * b].reshape(steps, b))
+
+
 CASES = [(k, rule) for k in ("wr", "wor", "rr", "so", "cyclic", "flipflop") for rule in samplers.LAST_BATCH_RULES]
 
 

@@ -174,54 +174,61 @@ def _chain(k0, t0, out, c, n, kind, draw, reverse, drop, perms, held, done, cach
     """Chain c's rows of :func:`fill`."""
     steps, b = out.shape[1], out.shape[2]
     k1 = np.uint64(0x5CD6)  # samplers.base._STREAM_TAG: streams apart from other uses of a seed
-    block = reverse.shape[0]
-    per = n // b
     perm = perms[c]
-    if kind == SUBSETS and held[c] < 0:
-        for i in range(n):
-            perm[i] = i
-        held[c] = 0
-    have, final = held[c], done[c]  # the block whose permutation ``perm`` holds, positions final
-    # The epoch and position of the window's first index, then counted on, not divided.
-    if drop:
-        e, row = t0 // per, t0 % per
-        pos = row * b
-    else:
-        e, row, pos = (t0 * b) // n, 0, (t0 * b) % n
-    at, src, back = -1, 0, False
-    for t in range(steps):
-        step = t0 + t
-        if kind == IID:
+    if kind == IID:  # index j of step t is draw t·b + j: the window is draws t0·b, t0·b + 1, …
+        flat, first = out[c].reshape(steps * b), t0 * b
+        for k in range(steps * b):
+            flat[k] = _below(k0, k1, _ZERO, np.uint64(first + k), np.uint64(n), cache, words)
+    elif kind == SUBSETS:
+        if held[c] < 0:
+            for i in range(n):
+                perm[i] = i
+            held[c] = 0
+        for t in range(steps):
             for j in range(b):
-                out[c, t, j] = _below(k0, k1, _ZERO, np.uint64(step * b + j), np.uint64(n), cache, words)
-        elif kind == SUBSETS:
-            for j in range(b):
-                p = j + np.int64(_below(k0, k1, _ZERO, np.uint64(step * b + j), np.uint64(n - j), cache, words))
+                p = j + np.int64(_below(k0, k1, _ZERO, np.uint64((t0 + t) * b + j), np.uint64(n - j), cache, words))
                 picks[j] = p
                 perm[j], perm[p] = perm[p], perm[j]
                 out[c, t, j] = perm[j]
             for j in range(b - 1, -1, -1):
                 p = picks[j]
                 perm[j], perm[p] = perm[p], perm[j]
+    else:
+        _orders(k0, k1, t0, out[c].reshape(steps * b), n, b, draw, reverse, drop, perm, held, done, c, js)
+
+
+@numba.njit(inline="always")
+def _orders(k0, k1, t0, flat, n, b, draw, reverse, drop, perm, held, done, c, js):
+    """An ORDERS chain's window, its rows one after another in ``flat``: a run of epochs, each
+    read from a start position to its end (``length`` positions: n carried, n // b rows of b
+    dropped) or to the window's end. Copied a run at a time in a tight loop; index by index, the
+    epoch bookkeeping cost more than the shuffle (measured)."""
+    block = reverse.shape[0]
+    per = n // b
+    length = per * b if drop else n
+    e, pos = (t0 // per, (t0 % per) * b) if drop else ((t0 * b) // n, (t0 * b) % n)
+    have, final = held[c], done[c]  # the block whose permutation ``perm`` holds, positions final
+    k, total = 0, flat.shape[0]
+    while k < total:
+        take = min(length - pos, total - k)
+        src, back = (e // block if draw == FRESH else 0), reverse[e % block]
+        if draw == STORED:
+            for q in range(take):
+                flat[k + q] = n - 1 - pos - q if back else pos + q
         else:
-            for j in range(b):
-                if e != at:  # a new epoch: its block, its place in the block
-                    at, src, back = e, (e // block if draw == FRESH else 0), reverse[e % block]
-                if draw == STORED:
-                    out[c, t, j] = n - 1 - pos if back else pos
-                else:
-                    if have != src:
-                        have, final = src, 0
-                    if final <= pos or (back and final < n):  # read backwards, it must be whole
-                        final = _advance(k0, k1, np.uint64(src + 1), perm, final, n - 1 if back else pos, js)
-                    out[c, t, j] = perm[pos if back else n - 1 - pos]
-                pos += 1  # next position: carry runs on into the next epoch
-                if pos == n and not drop:
-                    e, pos = e + 1, 0
-            if drop:  # the next row starts at (its row in the epoch) · b: nothing carried
-                row += 1
-                if row == per:
-                    e, row = e + 1, 0
-                pos = row * b
-    if kind == ORDERS:
-        held[c], done[c] = have, final
+            if have != src:
+                have, final = src, 0
+            need = n - 1 if back else pos + take - 1  # read backwards, it must be whole
+            if final <= need:
+                final = _advance(k0, k1, np.uint64(src + 1), perm, final, need, js)
+            if back:
+                for q in range(take):
+                    flat[k + q] = perm[pos + q]
+            else:
+                for q in range(take):
+                    flat[k + q] = perm[n - 1 - pos - q]
+        k += take
+        pos += take
+        if pos == length:
+            e, pos = e + 1, 0
+    held[c], done[c] = have, final

@@ -107,6 +107,8 @@ class Windows:
     def __init__(self, spec: Spec, seeds, n: int, b: int, last_batch: str = "carry"):
         import numba
 
+        if not 1 <= b <= n:  # the loop's epochs would hold no batch ("drop" would never end one)
+            raise ValueError(f"batch size must satisfy 1 <= b <= n, got b={b}, n={n}")
         from . import _philox  # loads the loop from its disk cache
 
         self._fill, self._threads, self._spec, self._n, self._b = _philox.fill, numba.get_num_threads, spec, n, b
