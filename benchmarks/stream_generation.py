@@ -84,8 +84,8 @@ def main() -> None:
                  for w in places if any(x["streams"] == w for x in at_top)}  # fmt: skip
         verdict = ", ".join(f"{w} {v:.2f} ({'met' if v <= 0.10 else 'not met'})" for w, v in worst.items())
         lines.append(f"Target at R = {top:,} over {ep:g} epochs (wait ÷ step ≤ 0.10, worst sampler): {verdict}")
-    lines.append(f"auto draws on the {'host' if jax.default_backend() == 'cpu' else 'device'} here "
-                 f"({jax.default_backend()})")  # fmt: skip
+    auto = {s: engine.stream_place("auto", samplers.get(s), problem) for s in ("wr", "rr")}
+    lines.append(f"auto draws {', '.join(f'{s} on {w}' for s, w in auto.items())} here ({jax.default_backend()})")
     print("\n".join(lines[-3:]))
     save_and_report("stream_generation.py", rows, lines, "stream_generation.csv",
                     "stream-generation" if a.update_readme else None)  # fmt: skip
