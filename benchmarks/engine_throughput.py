@@ -2,7 +2,8 @@
 
 Least squares n = 10,000, d = 100, b = 1, 5 epochs; samplers wr, rr, so and
 cyclic; R = 1 and 64 chains. Peers, all running plain SGD on the same problem and the same
-index streams:
+index streams (the engine draws its own, of the same law, where ``streams: auto`` puts them;
+the peers are handed host streams drawn beforehand):
 
 * PyTorch: a per-step loop with ``torch.optim.SGD`` and autograd (one chain at a time);
 * NumPy: a per-step loop with the gradient written out;
@@ -13,8 +14,8 @@ section runs with the garbage collector off (``no_gc``); the engine and Numba re
 fastest of REPEATS runs.
 The engine runs with ``step_loop="auto"`` (on the CPU, least squares runs in the Numba
 kernel of :mod:`sgdbench.cpu_kernel`) and again with ``step_loop="xla"`` (the compiled XLA
-loop every other problem runs). The engine's time is reported with and without index
-generation; ratios use the time including it. Like the peers, the engine's time excludes the checkpoint
+loop every other problem runs). The engine's time is reported with and without the seconds
+its step loop waited for index windows; ratios use the time including them. Like the peers, the engine's time excludes the checkpoint
 metrics (``with_metrics=False``; each is a full pass over the data per chain).
 Prints a table, writes results/benchmarks/engine_throughput.csv and, with
 --update-readme, rewrites the marked table in README.md.
@@ -57,23 +58,22 @@ def no_gc():
 
 
 def bench_engine(problem, sampler, r, epochs, step_loop="auto"):
-    """Index generation plus the step loop, excluding compilation and metrics (as the peers):
-    the fastest of REPEATS runs after a first one that compiles, as ``timeit`` reports (the
-    same work each time; on a 2-core VM single runs of it varied by up to 1.5x, and the index
-    stream's draw by up to 5x)."""
+    """Index generation plus the step loop, excluding compilation and metrics (as the peers),
+    as a run gets them: the engine draws its own index stream where ``streams: auto`` puts it
+    (numba on the CPU), and the seconds its step loop stood waiting for windows count. The
+    fastest of REPEATS runs after a first one that compiles, as ``timeit`` reports (the same work
+    each time; on a 2-core VM single runs of it varied by up to 1.5x, and the index stream's draw
+    by up to 5x)."""
     steps = samplers.num_steps(problem.n, 1, epochs)
     runs = []
     for _ in range(REPEATS + 1):
         with no_gc():
-            t0 = time.perf_counter()
-            stream = samplers.index_streams(sampler, problem.n, 1, steps, range(r))
-            gen = time.perf_counter() - t0
             res = engine.run_grid(problem, sampler, 1, [GAMMA], range(r), epochs, Schedule(), "float32",
-                                  index_stream=stream, checkpoints=np.array([0, steps]),
-                                  with_metrics=False, step_loop=step_loop)  # fmt: skip
-        runs.append((gen, res.run_seconds, gen + res.run_seconds, res.compile_seconds))
+                                  checkpoints=np.array([0, steps]), with_metrics=False, step_loop=step_loop)  # fmt: skip
+        wait = res.index_wait_seconds
+        runs.append((wait, res.run_seconds, wait + res.run_seconds, res.compile_seconds))
     gen, run, total, _ = min(runs[1:], key=lambda run: run[2])
-    return {"step_loop": res.step_loop, "steps": steps, "index_seconds": gen,
+    return {"step_loop": res.step_loop, "stream": res.stream, "steps": steps, "index_seconds": gen,
             "compile_seconds": runs[0][3], "run_seconds": run, "seconds": total}  # fmt: skip
 
 
@@ -171,7 +171,7 @@ def main():
             xla = bench_engine(problem, sampler, r, epochs, step_loop="xla")
             stream = samplers.index_streams(sampler, problem.n, 1, e["steps"], range(r))
             rate = lambda chains, steps, sec: chains * steps / sec  # noqa: E731
-            row = {"sampler": sampler, "chains": r, "steps": e["steps"], "step_loop": e["step_loop"],
+            row = {"sampler": sampler, "chains": r, "steps": e["steps"], "step_loop": e["step_loop"], "stream": e["stream"],
                    "engine_steps_per_s": rate(r, e["steps"], e["seconds"]),
                    "engine_xla_steps_per_s": rate(r, xla["steps"], xla["seconds"]),
                    "engine_loop_only_steps_per_s": rate(r, e["steps"], e["run_seconds"]),
@@ -240,9 +240,10 @@ def markdown(df: pd.DataFrame, env: dict) -> str:
     lines = [
         f"Measured by `benchmarks/engine_throughput.py` on {env['device']} ({os.cpu_count()} cores), "
         f"jax {env['versions']['jax']}, commit {env['git_commit'][:12]}. Million chain-steps/s; "
-        "ratios are engine ÷ peer (engine time includes index generation). The engine ran its "
-        f"{'/'.join(sorted(set(df.step_loop)))} step loop (`step_loop: auto`); the XLA loop column "
-        "forces `step_loop: xla`.",
+        "ratios are engine ÷ peer (the peers are handed host index streams ready; the engine draws its "
+        f"own, {'/'.join(sorted(set(df.stream)))} streams (`streams: auto`), and its time includes the "
+        f"seconds it waited for them). The engine ran its {'/'.join(sorted(set(df.step_loop)))} step loop "
+        "(`step_loop: auto`); the XLA loop column forces `step_loop: xla`.",
         "",
         "| sampler | R | engine | XLA loop | Numba (2 threads) | NumPy loop | PyTorch loop | ×Numba | ×NumPy | ×PyTorch |",
         "|---|---|---|---|---|---|---|---|---|---|",
