@@ -159,6 +159,8 @@ def section(settings: dict, values: dict) -> str:
     ref = settings["reference"]
     tt = lambda s: rf"\texttt{{{tex(s)}}}"  # noqa: E731
     others = [s for s in settings["floor_samplers"] if s != ref]
+    floor_name = tt(settings["floor_problem"]["name"])  # the problems as configured, for the captions
+    curve_names = words(sorted({tt(spec["name"]) for spec in settings["curve_problems"].values()}))
     text = [
         r"\section{E9: orderings beyond random reshuffling}",
         r"\label{sec:e9}",
@@ -170,7 +172,7 @@ def section(settings: dict, values: dict) -> str:
         r"epoch, small. FlipFlop \citep{rajput2022} visits a random order and then its reverse. E9 runs "
         "them beside shuffle-once, with-replacement and importance sampling ($p_i\\propto L_i$); "
         f"the reference is {tt(ref)}. Here GraB's first epoch is a uniform order and centres by zero.",
-        rf"\paragraph{{Floors.}} On \texttt{{{tex(settings['floor_problem']['name'])}}} ($n=\sgd{{e9/n}}$, "
+        rf"\paragraph{{Floors.}} On {floor_name} ($n=\sgd{{e9/n}}$, "
         r"$d=\sgd{e9/d}$, strongly convex) every ordering runs \sgd{e9/flooreps} epochs at constant "
         r"steps over \sgd{e9/seeds} seeds; the floor is the mean of $\|x-x^*\|^2$ over the last quarter "
         "of epoch ends (Figure~\\ref{fig:e9}, left).",
@@ -204,7 +206,7 @@ def section(settings: dict, values: dict) -> str:
             )
     if curve_parts:
         text.append(
-            r"\paragraph{Curves.} On L2-regularised logistic regression at a constant step "
+            rf"\paragraph{{Curves.}} On {curve_names} at a constant step "
             r"$\gamma L_{\max}=\sgd{e9/curvestep}$, Figure~\ref{fig:e9} (right) shows $f-f^*$ at epoch ends "
             r"with 95\% $t$ bands over the seeds; after \sgd{e9/curveepochs} epochs "
             + "; ".join(curve_parts)
@@ -212,22 +214,22 @@ def section(settings: dict, values: dict) -> str:
         )
     text += order_paragraphs(settings, values)
     text += network_paragraph(settings, values)
-    figure = r"""
-\begin{figure}[t]
+    figure = rf"""
+\begin{{figure}}[t]
   \centering
-  \includegraphics[width=\textwidth]{e9_orderings.pdf}
-  \caption{E9. Left: epoch-end floor $\mathrm{E}\|x-x^*\|^2$ against the constant step on least
-  squares, per ordering (bars: $\pm 1.96$ standard errors over seeds). Right: $f-f^*$ at epoch
-  ends on logistic regression at a constant step, mean over seeds with 95\% $t$ bands.}
-  \label{fig:e9}
-\end{figure}
+  \includegraphics[width=\textwidth]{{e9_orderings.pdf}}
+  \caption{{E9. Left: epoch-end floor $\mathrm{{E}}\|x-x^*\|^2$ against the constant step on
+  {floor_name}, per ordering (bars: $\pm 1.96$ standard errors over seeds). Right: $f-f^*$ at epoch
+  ends on {curve_names} at a constant step, mean over seeds with 95\% $t$ bands.}}
+  \label{{fig:e9}}
+\end{{figure}}
 """
     figure += r"""
 \begin{figure}[t]
   \centering
   \includegraphics[width=\textwidth]{e9_order.pdf}
   \caption{E9. Left: the order error of each epoch (largest squared prefix sum of centred gradients
-  at the epoch's start iterate, over $n\sigma^2$) on least squares, mean over seeds with 95\% $t$
+  at the epoch's start iterate, over $n\sigma^2$) on """ + floor_name + r""", mean over seeds with 95\% $t$
   bands; dashed: the exact lower bounds on its mean for a fresh uniform permutation (\texttt{rr})
   and $n$ i.i.d.\ draws (\texttt{wr}). Right: the final $\mathrm{E}\|x-x^*\|^2$ after $K$ epochs
   with the step tuned to the horizon, against $n$ (points: measured on fresh seeds, bars 95\% $t$;
@@ -534,7 +536,7 @@ EXPERIMENT = Experiment(
     section=section, findings=findings, key_numbers=key_numbers,
     figures=(Figure("e9_orderings", ("floors", "curves"), _plot,
                     "E9: epoch-end floors vs the constant step per ordering on least squares, and "
-                    "suboptimality curves on logistic regression, with intervals over seeds."),
+                    "suboptimality curves on the curve problems, with intervals over seeds."),
              Figure("e9_order", ("orders", "error_vs_n"), _plot_order,
                     "E9: the per-epoch order error of each ordering against its exact lower bounds, and "
                     "the horizon-tuned error against n with exact curves and slopes -1, -2."),
