@@ -160,7 +160,7 @@ def section(settings: dict, values: dict) -> str:
     tt = lambda s: rf"\texttt{{{tex(s)}}}"  # noqa: E731
     others = [s for s in settings["floor_samplers"] if s != ref]
     floor_name = tt(settings["floor_problem"]["name"])  # the problems as configured, for the captions
-    curve_names = words(sorted({tt(spec["name"]) for spec in settings["curve_problems"].values()}))
+    curve_names = "the " + words(sorted({tt(spec["name"]) for spec in settings["curve_problems"].values()})) + " problems"
     text = [
         r"\section{E9: orderings beyond random reshuffling}",
         r"\label{sec:e9}",
