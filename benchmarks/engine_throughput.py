@@ -15,8 +15,9 @@ fastest of REPEATS runs.
 The engine runs with ``step_loop="auto"`` (on the CPU, least squares runs in the Numba
 kernel of :mod:`sgdbench.cpu_kernel`) and again with ``step_loop="xla"`` (the compiled XLA
 loop every other problem runs). The engine's time is reported with and without the seconds
-its step loop waited for index windows; ratios use the time including them. Like the peers, the engine's time excludes the checkpoint
-metrics (``with_metrics=False``; each is a full pass over the data per chain).
+its step loop waited for index windows; ratios use the time including them. Like the peers,
+the engine's time excludes the checkpoint metrics (``with_metrics=False``; each is a full pass
+over the data per chain).
 Prints a table, writes results/benchmarks/engine_throughput.csv and, with
 --update-readme, rewrites the marked table in README.md.
 

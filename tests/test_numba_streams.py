@@ -90,8 +90,13 @@ def test_wor_rows_are_the_documented_partial_shuffles():
     np.testing.assert_array_equal(index_stream("wor", n, b, steps, seed, streams="numba"), want)
 
 
-@pytest.mark.parametrize(("sampler", "blocks"), [("rr", lambda e: (e, False)), ("so", lambda e: (0, False)),
-                                                 ("flipflop", lambda e: (e // 2, e % 2 == 1))])  # fmt: skip
+# The (block, backwards) epoch e of each order sampler reads: rr a fresh block per epoch, so
+# block 0 always, flipflop a block per two epochs, the second read backwards.
+ORDER_BLOCKS = {"rr": lambda e: (e, False), "so": lambda e: (0, False),
+                "flipflop": lambda e: (e // 2, e % 2 == 1)}  # fmt: skip
+
+
+@pytest.mark.parametrize(("sampler", "blocks"), list(ORDER_BLOCKS.items()))
 def test_order_streams_are_the_documented_shuffles(sampler, blocks):
     n, epochs, seed = 11, 5, 4
     got = index_stream(sampler, n, 1, n * epochs, seed, streams="numba").reshape(epochs, n)
@@ -104,7 +109,7 @@ def test_order_streams_are_the_documented_shuffles(sampler, blocks):
 
 
 @pytest.mark.parametrize("last_batch", samplers.LAST_BATCH_RULES)
-@pytest.mark.parametrize(("sampler", "blocks"), [("rr", lambda e: (e, False)), ("flipflop", lambda e: (e // 2, e % 2 == 1))])
+@pytest.mark.parametrize(("sampler", "blocks"), [(s, ORDER_BLOCKS[s]) for s in ("rr", "flipflop")])
 def test_order_batches_follow_the_last_batch_rule(sampler, blocks, last_batch):
     """b = 3 does not divide n = 11: "carry" runs the epochs on into each other, "drop" reads the
     first 3 rows of 3 of each epoch."""
