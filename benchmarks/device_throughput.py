@@ -42,8 +42,8 @@ def peak_gbs(kind: str, given: float | None) -> float | None:
 
 def measure(problem, r: int, steps: int) -> dict:
     epochs = steps / problem.n
-    run = lambda: engine.run_grid(problem, "wr", 1, [1e-3], range(r), epochs, Schedule(), "float32",  # noqa: E731
-                                  checkpoints=np.array([0, steps]), with_metrics=False, streams="auto")  # fmt: skip
+    run = lambda: engine.run_grid(engine.RunPlan(problem, "wr", 1, [1e-3], range(r), epochs, Schedule(), "float32",  # noqa: E731
+                                  checkpoints=np.array([0, steps]), with_metrics=False, streams="auto"))  # fmt: skip
     run()  # compiles; the timed run below reuses the program
     res = run()
     rate = r * steps / res.run_seconds

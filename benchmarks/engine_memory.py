@@ -6,7 +6,7 @@ chain shape, so the baseline (peak RSS so far) holds the runtime's fixed costs
 problem directly on the device in float32 (n × d), runs R chains of ``wr`` SGD
 for a number of steps, and reports the peak RSS above the baseline relative to
 the data (n·d·4 bytes) plus the whole run's index stream (R·steps·b·4 bytes).
-Streams larger than the engine's window (sgdbench.engine.MAX_STREAM_BYTES) are
+Streams larger than the engine's window (sgdbench.engine.Budgets().stream) are
 generated and consumed in windows, so the peak stays bounded as runs grow.
 
 Writes results/benchmarks/engine_memory.csv.
@@ -40,8 +40,8 @@ def child(n: int, d: int, b: int, r: int, steps: int) -> dict:
         return device_least_squares(n, d)
 
     def run(problem, steps):
-        return engine.run_grid(problem, "wr", b, [0.01], range(r), steps * b / problem.n,
-                               dtype="float32", log_points=3)  # fmt: skip
+        return engine.run_grid(engine.RunPlan(problem, "wr", b, [0.01], range(r), steps * b / problem.n,
+                               dtype="float32", log_points=3))  # fmt: skip
 
     # Baseline: the runtime's fixed costs (XLA client, compiler) paid on a tiny
     # problem of the same shape per chain; the peak above it is what the case adds.
@@ -52,7 +52,7 @@ def child(n: int, d: int, b: int, r: int, steps: int) -> dict:
     res = run(problem, steps)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data_mb, stream_mb = n * d * 4 / 2**20, r * res.steps[-1] * b * 4 / 2**20
-    window_mb = min(stream_mb, engine.MAX_STREAM_BYTES / 2**20)
+    window_mb = min(stream_mb, engine.Budgets().stream / 2**20)
     return {"n": n, "d": d, "b": b, "R": r, "steps": int(res.steps[-1]), "baseline_mb": base,
             "peak_mb": peak, "above_baseline_mb": peak - base, "engine_added_mb": peak - with_data, "data_mb": data_mb,
             "stream_mb": stream_mb, "stream_window_mb": window_mb,

@@ -49,9 +49,9 @@ def measure(problem, b: int, r: int, work_budget: float):
     t0 = time.perf_counter()
     stream = samplers.index_streams("wr", problem.n, b, steps, range(r))
     gen = time.perf_counter() - t0
-    res = engine.run_grid(problem, "wr", b, [0.01 / b], range(r), 1, dtype="float32",
+    res = engine.run_grid(engine.RunPlan(problem, "wr", b, [0.01 / b], range(r), 1, dtype="float32",
                           index_stream=stream, checkpoints=np.array([0, steps]),
-                          with_metrics=False)  # fmt: skip
+                          with_metrics=False))  # fmt: skip
     return steps, gen, res.compile_seconds, res.run_seconds / steps
 
 

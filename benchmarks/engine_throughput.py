@@ -69,8 +69,8 @@ def bench_engine(problem, sampler, r, epochs, step_loop="auto"):
     runs = []
     for _ in range(REPEATS + 1):
         with no_gc():
-            res = engine.run_grid(problem, sampler, 1, [GAMMA], range(r), epochs, Schedule(), "float32",
-                                  checkpoints=np.array([0, steps]), with_metrics=False, step_loop=step_loop)  # fmt: skip
+            res = engine.run_grid(engine.RunPlan(problem, sampler, 1, [GAMMA], range(r), epochs, Schedule(), "float32",
+                                  checkpoints=np.array([0, steps]), with_metrics=False, step_loop=step_loop))  # fmt: skip
         wait = res.index_wait_seconds
         runs.append((wait, res.run_seconds, wait + res.run_seconds, res.compile_seconds))
     gen, run, total, _ = min(runs[1:], key=lambda run: run[2])

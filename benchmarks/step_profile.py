@@ -42,8 +42,8 @@ def main():
     }
     for loop, name in (("xla", "engine step, XLA loop (jax.grad, divergence checks)"),
                        ("cpu_kernel", "engine step, CPU kernel (Numba, divergence checks)")):
-        run = engine.run_grid(p, "wr", 1, [1e-3], range(R), 1, dtype="float32", index_stream=stream,
-                              checkpoints=np.array([0, STEPS]), with_metrics=False, step_loop=loop)  # fmt: skip
+        run = engine.run_grid(engine.RunPlan(p, "wr", 1, [1e-3], range(R), 1, dtype="float32", index_stream=stream,
+                              checkpoints=np.array([0, STEPS]), with_metrics=False, step_loop=loop))  # fmt: skip
         rows[name] = run.run_seconds / STEPS * 1e6
     print(f"device {provenance.environment()['device']}, R = {R}, d = 100, b = 1:")
     for name, us in rows.items():

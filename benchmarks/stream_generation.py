@@ -47,8 +47,8 @@ def bench(problem, sampler: str, r: int, epochs: float, streams: str) -> dict:
     steps = samplers.num_steps(problem.n, 1, epochs)
     args = (problem, sampler, 1, [GAMMA], range(r), epochs)
     kw = dict(checkpoints=np.array([0, steps]), with_metrics=False, streams=streams)
-    engine.run_grid(*args, **kw)  # compile every program this run needs (window and step)
-    res = engine.run_grid(*args, **kw)
+    engine.run_grid(engine.RunPlan(*args, **kw))  # compile every program this run needs (window and step)
+    res = engine.run_grid(engine.RunPlan(*args, **kw))
     return {"sampler": sampler, "R": r, "streams": streams, "step_loop": res.step_loop, "epochs": epochs, "steps": steps,
             "generation_seconds": res.index_seconds, "wait_seconds": res.index_wait_seconds,
             "step_seconds": res.run_seconds, "ratio": res.index_seconds / res.run_seconds,

@@ -86,8 +86,8 @@ def test_engine_mean_iterate_matches_the_exact_mean(sampler):
     4.5 standard errors of the seeds' spread (|z| < 4.5 for 10 values: false alarm < 1e-4)."""
     p = problems.build("amgm_quadratic")
     seeds = range(4000)
-    res = engine.run_grid(p, sampler, 1, [1.0], seeds, 2, dtype="float64",
-                          checkpoints=np.array([0, 5, 10]))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(p, sampler, 1, [1.0], seeds, 2, dtype="float64",
+                          checkpoints=np.array([0, 5, 10])))  # fmt: skip
     exact = theory.finite_horizon_mean(p, sampler, 1.0, [1, 2])
     for c, k in ((1, 0), (2, 1)):
         x = res.iterates[c, :, 0]  # (seeds, d)

@@ -317,7 +317,7 @@ def test_data_too_large_for_the_device_is_one_clear_error(tmp_path, capsys, monk
     small = problems.build("least_squares", n=20000, d=10)  # 1.6 MB in float64
     monkeypatch.setenv("SGDBENCH_DEVICE_MEMORY_LIMIT", "2e6")  # 80% of it is usable: 1.6 MB
     with pytest.raises(DeviceMemoryError, match=r"needs 2\.\d MB .* has 1\.9 MB available"):
-        engine.run_grid(small, "wr", 1, [0.1], [0], epochs=1)  # plus a float32 copy: too much
+        engine.run_grid(engine.RunPlan(small, "wr", 1, [0.1], [0], epochs=1))  # plus a float32 copy: too much
     cfg = {"experiment": "x", "samplers": ["wr"], "step_sizes": [0.1],
            "problem": {"name": "least_squares", "params": {"n": 40000, "d": 10}}}  # fmt: skip
     path = tmp_path / "cfg.yaml"

@@ -50,8 +50,8 @@ def test_kernel_agrees_with_the_xla_loop_within_the_rounding_bound(name, b, sche
     p = problems.build(name, **PROBLEMS[name])
     gammas = [0.3 / p.constants["L_max"], 1.0 / p.constants["L_max"]]
     args = (p, "rr", b, gammas, [0, 1, 2], 3, schedule, dtype)
-    xla = engine.run_grid(*args, step_loop="xla")
-    kernel = engine.run_grid(*args, step_loop="cpu_kernel")
+    xla = engine.run_grid(engine.RunPlan(*args, step_loop="xla"))
+    kernel = engine.run_grid(engine.RunPlan(*args, step_loop="cpu_kernel"))
     assert (xla.step_loop, kernel.step_loop) == ("xla", "cpu_kernel")
     np.testing.assert_array_equal(kernel.steps, xla.steps)
     bound = _rounding_bound(p, xla, max(gammas), dtype, b)
@@ -64,7 +64,7 @@ def test_kernel_agrees_with_the_xla_loop_within_the_rounding_bound(name, b, sche
     assert bound < (1e-9 if dtype == "float64" else 0.1) * move
     np.testing.assert_array_equal(kernel.diverged_at, xla.diverged_at)
     # Each checkpoint's metrics are those of the iterate returned for that checkpoint.
-    view, metrics = engine._device_view(p, dtype), jax.jit(engine.checkpoint_metrics)
+    view, metrics = engine.device_view(p, dtype), jax.jit(engine.checkpoint_metrics)
     for k, xk in enumerate(kernel.iterates):
         again = metrics(view, xk.astype(dtype))
         np.testing.assert_allclose(kernel.metrics["dist_sq"][k], np.asarray(again[1]), rtol=1e-6)
@@ -76,8 +76,8 @@ def test_kernel_matches_a_numpy_loop_on_a_replayed_stream():
     a, y, lam = (np.asarray(p.data[k]) for k in ("a", "b", "reg"))
     stream = samplers.index_streams("wr", p.n, 3, 400, [5])
     gamma = 0.5 / p.constants["L_max"]
-    res = engine.run_grid(p, None, 3, [gamma], [5], 1, dtype="float64", index_stream=stream,
-                          checkpoints=np.array([0, 123, 400]), step_loop="cpu_kernel")  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(p, None, 3, [gamma], [5], 1, dtype="float64", index_stream=stream,
+                          checkpoints=np.array([0, 123, 400]), step_loop="cpu_kernel"))  # fmt: skip
     x = np.zeros(p.dim)
     path = [x.copy()]
     for idx in stream[0]:
@@ -96,8 +96,8 @@ def test_kernel_flags_divergence_at_the_xla_step_and_freezes_there(checkpoints):
     stream = samplers.index_streams("wr", p.n, 1, 200, [0, 1])
     ckpts = np.arange(201) if checkpoints == "every-step" else np.array([0, 7, 200])
     kw = dict(dtype="float64", index_stream=stream, checkpoints=ckpts)
-    xla = engine.run_grid(p, None, 1, [0.01, big], [0, 1], 4, step_loop="xla", **kw)
-    kernel = engine.run_grid(p, None, 1, [0.01, big], [0, 1], 4, step_loop="cpu_kernel", **kw)
+    xla = engine.run_grid(engine.RunPlan(p, None, 1, [0.01, big], [0, 1], 4, step_loop="xla", **kw))
+    kernel = engine.run_grid(engine.RunPlan(p, None, 1, [0.01, big], [0, 1], 4, step_loop="cpu_kernel", **kw))
     assert (xla.diverged_at[:, 1] > 7).all() and (xla.diverged_at[:, 0] == -1).all()
     assert (xla.diverged_at % engine.BLOCK != 0).any()  # a replayed block, not a block edge
     np.testing.assert_array_equal(kernel.diverged_at, xla.diverged_at)
@@ -108,7 +108,7 @@ def test_kernel_flags_divergence_at_the_xla_step_and_freezes_there(checkpoints):
 
 def test_auto_runs_the_kernel_only_where_it_applies():
     ls = problems.build("least_squares", n=64, d=3)
-    run = lambda p, sampler="wr", **kw: engine.run_grid(p, sampler, 2, [0.01], [0], 1, **kw)  # noqa: E731
+    run = lambda p, sampler="wr", **kw: engine.run_grid(engine.RunPlan(p, sampler, 2, [0.01], [0], 1, **kw))  # noqa: E731
     assert run(ls).step_loop == "cpu_kernel"
     assert run(ls, step_loop="xla").step_loop == "xla"
     assert run(ls, "importance").step_loop == "xla"  # weighted steps
@@ -127,7 +127,7 @@ def test_a_replayed_index_outside_the_data_is_refused_on_either_loop():
     bad = np.full((1, 5, 1), 20, dtype=np.int32)  # XLA would clamp it, the kernel read past a
     for loop in ("xla", "cpu_kernel"):
         with pytest.raises(ValueError, match="outside 0 … 19"):
-            engine.run_grid(p, None, 1, [0.1], [0], 1, index_stream=bad, step_loop=loop)
+            engine.run_grid(engine.RunPlan(p, None, 1, [0.1], [0], 1, index_stream=bad, step_loop=loop))
 
 
 def test_a_plugin_linear_model_of_other_shapes_runs_the_xla_loop():

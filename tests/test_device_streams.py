@@ -69,9 +69,9 @@ def test_a_device_stream_run_equals_a_replay_of_that_stream(sampler, b):
     p, seeds, epochs = _problem(), [0, 5, 6], 3.0
     steps = samplers.num_steps(p.n, b, epochs)
     rows = np.stack([index_stream(sampler, p.n, b, steps, s, streams="device") for s in seeds])
-    ran = engine.run_grid(p, sampler, b, [0.05, 0.1], seeds, epochs, streams="device")
-    replay = engine.run_grid(p, sampler, b, [0.05, 0.1], seeds, epochs, index_stream=rows,
-                             step_loop="xla")  # the same program; the CPU kernel rounds otherwise
+    ran = engine.run_grid(engine.RunPlan(p, sampler, b, [0.05, 0.1], seeds, epochs, streams="device"))
+    replay = engine.run_grid(engine.RunPlan(p, sampler, b, [0.05, 0.1], seeds, epochs, index_stream=rows,
+                             step_loop="xla"))  # the same program; the CPU kernel rounds otherwise
     assert ran.stream == "device" and replay.stream == "host"
     np.testing.assert_array_equal(ran.iterates, replay.iterates)
     np.testing.assert_array_equal(ran.metrics["loss_gap"], replay.metrics["loss_gap"])
@@ -79,29 +79,31 @@ def test_a_device_stream_run_equals_a_replay_of_that_stream(sampler, b):
 
 def test_device_stream_runs_in_windows_equal_one_window():
     p = _problem()
-    one = engine.run_grid(p, "rr", 5, [0.1], [0, 1], 6.0, streams="device")
-    small = engine.run_grid(p, "rr", 5, [0.1], [0, 1], 6.0, streams="device", max_stream_bytes=1)
+    one = engine.run_grid(engine.RunPlan(p, "rr", 5, [0.1], [0, 1], 6.0, streams="device"))
+    small = engine.run_grid(engine.RunPlan(p, "rr", 5, [0.1], [0, 1], 6.0, streams="device", budgets=engine.Budgets(stream=1)))
     np.testing.assert_array_equal(one.iterates, small.iterates)
 
 
 def test_auto_draws_with_numba_on_the_cpu_and_device_is_refused_without_a_device_stream():
     p = _problem()
     auto = "numba" if jax.default_backend() == "cpu" else "device"  # the device where it is a GPU
-    assert engine.run_grid(p, "rr", 4, [0.1], [0], 1.0).stream == auto
-    assert engine.run_grid(p, "importance", 4, [0.1], [0], 1.0).stream == "host"  # neither has one
+    assert engine.run_grid(engine.RunPlan(p, "rr", 4, [0.1], [0], 1.0)).stream == auto
+    assert engine.run_grid(engine.RunPlan(p, "importance", 4, [0.1], [0], 1.0)).stream == "host"  # neither has one
     with pytest.raises(ValueError, match="no device stream"):
-        engine.run_grid(p, "importance", 4, [0.1], [0], 1.0, streams="device")
+        engine.run_grid(engine.RunPlan(p, "importance", 4, [0.1], [0], 1.0, streams="device"))
     with pytest.raises(ValueError, match="streams must be one of"):
-        engine.run_grid(p, "rr", 4, [0.1], [0], 1.0, streams="gpu")
+        engine.run_grid(engine.RunPlan(p, "rr", 4, [0.1], [0], 1.0, streams="gpu"))
 
 
-def test_device_runs_in_seed_groups_equal_one_group(monkeypatch):
+def test_device_runs_in_seed_groups_equal_one_group():
     """Large n·R is drawn a group of seeds at a time (as host generators are); chains are
     independent, so the groups' results are the one-group results."""
     p = _problem()
-    one = engine.run_grid(p, "rr", 5, [0.05, 0.1], range(5), 4.0, streams="device")
-    monkeypatch.setattr(engine, "device_seed_group_size", lambda *a, **k: 2)
-    grouped = engine.run_grid(p, "rr", 5, [0.05, 0.1], range(5), 4.0, streams="device")
+    one = engine.run_grid(engine.RunPlan(p, "rr", 5, [0.05, 0.1], range(5), 4.0, streams="device"))
+    two = engine.Budgets(generators=2 * 8 * 3 * p.n)  # two chains' draws of three epochs' orders
+    assert engine.device_seed_group_size(samplers.get("rr"), p.n, 5, 5, two.generators) == 2
+    grouped = engine.run_grid(engine.RunPlan(p, "rr", 5, [0.05, 0.1], range(5), 4.0, streams="device",
+                                             budgets=two))  # fmt: skip
     np.testing.assert_array_equal(one.iterates, grouped.iterates)
     np.testing.assert_array_equal(one.coords["seeds"], grouped.coords["seeds"])
 

@@ -84,8 +84,8 @@ def test_random_population_running_mean_is_the_engine_path():
 
     p = problems.build("mean_estimation", n=25, seed=4)
     a = np.asarray(p.data["a"]).ravel()
-    res = engine.run_grid(p, "rr", 1, [1.0], [0], 2, Schedule("inv", 1.0), "float64",
-                          checkpoints=np.arange(51), streams="host")  # E1 draws host streams  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(p, "rr", 1, [1.0], [0], 2, Schedule("inv", 1.0), "float64",
+                          checkpoints=np.arange(51), streams="host"))  # E1 draws host streams  # fmt: skip
     idx = samplers.index_stream("rr", 25, 1, 50, 0)[:, 0]
     np.testing.assert_allclose(res.x[1:, 0, 0], np.cumsum(a[idx]) / np.arange(1, 51), rtol=1e-12)
 
@@ -139,7 +139,7 @@ def test_runner_in_seed_chunks_writes_the_one_shot_table(tmp_path, monkeypatch):
     cli.run_config(cfg, one, progress=lambda _: None)
     calls = []
     run_grid = engine.run_grid
-    monkeypatch.setattr(engine, "run_grid", lambda *a, **k: calls.append(len(a[4])) or run_grid(*a, **k))
+    monkeypatch.setattr(engine, "run_grid", lambda plan, **k: calls.append(len(plan.seeds)) or run_grid(plan, **k))
     per_seed = engine.result_bytes_per_seed(config.build_problem(cfg), 1, 1, 1.5, "carry", 12)
     monkeypatch.setattr(runner, "RESULT_BYTES", 40 * per_seed)  # 4 chunks of 38 or 37 seeds
     cli.run_config(cfg, chunked, progress=lambda _: None)

@@ -28,11 +28,11 @@ def test_values_are_measured_on_fresh_seeds_at_the_tuned_step():
         grid = SPEC["steps"][r["update"]]
         upd = Update.from_config({"name": r["update"]})
         # An independent replay: tune on seeds 0-3 over the grid, measure seeds 4-7 at the best.
-        tune = engine.run_grid(p, r["sampler"], 4, grid, range(4), 3, dtype="float64",
-                               checkpoints=np.array([0, total]), update=upd)  # fmt: skip
+        tune = engine.run_grid(engine.RunPlan(p, r["sampler"], 4, grid, range(4), 3, dtype="float64",
+                               checkpoints=np.array([0, total]), update=upd))  # fmt: skip
         best = int(np.argmin(tune.metrics["dist_sq"][-1].mean(axis=0)))
-        fresh = engine.run_grid(p, r["sampler"], 4, [grid[best]], range(4, 8), 3, dtype="float64",
-                                checkpoints=np.array([0, total]), update=upd)  # fmt: skip
+        fresh = engine.run_grid(engine.RunPlan(p, r["sampler"], 4, [grid[best]], range(4, 8), 3, dtype="float64",
+                                checkpoints=np.array([0, total]), update=upd))  # fmt: skip
         v = fresh.metrics["dist_sq"][-1, :, 0]
         assert r["step_size"] == grid[best]
         assert r["value"] == pytest.approx(v.mean(), rel=1e-12)

@@ -111,11 +111,11 @@ def test_visited_orders_are_the_rows_the_engine_consumed(sampler):
     seeds, epochs, gamma = [2, 9], 3, 0.05
     starts = np.arange(epochs + 1) * p.n
     s = samplers.get(sampler)
-    res = engine.run_grid(p, s, 1, [gamma], seeds, epochs, dtype="float64", checkpoints=starts,
-                          record_state=s.kind == "adaptive")  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(p, s, 1, [gamma], seeds, epochs, dtype="float64", checkpoints=starts,
+                          record_state=s.kind == "adaptive"))  # fmt: skip
     orders = e9_orders._visited_orders(p, s, res, seeds, epochs)  # (epochs, seeds, n)
     assert orders.shape == (epochs, len(seeds), p.n)
     stream = orders.transpose(1, 0, 2).reshape(len(seeds), epochs * p.n, 1)
-    replay = engine.run_grid(p, None, 1, [gamma], seeds, epochs, dtype="float64", checkpoints=starts,
-                             index_stream=stream)  # fmt: skip
+    replay = engine.run_grid(engine.RunPlan(p, None, 1, [gamma], seeds, epochs, dtype="float64", checkpoints=starts,
+                             index_stream=stream))  # fmt: skip
     np.testing.assert_allclose(replay.iterates, res.iterates, rtol=1e-12, atol=1e-14)

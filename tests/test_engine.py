@@ -4,7 +4,8 @@ import jax
 import numpy as np
 import pytest
 
-from sgdbench import engine, problems, samplers
+from sgdbench import engine, problems, results, samplers
+from sgdbench.engine.windows import HostWindows
 from sgdbench.schedules import Schedule
 
 # Linear problems run in the CPU kernel by default there; tests that check steps check both loops.
@@ -55,8 +56,8 @@ def test_engine_matches_numpy_loop_step_for_step(name, params, sampler, b, sched
     gammas, seeds = [0.05, 0.01], [0, 1]
     total = samplers.num_steps(p.n, b, 3)
     stream = samplers.index_streams(sampler, p.n, b, total, seeds)
-    res = engine.run_grid(p, sampler, b, gammas, seeds, 3, schedule, "float64",
-                          index_stream=stream, checkpoints=np.arange(total + 1), step_loop=step_loop)  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(p, sampler, b, gammas, seeds, 3, schedule, "float64",
+                          index_stream=stream, checkpoints=np.arange(total + 1), step_loop=step_loop))  # fmt: skip
     assert res.steps.tolist() == list(range(total + 1)) and res.step_loop == step_loop
     x_star = np.asarray(p.x_star)
     for si, _ in enumerate(seeds):
@@ -83,8 +84,8 @@ def test_running_mean_with_harmonic_steps():
     a = np.asarray(p.data["a"]).ravel()
     for sampler in ("wr", "rr"):
         total = 2 * p.n
-        res = engine.run_grid(p, sampler, 1, [1.0], [0, 1, 2], 2, Schedule("inv", 1.0), "float64",
-                              checkpoints=np.arange(total + 1), streams="host")  # host: the stream below  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(p, sampler, 1, [1.0], [0, 1, 2], 2, Schedule("inv", 1.0), "float64",
+                              checkpoints=np.arange(total + 1), streams="host"))  # host: the stream below  # fmt: skip
         stream = samplers.index_streams(sampler, p.n, 1, total, [0, 1, 2])
         for s in range(3):
             running = np.cumsum(a[stream[s, :, 0]]) / np.arange(1, total + 1)
@@ -101,9 +102,9 @@ def test_too_large_step_is_flagged_with_its_step_and_frozen(sparse, step_loop):
     stream = samplers.index_streams("wr", p.n, 1, 200, [0])
     # Sparse checkpoints make the engine run long unchecked blocks and replay the bad one.
     ckpts = np.array([0, 7, 200]) if sparse else np.arange(201)
-    res = engine.run_grid(p, "wr", 1, [0.01, big], [0], 4, Schedule(), "float64",
+    res = engine.run_grid(engine.RunPlan(p, "wr", 1, [0.01, big], [0], 4, Schedule(), "float64",
                           divergence_factor=1e6, index_stream=stream, checkpoints=ckpts,
-                          step_loop=step_loop)  # fmt: skip
+                          step_loop=step_loop))  # fmt: skip
     assert res.diverged_at[0, 0] == -1
     path = _numpy_loop(p, stream[0], big, lambda t: 1.0)
     dist = np.sum((path - np.asarray(p.x_star)) ** 2, axis=1)
@@ -129,12 +130,12 @@ def test_too_large_step_is_flagged_with_its_step_and_frozen(sparse, step_loop):
 def test_common_random_numbers_and_determinism():
     p = problems.build("least_squares", n=100, d=6)
     kw = dict(sampler="rr", batch_size=2, seeds=[3, 4], epochs=2, dtype="float64")
-    both = engine.run_grid(p, step_sizes=[0.02, 0.05], **kw)
-    alone = engine.run_grid(p, step_sizes=[0.05], **kw)
+    both = engine.run_grid(engine.RunPlan(p, step_sizes=[0.02, 0.05], **kw))
+    alone = engine.run_grid(engine.RunPlan(p, step_sizes=[0.05], **kw))
     np.testing.assert_allclose(
         both.metrics["dist_sq"][:, :, 1], alone.metrics["dist_sq"][:, :, 0], rtol=1e-12
     )
-    again = engine.run_grid(p, step_sizes=[0.02, 0.05], **kw)
+    again = engine.run_grid(engine.RunPlan(p, step_sizes=[0.02, 0.05], **kw))
     for k in engine.METRICS:
         np.testing.assert_array_equal(both.metrics[k], again.metrics[k])
 
@@ -142,14 +143,14 @@ def test_common_random_numbers_and_determinism():
 def test_float32_run_stays_float32_and_close_to_float64():
     p = problems.build("least_squares", n=100, d=6)
     kw = dict(sampler="wr", batch_size=4, step_sizes=[0.05], seeds=[0], epochs=2)
-    r32 = engine.run_grid(p, dtype="float32", **kw)
-    r64 = engine.run_grid(p, dtype="float64", **kw)
+    r32 = engine.run_grid(engine.RunPlan(p, dtype="float32", **kw))
+    r64 = engine.run_grid(engine.RunPlan(p, dtype="float64", **kw))
     np.testing.assert_allclose(r32.metrics["dist_sq"], r64.metrics["dist_sq"], rtol=1e-3)
 
 
 def test_checkpoints_include_start_end_and_epoch_ends():
     p = problems.build("least_squares", n=100, d=3)
-    res = engine.run_grid(p, "rr", 3, [0.01], [0], 4, log_points=10)
+    res = engine.run_grid(engine.RunPlan(p, "rr", 3, [0.01], [0], 4, log_points=10))
     ends = samplers.epoch_ends(100, 3, res.steps[-1])
     assert res.steps[0] == 0 and res.steps[-1] == samplers.num_steps(100, 3, 4)
     assert set(ends) <= set(res.steps)
@@ -165,10 +166,10 @@ def test_one_compilation_serves_all_step_sizes_and_seeds(caplog):
     try:
         with caplog.at_level(logging.WARNING):
             kw = dict(dtype="float64", step_loop="xla")
-            engine.run_grid(p, "rr", 2, [0.01, 0.02], [0, 1], 2, **kw)
-            engine.run_grid(p, "rr", 2, [0.5, 0.03], [7, 9], 2, **kw)
-            engine.run_grid(problems.build("least_squares", n=64, d=5, seed=12), "rr", 2,
-                            [0.1, 0.2], [3, 4], 2, **kw)  # fmt: skip
+            engine.run_grid(engine.RunPlan(p, "rr", 2, [0.01, 0.02], [0, 1], 2, **kw))
+            engine.run_grid(engine.RunPlan(p, "rr", 2, [0.5, 0.03], [7, 9], 2, **kw))
+            engine.run_grid(engine.RunPlan(problems.build("least_squares", n=64, d=5, seed=12), "rr", 2,
+                            [0.1, 0.2], [3, 4], 2, **kw))  # fmt: skip
     finally:
         jax.config.update("jax_log_compiles", False)
     compiles = [
@@ -185,10 +186,11 @@ def test_windowed_run_equals_one_shot(sampler, step_loop):
     big = 5.0 / p.constants["L"]  # beyond 2/L: that chain diverges mid-run
     kw = dict(step_sizes=[0.02, big], seeds=[0, 1, 2], epochs=7, dtype="float64", log_points=9,
               step_loop=step_loop)
-    one = engine.run_grid(p, sampler, 4, **kw)
+    one = engine.run_grid(engine.RunPlan(p, sampler, 4, **kw))
     reports = []
     windowed = engine.run_grid(
-        p, sampler, 4, max_stream_bytes=4 * 4 * 3 * 5, on_progress=reports.append, **kw
+        engine.RunPlan(p, sampler, 4, budgets=engine.Budgets(stream=4 * 4 * 3 * 5), **kw),
+        on_progress=reports.append,
     )  # windows of engine.BLOCK steps (the smallest window)
     # The progress callback sees every window once: its steps × 6 chains, the last one shorter.
     total, w = samplers.num_steps(30, 4, 7, "carry"), engine.BLOCK
@@ -212,8 +214,8 @@ for name, kw, dtype in [("least_squares", {"n": 120, "d": 4}, "float64"),
     p = problems.build(name, **kw)
     for sampler, b in [("wr", 1), ("rr", 8)]:
         args = (p, sampler, b, [0.01, 0.05, 50.0], range(8), 2)
-        split = engine.run_grid(*args, dtype=dtype, step_loop="xla")  # the XLA program, split
-        one = engine.run_grid(*args, dtype=dtype, shard=False, step_loop="xla")
+        split = engine.run_grid(engine.RunPlan(*args, dtype=dtype, step_loop="xla"))  # the XLA program, split
+        one = engine.run_grid(engine.RunPlan(*args, dtype=dtype, shard=False, step_loop="xla"))
         assert split.devices == 4 and one.devices == 1
         assert (split.diverged_at >= 0).any() and (split.diverged_at < 0).any()
         np.testing.assert_array_equal(split.iterates, one.iterates)  # every step is per chain
@@ -228,16 +230,16 @@ for name, kw, dtype in [("least_squares", {"n": 120, "d": 4}, "float64"),
 p = problems.build("least_squares", n=120, d=4)
 for sampler in ("wr", "rr"):
     args = (p, sampler, 1, [0.01, 0.05], range(8), 2)
-    split = engine.run_grid(*args, dtype="float64", streams="device")
-    one = engine.run_grid(*args, dtype="float64", streams="device", shard=False)
+    split = engine.run_grid(engine.RunPlan(*args, dtype="float64", streams="device"))
+    one = engine.run_grid(engine.RunPlan(*args, dtype="float64", streams="device", shard=False))
     assert split.devices == 4 and split.stream == one.stream == "device"
     np.testing.assert_array_equal(split.iterates, one.iterates)
     checks.append("device" + sampler)
 # 6 seeds on 4 devices: split over gcd(6, 4) = 2 of them.
 small = (problems.build("least_squares", n=30, d=2), "wr", 1, [0.1], range(6), 1)
-assert engine.run_grid(*small, step_loop="xla").devices == 2
+assert engine.run_grid(engine.RunPlan(*small, step_loop="xla")).devices == 2
 # Where the CPU kernel applies (auto) it takes every chain itself, devices or not: same numbers.
-kernel, alone = engine.run_grid(*small), engine.run_grid(*small, shard=False)
+kernel, alone = engine.run_grid(engine.RunPlan(*small)), engine.run_grid(engine.RunPlan(*small, shard=False))
 assert kernel.step_loop == alone.step_loop == "cpu_kernel" and kernel.devices == 1
 np.testing.assert_array_equal(kernel.iterates, alone.iterates)
 checks.append("kernel")
@@ -296,9 +298,9 @@ def test_every_schedule_and_last_batch_rule_against_closed_forms(schedule, last_
     b, gamma, epochs = 4, 0.05, 3
     total = samplers.num_steps(p.n, b, epochs, last_batch)
     stream = samplers.index_streams("rr", p.n, b, total, [0], last_batch)
-    res = engine.run_grid(p, "rr", b, [gamma], [0], epochs, schedule, "float64", last_batch,
+    res = engine.run_grid(engine.RunPlan(p, "rr", b, [gamma], [0], epochs, schedule, "float64", last_batch,
                           index_stream=stream, checkpoints=np.arange(total + 1),
-                          step_loop=step_loop)  # fmt: skip
+                          step_loop=step_loop))  # fmt: skip
 
     def counter(t):
         if schedule.per == "step":
@@ -330,7 +332,7 @@ def test_tidy_rows_put_every_chain_value_at_its_own_coordinates():
                 "schedule": "constant", "dtype": "float64", "last_batch": "carry", "seeds": seeds,
                 "step_sizes": gammas},
     )  # fmt: skip
-    frame = res.to_frame()
+    frame = results.grid_frame(res)
     assert len(frame) == c * s * g
     for _, row in frame.iterrows():
         i = int(np.flatnonzero(steps == row["step"])[0])
@@ -354,16 +356,17 @@ def _assert_same_chains(a, b):
             np.testing.assert_array_equal(a.metrics[k], b.metrics[k])
 
 
-def test_seeds_run_in_groups_give_the_same_chains_as_one_group(monkeypatch):
+def test_seeds_run_in_groups_give_the_same_chains_as_one_group():
     """Host stream generators are bounded by running seeds in groups: every metric, iterate and
     divergence flag equals the one-group run, chain for chain."""
     p = problems.build("least_squares", n=40, d=3, cond=5.0, noise=0.5)
     seeds = list(range(7))
-    whole = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64", streams="host")
+    whole = engine.run_grid(engine.RunPlan(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64", streams="host"))
     per_chain = samplers.get("rr").host_chain_bytes(p.n, 2)
-    monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 3 * per_chain)  # groups of at most 3
-    assert engine.seed_group_size(samplers.get("rr"), p.n, 2, 7, engine.MAX_GENERATOR_BYTES) == 3
-    grouped = engine.run_grid(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64", streams="host")
+    three = engine.Budgets(generators=3 * per_chain)  # groups of at most 3
+    assert engine.seed_group_size(samplers.get("rr"), p.n, 2, 7, three.generators) == 3
+    grouped = engine.run_grid(engine.RunPlan(p, "rr", 2, [0.05, 0.4], seeds, 3, dtype="float64", streams="host",
+                                             budgets=three))  # fmt: skip
     _assert_same_chains(grouped, whole)
     np.testing.assert_array_equal(grouped.iterates, whole.iterates)
     np.testing.assert_array_equal(grouped.diverged_at, whole.diverged_at)
@@ -375,13 +378,13 @@ def test_seed_groups_drawn_in_several_windows_give_the_same_chains(monkeypatch):
     boundaries: chain for chain what one group in one window gives."""
     p = problems.build("least_squares", n=30, d=3, cond=5.0, noise=0.5)
     seeds = list(range(5))
-    whole = engine.run_grid(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64", streams="host")
-    monkeypatch.setattr(engine, "MAX_GENERATOR_BYTES", 2 * samplers.get("rr").host_chain_bytes(30, 1))
+    whole = engine.run_grid(engine.RunPlan(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64", streams="host"))
+    budgets = engine.Budgets(stream=4 * 2 * 32, generators=2 * samplers.get("rr").host_chain_bytes(30, 1))
     draws = []
-    source = engine._HostWindows.get
-    monkeypatch.setattr(engine._HostWindows, "get", lambda self: draws.append(self._next) or source(self))
-    split = engine.run_grid(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64",
-                            max_stream_bytes=4 * 2 * 32, streams="host")  # fmt: skip
+    source = HostWindows.get
+    monkeypatch.setattr(HostWindows, "get", lambda self: draws.append(self._next) or source(self))
+    split = engine.run_grid(engine.RunPlan(p, "rr", 1, [0.05, 0.3], seeds, 4, dtype="float64",
+                                           budgets=budgets, streams="host"))  # fmt: skip
     assert draws == list(range(4 + 4 + 2))  # groups of 2, 2, 1 seeds: windows of 32, 32, 64 steps
     _assert_same_chains(split, whole)
 
@@ -402,7 +405,7 @@ def test_next_groups_streams_are_drawn_during_the_last_window_of_the_group_befor
             started.set()
         return [Chain() for _ in group]
 
-    with engine._HostWindows([[0, 1], [2]], chains_of, 6, 1, lambda m: 3) as windows:
+    with HostWindows([[0, 1], [2]], chains_of, 6, 1, lambda m: 3) as windows:
         first, _ = windows.get()
         last, _ = windows.get()  # group [0, 1]'s last window: the run has not asked for more
         assert started.wait(timeout=30), "group [2] was not started ahead"
@@ -428,4 +431,4 @@ def test_seed_groups_are_as_equal_as_possible_and_respect_the_budget():
     assert engine.seed_group_size(rr, 100, 1, 10, 0) == 1
     big = 10**4
     g = engine.seed_group_size(rr, big, 1, 10**5)
-    assert g * rr.host_chain_bytes(big, 1) <= engine.MAX_GENERATOR_BYTES
+    assert g * rr.host_chain_bytes(big, 1) <= engine.Budgets().generators

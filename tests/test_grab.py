@@ -78,8 +78,8 @@ def test_grab_state_machine_matches_numpy_step_for_step(ls, b):
 def test_grab_in_the_engine_gives_the_numpy_iterates(ls, b):
     n, gammas, epochs = ls.n, [0.02, 0.06], 4
     total = epochs * n // b
-    res = engine.run_grid(ls, "grab", b, gammas, [0, 5], epochs, dtype="float64",
-                          checkpoints=np.arange(total + 1))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(ls, "grab", b, gammas, [0, 5], epochs, dtype="float64",
+                          checkpoints=np.arange(total + 1)))  # fmt: skip
     for si, seed in enumerate([0, 5]):
         for gi, g in enumerate(gammas):
             steps, _, _ = _numpy_grab(ls, b, g, epochs, _first_order(seed, n))
@@ -97,7 +97,7 @@ def test_grab_orders_are_permutations_and_differ_from_the_first(ls):
 
 def test_grab_refuses_a_batch_that_does_not_divide_n(ls):
     with pytest.raises(ValueError, match="must divide"):
-        engine.run_grid(ls, "grab", 5, [0.1], [0], 1, last_batch="drop")
+        engine.run_grid(engine.RunPlan(ls, "grab", 5, [0.1], [0], 1, last_batch="drop"))
 
 
 def test_recorded_state_holds_each_epochs_numpy_order(ls):
@@ -105,9 +105,9 @@ def test_recorded_state_holds_each_epochs_numpy_order(ls):
     order that epoch visits, the NumPy reference's order of that epoch."""
     n, epochs, g = ls.n, 3, 0.05
     starts = np.arange(epochs + 1) * n
-    res = engine.run_grid(ls, "grab", 1, [g], [3], epochs, dtype="float64", checkpoints=starts,
-                          record_state=True)  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(ls, "grab", 1, [g], [3], epochs, dtype="float64", checkpoints=starts,
+                          record_state=True))  # fmt: skip
     _, orders, _ = _numpy_grab(ls, 1, g, epochs, _first_order(3, n))
     for k in range(epochs + 1):
         np.testing.assert_array_equal(res.sampler_states["order"][k, 0, 0], orders[k])
-    assert engine.run_grid(ls, "grab", 1, [g], [3], 1, dtype="float64").sampler_states is None
+    assert engine.run_grid(engine.RunPlan(ls, "grab", 1, [g], [3], 1, dtype="float64")).sampler_states is None

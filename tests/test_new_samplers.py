@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sgdbench import engine, problems, samplers
+from sgdbench import engine, problems, results, samplers
 from sgdbench.registry import RegistryError
 from sgdbench.samplers import AdaptiveSampler, IndexStream, index_stream
 
@@ -83,8 +83,8 @@ def test_importance_weights_make_the_step_unbiased_exactly(ls):
 
 def test_engine_importance_step_matches_numpy_loop(ls):
     b, seeds, gammas, total = 3, [0, 5], [0.02, 0.05], 40
-    res = engine.run_grid(ls, "importance", b, gammas, seeds, total * b / ls.n, dtype="float64",
-                          checkpoints=np.arange(total + 1))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(ls, "importance", b, gammas, seeds, total * b / ls.n, dtype="float64",
+                          checkpoints=np.arange(total + 1)))  # fmt: skip
     w = 1.0 / (ls.n * np.asarray(ls.example_smoothness) / np.sum(ls.example_smoothness))
     for si, seed in enumerate(seeds):
         stream = index_stream("importance", ls, b, total, seed)
@@ -98,7 +98,7 @@ def test_engine_importance_step_matches_numpy_loop(ls):
 def test_importance_needs_per_example_constants():
     p = problems.build("mlp", hidden=[4], reference_iterations=5)
     with pytest.raises(ValueError, match="per-example smoothness"):
-        engine.run_grid(p, "importance", 1, [0.1], [0], 1)
+        engine.run_grid(engine.RunPlan(p, "importance", 1, [0.1], [0], 1))
 
 
 # ---- adaptive samplers: device state updated from per-example gradients ----------------
@@ -148,19 +148,19 @@ def test_adaptive_sampler_state_lives_in_the_scan_and_matches_numpy(ls):
     sampler = LargestGradientFirst("largest_first_test", "largest ‖∇f_i‖ first", "#000000",
                                    with_replacement=False, epoch_based=True)  # fmt: skip
     b, total, gammas = 3, 50, [0.02, 0.06]
-    res = engine.run_grid(ls, sampler, b, gammas, [0, 1], total * b / ls.n, dtype="float64",
-                          checkpoints=np.arange(total + 1))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(ls, sampler, b, gammas, [0, 1], total * b / ls.n, dtype="float64",
+                          checkpoints=np.arange(total + 1)))  # fmt: skip
     for gi, g in enumerate(gammas):
         ref = _numpy_largest_first(ls, b, g, total)
         for si in range(2):  # deterministic sampler: every seed the same
             np.testing.assert_allclose(res.iterates[1:, si, gi], ref, rtol=1e-10, atol=1e-12)
-    assert res.to_frame()["sampler"].eq("largest_first_test").all()
+    assert results.grid_frame(res)["sampler"].eq("largest_first_test").all()
 
 
 def test_adaptive_sampler_refuses_a_batch_that_does_not_divide_n(ls):
     sampler = LargestGradientFirst("lf", "lf", "#000000", with_replacement=False, epoch_based=True)
     with pytest.raises(ValueError, match="must divide"):
-        engine.run_grid(ls, sampler, 4, [0.1], [0], 1)
+        engine.run_grid(engine.RunPlan(ls, sampler, 4, [0.1], [0], 1))
 
 
 # ---- registry ------------------------------------------------------------------------------

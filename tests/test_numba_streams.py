@@ -150,19 +150,19 @@ def test_a_numba_stream_run_equals_a_replay_of_that_stream(sampler, b, step_loop
     p, seeds, epochs = _problem(), [0, 5, 6], 3.0
     steps = samplers.num_steps(p.n, b, epochs)
     rows = np.stack([index_stream(sampler, p.n, b, steps, s, streams="numba") for s in seeds])
-    ran = engine.run_grid(p, sampler, b, [0.05, 0.1], seeds, epochs, streams="numba", step_loop=step_loop)
-    replay = engine.run_grid(p, sampler, b, [0.05, 0.1], seeds, epochs, index_stream=rows, step_loop=step_loop)
+    ran = engine.run_grid(engine.RunPlan(p, sampler, b, [0.05, 0.1], seeds, epochs, streams="numba", step_loop=step_loop))
+    replay = engine.run_grid(engine.RunPlan(p, sampler, b, [0.05, 0.1], seeds, epochs, index_stream=rows, step_loop=step_loop))
     assert ran.stream == "numba" and replay.stream == "host" and ran.step_loop == step_loop
     np.testing.assert_array_equal(ran.iterates, replay.iterates)
     np.testing.assert_array_equal(ran.metrics["loss_gap"], replay.metrics["loss_gap"])
 
 
-def test_numba_runs_in_windows_and_seed_groups_equal_one_of_each(monkeypatch):
+def test_numba_runs_in_windows_and_seed_groups_equal_one_of_each():
     p, args = _problem(), ("rr", 3, [0.05], [0, 1, 2, 9], 4.0)
-    one = engine.run_grid(p, *args, streams="numba")
-    windows = engine.run_grid(p, *args, streams="numba", max_stream_bytes=1)  # BLOCK-step windows
-    monkeypatch.setattr(engine, "NUMBA_HELD_BYTES", 2 * 4 * p.n)  # two chains' permutations
-    groups = engine.run_grid(p, *args, streams="numba")
+    one = engine.run_grid(engine.RunPlan(p, *args, streams="numba"))
+    windows = engine.run_grid(engine.RunPlan(p, *args, streams="numba", budgets=engine.Budgets(stream=1)))  # BLOCK-step windows
+    held = engine.Budgets(numba_held=2 * 4 * p.n)  # two chains' permutations
+    groups = engine.run_grid(engine.RunPlan(p, *args, streams="numba", budgets=held))
     for other in (windows, groups):
         np.testing.assert_array_equal(other.iterates, one.iterates)
         np.testing.assert_array_equal(other.metrics["loss_gap"], one.metrics["loss_gap"])

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from sklearn.datasets import dump_svmlight_file
 
-from sgdbench import cli, problems
+from sgdbench import cli, problems, results
 
 
 def test_ridge_matches_scikit_learn():
@@ -221,8 +221,8 @@ def test_engine_reports_held_out_metrics_at_every_checkpoint():
     from sgdbench import engine
 
     p = problems.build("mlp", hidden=[8], reference_iterations=20)
-    res = engine.run_grid(p, "rr", 32, [0.05, 0.2], [0, 1], epochs=2, dtype="float64",
-                          log_points=4)  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(p, "rr", 32, [0.05, 0.2], [0, 1], epochs=2, dtype="float64",
+                          log_points=4))  # fmt: skip
     for c in (0, len(res.steps) - 1):
         for s in range(2):
             for g in range(2):
@@ -233,12 +233,12 @@ def test_engine_reports_held_out_metrics_at_every_checkpoint():
                         float(loss), rel=1e-10
                     )
                     assert res.metrics[f"{split}_acc"][c, s, g] == pytest.approx(float(acc))
-    rows = res.to_frame(run_id="r", experiment="e")
+    rows = results.grid_frame(res, run_id="r", experiment="e")
     assert rows["test_acc"].notna().all() and rows["valid_loss"].notna().all()
     assert rows["test_acc"].iloc[-1] == res.metrics["test_acc"][-1, 1, 1]
     # A problem without a held-out split leaves the columns null.
-    plain = engine.run_grid(problems.build("ridge"), "wr", 1, [0.01], [0], epochs=1)
-    rows = plain.to_frame(run_id="r", experiment="e")
+    plain = engine.run_grid(engine.RunPlan(problems.build("ridge"), "wr", 1, [0.01], [0], epochs=1))
+    rows = results.grid_frame(plain, run_id="r", experiment="e")
     assert set(rows["problem"]) == {"ridge"} and set(rows["update"]) == {"sgd"}
     assert rows["test_acc"].isna().all()
 

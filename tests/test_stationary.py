@@ -184,8 +184,8 @@ def _engine_mse(problem, name, gamma, b, seeds, blocks, burn):
     block = n // b * (2 if name == "flipflop" else 1) if s.epoch_based else 1
     total = blocks * block
     ends = np.arange(burn * block, total + 1, block)
-    res = engine.run_grid(problem, name, b, [gamma], range(seeds), total / (n / b), Schedule(),
-                          "float64", checkpoints=np.concatenate([[0], ends]))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(problem, name, b, [gamma], range(seeds), total / (n / b), Schedule(),
+                          "float64", checkpoints=np.concatenate([[0], ends])))  # fmt: skip
     x = np.asarray(res.iterates)[1:, :, 0].reshape(len(ends), seeds, -1)
     sq = ((x - np.asarray(problem.x_star)) ** 2).sum(-1)  # (ends, seeds)
     per_chain = sq.mean(0)
@@ -250,8 +250,8 @@ def test_expected_path_agrees_with_engine_runs(alpha):
     p = problems.build("roc1d", n=20)
     gamma = 0.1 / p.info["h"]
     steps = np.array([0, 5, 20, 60, 200, 600])
-    res = engine.run_grid(p, "wr", 1, [gamma], range(2000), 30, Schedule(), "float64",
-                          checkpoints=steps)  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(p, "wr", 1, [gamma], range(2000), 30, Schedule(), "float64",
+                          checkpoints=steps))  # fmt: skip
     sq = (np.asarray(res.x)[:, :, 0] - float(p.x_star[0])) ** 2  # (steps, seeds)
     want = theory.expected_mse_path(p, "wr", gamma, int(steps[-1]))[steps]
     z = stats.norm.ppf(1 - alpha / 2 / (len(steps) - 1))
@@ -359,8 +359,8 @@ def test_finite_horizon_agrees_with_engine_runs(name, epochs, alpha):
     gamma = 0.2
     want = theory.finite_horizon_mse(p, name, gamma, epochs)
     total = samplers.num_steps(p.n, 1, epochs)
-    res = engine.run_grid(p, name, 1, [gamma], range(4000), epochs, Schedule(), "float64",
-                          checkpoints=np.array([0, total]))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(p, name, 1, [gamma], range(4000), epochs, Schedule(), "float64",
+                          checkpoints=np.array([0, total])))  # fmt: skip
     sq = res.metrics["dist_sq"][-1, :, 0]
     z = stats.norm.ppf(1 - alpha / 2 / 4)
     assert abs(sq.mean() - want) < z * sq.std(ddof=1) / np.sqrt(len(sq)), (sq.mean(), want)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sgdbench import engine, problems, samplers
+from sgdbench import engine, problems, results, samplers
 from sgdbench.updates import Update
 
 
@@ -57,8 +57,8 @@ def _numpy_rule(name, params, clip):
 def test_update_rules_match_numpy_loops(ls, spec):
     update = Update.from_config(spec)
     b, total, gammas, seeds = 2, 60, [0.01, 0.05], [0, 3]
-    res = engine.run_grid(ls, "rr", b, gammas, seeds, total * b / ls.n, dtype="float64",
-                          checkpoints=np.arange(total + 1), update=update)  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(ls, "rr", b, gammas, seeds, total * b / ls.n, dtype="float64",
+                          checkpoints=np.arange(total + 1), update=update))  # fmt: skip
     for si, seed in enumerate(seeds):
         stream = samplers.index_stream("rr", ls.n, b, total, seed, streams=res.stream)  # the run's
         for gi, g in enumerate(gammas):
@@ -67,16 +67,16 @@ def test_update_rules_match_numpy_loops(ls, spec):
             for t in range(total):
                 x = x - g * direction(_grad(ls, x, stream[t]))
                 np.testing.assert_allclose(res.iterates[t + 1, si, gi], x, rtol=1e-9, atol=1e-12)
-    assert set(res.to_frame()["update"]) == {update.name}
+    assert set(results.grid_frame(res)["update"]) == {update.name}
 
 
 @pytest.mark.parametrize("sampler,b,dtype", [("wr", 1, "float32"), ("rr", 4, "float32"),
                                              ("so", 3, "float64")])  # fmt: skip
 def test_zero_momentum_equals_sgd_bitwise(ls, sampler, b, dtype):
     args = (ls, sampler, b, [0.01, 0.1, 5.0], [0, 1], 4)
-    sgd = engine.run_grid(*args, dtype=dtype, log_points=8, step_loop="xla")  # the same program
-    zero = engine.run_grid(*args, dtype=dtype, log_points=8,
-                           update=Update.from_config({"name": "momentum", "momentum": 0.0}))  # fmt: skip
+    sgd = engine.run_grid(engine.RunPlan(*args, dtype=dtype, log_points=8, step_loop="xla"))  # the same program
+    zero = engine.run_grid(engine.RunPlan(*args, dtype=dtype, log_points=8,
+                           update=Update.from_config({"name": "momentum", "momentum": 0.0})))  # fmt: skip
     np.testing.assert_array_equal(sgd.iterates, zero.iterates)
     np.testing.assert_array_equal(sgd.diverged_at, zero.diverged_at)
     assert (sgd.diverged_at >= 0).any()  # γ = 5 diverges: the frozen state is compared too
@@ -86,10 +86,10 @@ def test_divergence_freezes_optimiser_state_with_the_iterate(ls):
     """A diverged momentum chain stops at its last good iterate; its neighbour runs on unchanged."""
     spec = Update.from_config({"name": "momentum", "momentum": 0.9})
     total = 3 * ls.n
-    res = engine.run_grid(ls, "wr", 1, [0.01, 5.0], [0], 3, dtype="float64",
-                          checkpoints=np.arange(total + 1), update=spec)  # fmt: skip
-    alone = engine.run_grid(ls, "wr", 1, [0.01], [0], 3, dtype="float64",
-                            checkpoints=np.arange(total + 1), update=spec)  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(ls, "wr", 1, [0.01, 5.0], [0], 3, dtype="float64",
+                          checkpoints=np.arange(total + 1), update=spec))  # fmt: skip
+    alone = engine.run_grid(engine.RunPlan(ls, "wr", 1, [0.01], [0], 3, dtype="float64",
+                            checkpoints=np.arange(total + 1), update=spec))  # fmt: skip
     k = int(res.diverged_at[0, 1])
     assert 0 < k < total and res.diverged_at[0, 0] == -1
     frozen = res.iterates[k - 1 :, 0, 1]

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import optimize
 from sklearn.datasets import load_wine
 
-from sgdbench import engine, experiments, problems, samplers, updates
+from sgdbench import engine, experiments, problems, results, samplers, updates
 from sgdbench.experiments import Experiment, Figure, Result
 from sgdbench.latex import fmt
 from sgdbench.problems import make_problem
@@ -114,10 +114,10 @@ def measure_wine_orders(settings, out):
     gamma = settings["step"] / problem.constants["L_max"]
     frames, compile_s = [], 0.0
     for name in settings["samplers"]:
-        res = engine.run_grid(problem, name, 1, [gamma], range(settings["seeds"]),
-                              settings["epochs"], dtype="float64", log_points=2)  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(problem, name, 1, [gamma], range(settings["seeds"]),
+                              settings["epochs"], dtype="float64", log_points=2))  # fmt: skip
         compile_s += res.compile_seconds
-        frames.append(res.to_frame(experiment="wine_orders"))
+        frames.append(results.grid_frame(res, experiment="wine_orders"))
     table = pd.concat(frames, ignore_index=True)
     ends = table[table["epoch"] == table["epoch"].round()]
     final = ends[ends["step"] == ends["step"].max()].groupby("sampler")["loss_gap"]

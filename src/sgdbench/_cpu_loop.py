@@ -22,10 +22,11 @@ def _logistic(z, t):
 
 
 @numba.njit(inline="always")
-def _step_one(link, a, tgt, reg, rows, s, t, gamma, x, g):
+def _step_one(link, data, rows, s, t, gamma, x, g):
     """x ← x − γ (φ'(a_iᵀx, t_i)·a_i + λ_i·x) for the one index rows[s, t, 0]: one pass over
     the row. (Indices, not a view of the row: a view's reference count is an atomic that every
     thread would share.)"""
+    a, tgt, reg, _ = data
     i = rows[s, t, 0]
     z = x.dtype.type(0.0)
     for k in range(x.shape[0]):
@@ -37,8 +38,9 @@ def _step_one(link, a, tgt, reg, rows, s, t, gamma, x, g):
 
 
 @numba.njit(inline="always")
-def _step_batch(link, a, tgt, reg, rows, s, t, gamma, x, g):
+def _step_batch(link, data, rows, s, t, gamma, x, g):
     """x ← x − γ · mean over the batch rows[s, t] of φ'(a_iᵀx, t_i)·a_i + λ_i·x."""
+    a, tgt, reg, _ = data
     b, d = rows.shape[2], x.shape[0]
     for k in range(d):
         g[k] = 0.0
@@ -70,18 +72,20 @@ def _slope(link, z, t):
 
 
 @numba.njit(inline="always")
-def _step(link, one, a, tgt, reg, rows, s, t, gamma, x, g):
+def _step(link, data, rows, s, t, gamma, x, g):
     """One step of the batch rows[s, t]: one pass over the row when b = 1."""
-    if one:
-        _step_one(link, a, tgt, reg, rows, s, t, gamma, x, g)
+    if rows.shape[2] == 1:
+        _step_one(link, data, rows, s, t, gamma, x, g)
     else:
-        _step_batch(link, a, tgt, reg, rows, s, t, gamma, x, g)
+        _step_batch(link, data, rows, s, t, gamma, x, g)
 
 
 @numba.njit(inline="always")
-def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, f_offset, gammas,
-           factors, x, diverged_at, limit, block):  # fmt: skip
+def _chain(link, data, run, steps, x, diverged_at, s, j):
     """One chain (seed s, step size j) through steps start … end − 1, checked every block."""
+    rows, t_offset, start, end = run
+    gammas, f_offset, factors, limit, block = steps
+    x_star = data[3]
     xc = x[s, j].copy()  # contiguous, private to the thread
     saved = np.empty_like(xc)
     g = np.empty_like(xc)
@@ -91,13 +95,13 @@ def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, f_o
         saved[:] = xc
         for t in range(t0, t1):
             gamma = x.dtype.type(gammas[j] * factors[t - f_offset])
-            _step(link, one, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
+            _step(link, data, rows, s, t - t_offset, gamma, xc, g)
         if _bad(xc, x_star, limit):  # replay the block step by step for the exact step
             xc[:] = saved
             for t in range(t0, t1):
                 saved[:] = xc
                 gamma = x.dtype.type(gammas[j] * factors[t - f_offset])
-                _step(link, one, a, tgt, reg, rows, s, t - t_offset, gamma, xc, g)
+                _step(link, data, rows, s, t - t_offset, gamma, xc, g)
                 if _bad(xc, x_star, limit):
                     xc[:] = saved
                     diverged_at[s, j] = t + 1
@@ -110,14 +114,15 @@ def _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, f_o
 
 # nogil: the engine's worker thread draws the next index window while this runs.
 @numba.njit(parallel=True, cache=True, nogil=True)
-def loop(link, a, tgt, reg, x_star, rows, t_offset, start, end, f_offset, gammas, factors, x,
-         diverged_at, limit, block):  # fmt: skip
-    """cpu_kernel.run_segment: the chains spread over threads, each run by :func:`_chain`."""
+def loop(link, data, run, steps, x, diverged_at):
+    """cpu_kernel.run_segment: the chains spread over threads, each run by :func:`_chain`.
+    Read-only arrays come in plain tuples: data (a, targets, reg, x*), run (rows, t_offset,
+    start, end), steps (gammas, f_offset, factors, limit, block). The arrays the loop writes,
+    ``x`` and ``diverged_at``, are arguments of their own: written inside ``prange`` through a
+    tuple, they came back unchanged (Numba 0.68, measured)."""
     seeds, sizes = x.shape[0], x.shape[1]
-    one = rows.shape[2] == 1
     for c in numba.prange(seeds * sizes):
         s, j = c // sizes, c % sizes
         if diverged_at[s, j] >= 0:  # frozen at its last good iterate
             continue
-        _chain(link, one, a, tgt, reg, x_star, rows, s, j, t_offset, start, end, f_offset, gammas,
-               factors, x, diverged_at, limit, block)  # fmt: skip
+        _chain(link, data, run, steps, x, diverged_at, s, j)

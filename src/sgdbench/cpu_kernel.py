@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -111,17 +112,34 @@ def _loop():
     return loop
 
 
-def run_segment(link: str, arrays, rows, t_offset: int, start: int, end: int, f_offset: int,
-                gammas, factors, x, diverged_at, limit, block: int) -> None:  # fmt: skip
-    """Advance every chain from step ``start`` to ``end`` in place.
+class Window(NamedTuple):
+    """An index window (seeds, window steps, b) whose first row is step ``t_offset``."""
 
-    ``arrays`` is :func:`host_arrays`; ``rows`` (seeds, window steps, b) the index window
-    whose first row is step ``t_offset``; ``gammas`` (step sizes,) float64 and ``factors``
-    float64 the schedule's factor at steps ``f_offset``, ``f_offset`` + 1, … (the step size of
-    chain j at step t is ``dtype(gammas[j] · factors[t − f_offset])``); ``x`` (seeds, step
-    sizes, d) and ``diverged_at`` (seeds, step sizes) int32 are updated; ``limit`` is the
-    divergence threshold on ‖x − x*‖², checked every ``block`` steps from ``start``.
+    rows: np.ndarray
+    t_offset: int
+
+
+class Chains(NamedTuple):
+    """Every chain's iterate ``x`` (seeds, step sizes, d) and ``diverged_at`` (seeds, step
+    sizes) int32, updated in place; ``gammas`` (step sizes,) float64; ``limit`` the divergence
+    threshold on ‖x − x*‖², checked every ``block`` steps."""
+
+    gammas: np.ndarray
+    x: np.ndarray
+    diverged_at: np.ndarray
+    limit: float
+    block: int
+
+
+def run_segment(link: str, arrays, window: Window, span: tuple[int, int], schedule, chains: Chains) -> None:
+    """Advance every chain from step ``span[0]`` to ``span[1]`` in place.
+
+    ``arrays`` is :func:`host_arrays`; ``schedule`` (f_offset, factors): float64 the
+    schedule's factor at steps ``f_offset``, ``f_offset`` + 1, … (the step size of chain j at
+    step t is ``dtype(gammas[j] · factors[t − f_offset])``). The loop takes plain tuples
+    (Numba types a named tuple by its class, one more specialisation to cache).
     """
-    a, t, reg, x_star = arrays
-    _loop()(LINKS[link], a, t, reg, x_star, rows, t_offset, start, end, f_offset, gammas, factors,
-            x, diverged_at, x.dtype.type(limit), block)  # fmt: skip
+    x, (f_offset, factors) = chains.x, schedule
+    run = (window.rows, int(window.t_offset), int(span[0]), int(span[1]))
+    steps = (chains.gammas, int(f_offset), factors, x.dtype.type(chains.limit), int(chains.block))
+    _loop()(LINKS[link], tuple(arrays), run, steps, x, chains.diverged_at)

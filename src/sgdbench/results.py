@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import samplers
-from .engine import GridResult
+from .engine.result import GridResult
 
 COLUMNS = [
     "run_id", "experiment", "problem", "sampler", "update", "batch_size", "schedule", "step_size",

@@ -61,17 +61,18 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
                    "steps": 0, "chains": chains, "diverged": 0, "stream": None,
                    "step_loop": None}  # fmt: skip
             for chunk in engine.seed_chunks(seeds, per_seed, RESULT_BYTES):
-                res = engine.run_grid(
+                plan = engine.RunPlan(
                     problem, sampler, b, gammas, chunk, cfg["epochs"], schedule,
                     cfg["dtype"], cfg["last_batch"], cfg["log_points"], cfg["divergence_factor"],
-                    update=update, on_progress=bar.update, streams=cfg.get("streams", "auto"),
+                    update=update, streams=cfg.get("streams", "auto"),
                     step_loop=cfg.get("step_loop", "auto"),
                 )  # fmt: skip
+                res = engine.run_grid(plan, on_progress=bar.update)
                 job["compile_seconds"] += res.compile_seconds
                 job["run_seconds"] += res.run_seconds
                 job.update(steps=int(res.steps[-1]), stream=res.stream, step_loop=res.step_loop)
                 job["diverged"] += int((res.diverged_at >= 0).sum())
-                yield from (part.to_frame(run_id=digest[:16], experiment=cfg["experiment"])
+                yield from (results.grid_frame(part, run_id=digest[:16], experiment=cfg["experiment"])
                             for part in engine.seed_slices(res, FRAME_ROWS))  # fmt: skip
                 del res
             bar.clear()

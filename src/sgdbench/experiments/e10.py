@@ -115,8 +115,8 @@ def run(settings: dict) -> tuple[dict[str, pd.DataFrame], dict]:
             ends = np.array([0, *(samplers.num_steps(problem.n, 1, int(k)) for k in ks)])
             for sampler in (base, shuffled):
                 gammas = [tuned[sampler, int(k)] for k in ks]
-                res = engine.run_grid(problem, sampler, 1, gammas, seeds, int(ks.max()), dtype="float64",
-                                      checkpoints=np.unique(ends))  # fmt: skip
+                res = engine.run_grid(engine.RunPlan(problem, sampler, 1, gammas, seeds, int(ks.max()), dtype="float64",
+                                      checkpoints=np.unique(ends)))  # fmt: skip
                 compile_s, run_s = compile_s + res.compile_seconds, run_s + res.run_seconds
                 steps = list(res.steps)
                 for j, k in enumerate(ks):

@@ -101,8 +101,8 @@ def run(problem, settings: dict) -> tuple[pd.DataFrame, float, float]:
             exact_sq = theory.finite_horizon_mse(problem, sampler, gamma, ks, quadratic=q)
             # Separate seed ranges per sampler and step: the compared estimates are independent.
             first = (j * len(settings["samplers"]) + i) * r
-            res = engine.run_grid(problem, sampler, 1, [gamma], range(first, first + r), int(ks[-1]),
-                                  dtype="float64", checkpoints=ks * n)  # fmt: skip
+            res = engine.run_grid(engine.RunPlan(problem, sampler, 1, [gamma], range(first, first + r), int(ks[-1]),
+                                  dtype="float64", checkpoints=ks * n))  # fmt: skip
             compile_s, run_s = compile_s + res.compile_seconds, run_s + res.run_seconds
             for c, k in enumerate(ks):
                 e = res.iterates[c, :, 0].reshape(r, -1) - x_star  # (seeds, d)

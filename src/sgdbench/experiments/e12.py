@@ -31,8 +31,8 @@ def _final(problem, sampler, update, spec, steps, seeds):
     """The metric at the end of the budget for every (seed, step); inf where a chain diverged."""
     b, epochs = spec["batch_size"], spec["epochs"]
     total = samplers.num_steps(problem.n, b, epochs)
-    res = engine.run_grid(problem, sampler, b, steps, seeds, epochs, dtype=spec["dtype"],
-                          checkpoints=np.array([0, total]), update=update)  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(problem, sampler, b, steps, seeds, epochs, dtype=spec["dtype"],
+                          checkpoints=np.array([0, total]), update=update))  # fmt: skip
     final = np.where(res.diverged_at >= 0, np.inf, res.metrics[spec["metric"]][-1])
     return final, res
 

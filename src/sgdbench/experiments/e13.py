@@ -38,8 +38,8 @@ def _floor(problem, sampler: str, gamma: float, seeds, settings: dict):
     epochs = int(max(settings["min_epochs"], np.ceil(settings["time_constants"] / (problem.n * gamma * mu))))
     ends = samplers.epoch_ends(problem.n, 1, samplers.num_steps(problem.n, 1, epochs))
     late = ends[len(ends) - max(1, len(ends) // 4):]
-    res = engine.run_grid(problem, sampler, 1, [gamma], seeds, epochs, dtype="float64",
-                          checkpoints=np.concatenate([[0], late]))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(problem, sampler, 1, [gamma], seeds, epochs, dtype="float64",
+                          checkpoints=np.concatenate([[0], late])))  # fmt: skip
     return res.metrics["dist_sq"][1:, :, 0].mean(axis=0), res, epochs
 
 

@@ -72,8 +72,8 @@ def trajectories(problem, settings: dict) -> pd.DataFrame:
     sampler = settings["trajectory_sampler"]
     gammas = np.asarray(settings["trajectory_steps"]) / h
     steps = settings["trajectory_epochs"] * problem.n
-    res = engine.run_grid(problem, sampler, 1, gammas, [settings["seed"]], settings["trajectory_epochs"],
-                          Schedule(), "float64", checkpoints=np.arange(steps + 1))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(problem, sampler, 1, gammas, [settings["seed"]], settings["trajectory_epochs"],
+                          Schedule(), "float64", checkpoints=np.arange(steps + 1)))  # fmt: skip
     lo, hi = problem.info["region_lo"], problem.info["region_hi"]
     iid = isinstance(samplers.get(sampler).law(problem), samplers.BatchLaw)
     rows = []
@@ -127,8 +127,8 @@ def stationary_spread(problem, settings: dict) -> tuple[pd.DataFrame, pd.DataFra
     rows, fits = [], []
     for sampler in settings["spread_samplers"]:
         total = epochs * problem.n  # an epoch end, the iterate rr/so are measured at
-        res = engine.run_grid(problem, sampler, 1, gammas, seeds, epochs, Schedule(), "float64",
-                              checkpoints=np.array([0, total]))  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(problem, sampler, 1, gammas, seeds, epochs, Schedule(), "float64",
+                              checkpoints=np.array([0, total])))  # fmt: skip
         sq = (res.x[-1] - x_star) ** 2  # (seeds, gammas)
         mean, se = sq.mean(0), sq.std(0, ddof=1) / np.sqrt(sq.shape[0])
         exact = np.array([_exact(problem, sampler, g) for g in gammas])

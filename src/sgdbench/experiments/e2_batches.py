@@ -72,8 +72,8 @@ def spreads(problem, settings: dict) -> pd.DataFrame:
         epochs = math.ceil(steps * size / problem.n)
         for name in settings["batch_samplers"]:
             total = samplers.num_steps(problem.n, size, epochs)
-            res = engine.run_grid(problem, name, size, [gamma], range(settings["seeds"]), epochs,
-                                  Schedule(), "float64", checkpoints=np.array([0, total]))  # fmt: skip
+            res = engine.run_grid(engine.RunPlan(problem, name, size, [gamma], range(settings["seeds"]), epochs,
+                                  Schedule(), "float64", checkpoints=np.array([0, total])))  # fmt: skip
             sq = (res.x[-1, :, 0] - x_star) ** 2
             try:
                 exact = theory.stationary_mse(problem, name, gamma, size, quadratic=q)

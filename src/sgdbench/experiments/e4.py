@@ -65,8 +65,8 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
         # With replacement: 2γσ²/μ with σ² = E‖g_v(x*)‖², the noise of this sampler's step at x*
         # (σ*² for uniform draws; Gower et al. 2019 for weighted ones). Otherwise the shuffle bound.
         sigma_v = noise_at_optimum(problem, info)
-        res = engine.run_grid(problem, sampler, 1, gammas, seeds, epochs, dtype="float64",
-                              checkpoints=np.concatenate([[0], late]))  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(problem, sampler, 1, gammas, seeds, epochs, dtype="float64",
+                              checkpoints=np.concatenate([[0], late])))  # fmt: skip
         _add_timing(timing, res)
         per_seed = res.metrics["dist_sq"][1:].mean(axis=0)  # (seeds, gammas): late epoch ends
         gap = res.metrics["loss_gap"][1:].mean(axis=(0, 1))
@@ -389,8 +389,8 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     for variant, power in (("inv", 1.0), ("inv_power", 0.75)):
         schedule = Schedule("inv_power", k0, "epoch", power)
         for sampler in settings["samplers"]:
-            res = engine.run_grid(problem, sampler, 1, [gamma0], seeds, epochs, schedule, "float64",
-                                  checkpoints=np.concatenate([[0], ends]))  # fmt: skip
+            res = engine.run_grid(engine.RunPlan(problem, sampler, 1, [gamma0], seeds, epochs, schedule, "float64",
+                                  checkpoints=np.concatenate([[0], ends])))  # fmt: skip
             _add_timing(timing, res)
             if variant == "inv":
                 gap = res.metrics["loss_gap"][1:, :, 0].T  # (seeds, epochs)
@@ -431,8 +431,8 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     seeds = range(settings["seeds"])
     rows, fits, timing = [], [], {"compile_seconds": 0.0, "run_seconds": 0.0}
     for sampler in settings["samplers"]:
-        res = engine.run_grid(problem, sampler, 1, gammas, seeds, int(ks.max()), dtype="float64",
-                              checkpoints=np.concatenate([[0], ends]))  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(problem, sampler, 1, gammas, seeds, int(ks.max()), dtype="float64",
+                              checkpoints=np.concatenate([[0], ends])))  # fmt: skip
         _add_timing(timing, res)
         final = np.stack(
             [res.metrics["dist_sq"][k, :, i] for i, k in enumerate(ks)], axis=1
@@ -520,8 +520,8 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         c = problem.constants
         gamma = min(settings["scale"] * np.log(n * k) / (c["mu"] * n * k), 1 / c["L_max"])
         for sampler in settings["samplers"]:
-            res = engine.run_grid(problem, sampler, 1, [gamma], seeds, k, dtype="float64",
-                                  checkpoints=np.array([0, k * n]))  # fmt: skip
+            res = engine.run_grid(engine.RunPlan(problem, sampler, 1, [gamma], seeds, k, dtype="float64",
+                                  checkpoints=np.array([0, k * n])))  # fmt: skip
             _add_timing(timing, res)
             final = res.metrics["dist_sq"][-1, :, 0]
             finals[sampler].append(final)

@@ -52,8 +52,8 @@ def measure_problem(label: str, spec: dict, settings: dict) -> tuple[pd.DataFram
     for b in batch_grid(settings["batch_sizes"], n):
         smooth = float(theory.expected_smoothness(n, b, c["L"], c["L_max"]))
         gammas = np.asarray(settings["step_factors"], dtype=float) / smooth
-        res = engine.run_grid(problem, settings["sampler"], b, gammas, seeds, settings["max_epochs"],
-                              dtype="float64", log_points=settings["log_points"])  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(problem, settings["sampler"], b, gammas, seeds, settings["max_epochs"],
+                              dtype="float64", log_points=settings["log_points"]))  # fmt: skip
         compile_s, run_s = compile_s + res.compile_seconds, run_s + res.run_seconds
         values = res.metrics[metric]
         for tol in spec["tolerances"]:

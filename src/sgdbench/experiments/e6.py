@@ -47,8 +47,8 @@ def _run(
     problem, sampler, b, gammas, seeds, settings, checkpoints
 ) -> tuple[pd.DataFrame, float, float]:
     n = problem.n
-    res = engine.run_grid(problem, sampler, b, gammas, seeds, settings["epochs"],
-                          dtype=settings["dtype"], checkpoints=checkpoints)  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(problem, sampler, b, gammas, seeds, settings["epochs"],
+                          dtype=settings["dtype"], checkpoints=checkpoints))  # fmt: skip
     c, s, g = (len(res.steps), len(seeds), len(gammas))
     grid = {"step": np.repeat(res.steps, s * g),
             "seed": np.tile(np.repeat(seeds, g), c),
@@ -231,8 +231,8 @@ def bound(settings: dict) -> tuple[pd.DataFrame, dict, dict]:
     rows, per_seed, tic, compile_s = [], [], time.perf_counter(), 0.0
     for horizon in horizons:
         gamma = settings["scale"] / lip * np.sqrt(horizons[0] / horizon)
-        res = engine.run_grid(problem, settings["sampler"], 1, [gamma], seeds, horizon / n, dtype="float64",
-                              checkpoints=np.arange(horizon + 1))  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(problem, settings["sampler"], 1, [gamma], seeds, horizon / n, dtype="float64",
+                              checkpoints=np.arange(horizon + 1)))  # fmt: skip
         compile_s += res.compile_seconds
         avg = res.metrics["grad_norm_sq"][:-1, :, 0].mean(axis=0)  # t = 0 … T−1, per seed
         # tr Σ(x_t) on a log grid (the early, large values set the max) and a uniform one

@@ -42,9 +42,9 @@ def run(settings: dict, spec: dict | None = None, sampler_names=None,
             else None
         )
         total = samplers.num_steps(problem.n, b, settings["epochs"])
-        res = engine.run_grid(problem, None if gd else method, b, gammas, [0] if gd else seeds,
+        res = engine.run_grid(engine.RunPlan(problem, None if gd else method, b, gammas, [0] if gd else seeds,
                               settings["epochs"], dtype="float64", checkpoints=np.array(sorted({0, total // 2, total})),
-                              divergence_factor=settings["divergence_factor"], index_stream=stream)  # fmt: skip
+                              divergence_factor=settings["divergence_factor"], index_stream=stream))  # fmt: skip
         compile_s, run_s = compile_s + res.compile_seconds, run_s + res.run_seconds
         for si, seed in enumerate(seeds if method != "gd" else [0]):
             for gi, gamma in enumerate(gammas):

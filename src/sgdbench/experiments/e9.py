@@ -44,8 +44,8 @@ def floors(settings: dict) -> tuple[pd.DataFrame, dict]:
     late = ends[len(ends) - max(1, len(ends) // 4) :]
     rows, timing = [], {"compile_seconds": 0.0, "run_seconds": 0.0}
     for sampler in settings["floor_samplers"]:
-        res = engine.run_grid(problem, sampler, 1, gammas, range(settings["seeds"]), epochs, dtype="float64",
-                              checkpoints=np.concatenate([[0], late]))  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(problem, sampler, 1, gammas, range(settings["seeds"]), epochs, dtype="float64",
+                              checkpoints=np.concatenate([[0], late])))  # fmt: skip
         timing["compile_seconds"] += res.compile_seconds
         timing["run_seconds"] += res.run_seconds
         per_chain = res.metrics["dist_sq"][1:].mean(axis=0)  # (seeds, γ)
@@ -77,8 +77,8 @@ def curves(settings: dict) -> tuple[pd.DataFrame, dict]:
         epochs = settings["curve_epochs"]
         ends = samplers.epoch_ends(problem.n, 1, samplers.num_steps(problem.n, 1, epochs))
         for sampler in settings["curve_samplers"]:
-            res = engine.run_grid(problem, sampler, 1, [gamma], seeds, epochs, dtype="float64",
-                                  checkpoints=np.concatenate([[0], ends]))  # fmt: skip
+            res = engine.run_grid(engine.RunPlan(problem, sampler, 1, [gamma], seeds, epochs, dtype="float64",
+                                  checkpoints=np.concatenate([[0], ends])))  # fmt: skip
             timing["compile_seconds"] += res.compile_seconds
             timing["run_seconds"] += res.run_seconds
             gap = res.metrics["loss_gap"][:, :, 0]  # (epoch ends + start, seeds)

@@ -41,8 +41,8 @@ def run(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         total = samplers.num_steps(problem.n, b, int(horizons.max()))
         ends = np.concatenate([[0], samplers.epoch_ends(problem.n, b, total)])
         for name in settings["network_samplers"]:
-            res = engine.run_grid(problem, name, b, steps, range(2 * seeds), int(horizons.max()),
-                                  dtype=spec["dtype"], checkpoints=ends)  # fmt: skip
+            res = engine.run_grid(engine.RunPlan(problem, name, b, steps, range(2 * seeds), int(horizons.max()),
+                                  dtype=spec["dtype"], checkpoints=ends))  # fmt: skip
             timing["compile_seconds"] += res.compile_seconds
             timing["run_seconds"] += res.run_seconds
             g = res.metrics["grad_norm_sq"]  # (epochs + 1, chains, γ)

@@ -77,8 +77,8 @@ def order_errors(settings: dict) -> tuple[pd.DataFrame, dict]:
     rows, timing = [], {"compile_seconds": 0.0, "run_seconds": 0.0}
     for name in settings["order_samplers"]:
         s = samplers.get(name)
-        res = engine.run_grid(problem, s, 1, [gamma], seeds, epochs, dtype="float64", checkpoints=starts,
-                              record_state=s.kind == "adaptive")  # fmt: skip
+        res = engine.run_grid(engine.RunPlan(problem, s, 1, [gamma], seeds, epochs, dtype="float64", checkpoints=starts,
+                              record_state=s.kind == "adaptive"))  # fmt: skip
         timing["compile_seconds"] += res.compile_seconds
         timing["run_seconds"] += res.run_seconds
         orders = _visited_orders(problem, s, res, seeds, epochs)
@@ -104,8 +104,8 @@ def _tuned_final(problem, sampler, steps, seeds: int, epochs: int):
     one grid over all 2·seeds chains, so one compilation per shape. Returns (grid index,
     the fresh seeds' errors, timing)."""
     total = samplers.num_steps(problem.n, 1, epochs)
-    res = engine.run_grid(problem, sampler, 1, steps, range(2 * seeds), epochs, dtype="float64",
-                          checkpoints=np.asarray([0, total]))  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(problem, sampler, 1, steps, range(2 * seeds), epochs, dtype="float64",
+                          checkpoints=np.asarray([0, total])))  # fmt: skip
     final = res.metrics["dist_sq"][-1]  # (seeds, γ)
     bad = (res.diverged_at[:seeds] >= 0).any(axis=0)
     best = int(np.argmin(np.where(bad, np.inf, final[:seeds].mean(axis=0))))

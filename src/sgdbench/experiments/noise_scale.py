@@ -23,8 +23,8 @@ from .base import Experiment, Figure, Result
 def trajectory(settings: dict) -> pd.DataFrame:
     spec = settings["problem"]
     problem = problems.from_spec(spec)
-    res = engine.run_grid(problem, settings["run_sampler"], 1, [settings["step_size"]], [settings["seed"]],
-                          settings["epochs"], Schedule(), "float64", log_points=settings["points"])  # fmt: skip
+    res = engine.run_grid(engine.RunPlan(problem, settings["run_sampler"], 1, [settings["step_size"]], [settings["seed"]],
+                          settings["epochs"], Schedule(), "float64", log_points=settings["points"]))  # fmt: skip
     rows = []
     for c, step in enumerate(res.steps):
         m = measure.moments(problem, res.iterates[c, 0, 0])
