@@ -14,7 +14,8 @@ process_env.apply()
 
 from sgdbench import experiments as sgd_experiments
 from sgdbench import fingerprint
-from sgdbench.config import ConfigError, prepare_pipeline
+from sgdbench.pipeline_config import prepare_pipeline
+from sgdbench.validation import ConfigError
 from sgdbench.pipeline import section_files, write_captions
 
 min_version("8.0")

@@ -126,7 +126,7 @@ def main():
     from _readme import run_child, save_and_report
 
     from sgdbench import experiments
-    from sgdbench.config import pipeline_config
+    from sgdbench.pipeline_config import pipeline_config
     from sgdbench.provenance import environment
 
     commit = environment()["git_commit"][:12]

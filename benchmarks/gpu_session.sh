@@ -56,7 +56,7 @@ from pathlib import Path
 import yaml
 
 from sgdbench import pipeline
-from sgdbench.config import prepare_pipeline
+from sgdbench.pipeline_config import prepare_pipeline
 
 e8 = {**yaml.safe_load(open("workflows/config/full.yaml"))["e8"],
       **yaml.safe_load(open("workflows/config/gpu.yaml"))["e8"]}

@@ -29,8 +29,8 @@ QUICK = [(10_000, 1_000, 1), (10_000, 10_000, 1)]
 
 
 def child(n: int, reps: int, epochs: float) -> dict:
-    from sgdbench.config import prepare_pipeline
     from sgdbench.experiments import e1
+    from sgdbench.pipeline_config import prepare_pipeline
 
     settings = prepare_pipeline(
         {"experiments": ["e1"], "e1": {"sizes": [n], "repetitions": reps, "epochs": epochs}},

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sgdbench import cli, config
+from sgdbench import cli, pipeline_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -286,7 +286,8 @@ def _smoke_with(override: dict) -> dict:
 @pytest.mark.parametrize("label,override,field", PIPELINE_CASES, ids=[c[0] for c in PIPELINE_CASES])
 def test_bad_pipeline_config(label, override, field, monkeypatch):
     """What the Snakefile runs first, in process (the next test runs Snakemake itself)."""
-    from sgdbench.config import ConfigError, prepare_pipeline
+    from sgdbench.pipeline_config import prepare_pipeline
+    from sgdbench.validation import ConfigError
 
     monkeypatch.chdir(ROOT)
     with pytest.raises(ConfigError) as err:
@@ -480,10 +481,10 @@ def test_a_relative_data_file_in_a_pipeline_config_is_read_next_to_it(tmp_path, 
     assert cli.main(["config", "show", str(cfg)]) == 0
     shown = yaml.safe_load(capsys.readouterr().out)
     assert shown["e6"]["problem"]["params"]["data_file"] == str(folder / "data.svm")
-    resolved = config.prepare_pipeline(yaml.safe_load(cfg.read_text()),
+    resolved = pipeline_config.prepare_pipeline(yaml.safe_load(cfg.read_text()),
                                        ROOT / "workflows/schemas/config.schema.yaml",
                                        check=True, config_files=[cfg])  # fmt: skip (builds e6's MLP)
     assert resolved["e6"]["problem"]["params"]["data_file"] == str(folder / "data.svm")
     merged = {"e6": {"problem": {"name": "mlp", "params": {"data_file": "other.svm"}}}}
-    config.anchor_data_files(merged, [cfg])
+    pipeline_config.anchor_data_files(merged, [cfg])
     assert merged["e6"]["problem"]["params"]["data_file"] == "other.svm"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sgdbench import cli, config
+from sgdbench import config, runner
 from sgdbench.experiments import e1
 from sgdbench.latex import macro_file
 
@@ -22,7 +22,7 @@ def summary(tmp_path_factory):
     runs = []
     for n in (20, 60):
         out = tmp_path_factory.mktemp(f"e1_{n}")
-        cli.run_config(config.resolve(e1.run_config(n, settings)), out, progress=lambda _: None)
+        runner.run_config(config.resolve(e1.run_config(n, settings)), out, progress=lambda _: None)
         runs.append(e1.load_run(out))
     return e1.summarise(runs)
 
@@ -101,9 +101,9 @@ def test_summary_read_in_batches_equals_the_one_batch_summary(tmp_path, monkeypa
     settings = {"samplers": ["wr", "rr"], "population_seed": 1, "repetitions": 300, "epochs": 1.5,
                 "log_points": 12}  # fmt: skip
     one, sliced = tmp_path / "one", tmp_path / "sliced"
-    cli.run_config(config.resolve(e1.run_config(20, settings)), one, progress=lambda _: None)
+    runner.run_config(config.resolve(e1.run_config(20, settings)), one, progress=lambda _: None)
     monkeypatch.setattr(runner, "FRAME_ROWS", 500)  # slices of a few seeds
-    cli.run_config(config.resolve(e1.run_config(20, settings)), sliced, progress=lambda _: None)
+    runner.run_config(config.resolve(e1.run_config(20, settings)), sliced, progress=lambda _: None)
     a = pd.read_parquet(one / "results.parquet").sort_values(["sampler", "seed", "step"], ignore_index=True)
     b = pd.read_parquet(sliced / "results.parquet").sort_values(["sampler", "seed", "step"], ignore_index=True)
     pd.testing.assert_frame_equal(a, b)
@@ -136,13 +136,13 @@ def test_runner_in_seed_chunks_writes_the_one_shot_table(tmp_path, monkeypatch):
                 "log_points": 12}  # fmt: skip
     one, chunked = tmp_path / "one", tmp_path / "chunked"
     cfg = config.resolve(e1.run_config(20, settings))
-    cli.run_config(cfg, one, progress=lambda _: None)
+    runner.run_config(cfg, one, progress=lambda _: None)
     calls = []
     run_grid = engine.run_grid
     monkeypatch.setattr(engine, "run_grid", lambda plan, **k: calls.append(len(plan.seeds)) or run_grid(plan, **k))
     per_seed = engine.result_bytes_per_seed(config.build_problem(cfg), 1, 1, 1.5, "carry", 12)
     monkeypatch.setattr(runner, "RESULT_BYTES", 40 * per_seed)  # 4 chunks of 38 or 37 seeds
-    cli.run_config(cfg, chunked, progress=lambda _: None)
+    runner.run_config(cfg, chunked, progress=lambda _: None)
     assert calls == [38, 38, 38, 36] * 2
     # the same rows; within a chunk they run checkpoint-major, so only the order differs
     a, b = (pd.read_parquet(d / "results.parquet").sort_values(["sampler", "seed", "step"], ignore_index=True)

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from sgdbench import experiments, problems
-from sgdbench.config import ConfigError, prepare_pipeline
 from sgdbench.experiments import e10
 from sgdbench.latex import UNDEFINED
+from sgdbench.pipeline_config import prepare_pipeline
+from sgdbench.validation import ConfigError
 
 
 @pytest.mark.parametrize("exponent", [0.5, 1.0, 1.5])

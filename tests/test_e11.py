@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems, theory
-from sgdbench.config import ConfigError
 from sgdbench.experiments import e11
+from sgdbench.validation import ConfigError
 
 
 def _settings(**kw):

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from sgdbench import engine, problems, samplers
-from sgdbench.config import ConfigError
 from sgdbench.experiments import e12
 from sgdbench.updates import Update
+from sgdbench.validation import ConfigError
 
 SPEC = {"problem": {"name": "least_squares", "params": {"n": 24, "d": 3, "cond": 5.0, "noise": 0.3}},
         "batch_size": 4, "epochs": 3, "metric": "dist_sq", "dtype": "float64",

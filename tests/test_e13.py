@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems, theory
-from sgdbench.config import ConfigError
 from sgdbench.experiments import e13
+from sgdbench.validation import ConfigError
 
 SETTINGS = {"problem": {"name": "least_squares", "params": {"d": 3, "cond": 5.0, "noise": 0.5}},
             "sizes": [8, 32], "step": 0.2, "reference": "rr", "random_samplers": ["rr", "so"],

@@ -135,7 +135,7 @@ def test_summary_intervals_are_t_intervals_over_seeds():
     ({"dataset": "mnist1d"}, "MNIST-1D", "digits"),
 ])  # fmt: skip
 def test_the_section_names_the_data_set_that_ran(params, want, unwanted):
-    from sgdbench.config import experiment_settings
+    from sgdbench.pipeline_config import experiment_settings
 
     settings = experiment_settings("e6", {"problem": {"name": "mlp", "params": params}})
     text = e6.section(settings, {})

@@ -54,7 +54,7 @@ def test_measure_times_every_part_and_scales_long_epochs():
 def test_a_size_is_refused_exactly_when_its_working_set_exceeds_the_usable_memory(monkeypatch):
     """The validation check compares working_bytes with 80% of the device's memory: one byte of
     limit either side of the boundary decides it, and the message names the size and the fix."""
-    from sgdbench.config import ConfigError
+    from sgdbench.validation import ConfigError
 
     settings = {"sizes": [1000, 50_000], "batch_sizes": [1], "samplers": ["wr"], "d": 32}
     need = e8.working_bytes(50_000, 32)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from sgdbench import experiments
-from sgdbench.config import ConfigError, prepare_pipeline
 from sgdbench.latex import UNDEFINED
+from sgdbench.pipeline_config import prepare_pipeline
+from sgdbench.validation import ConfigError
 
 
 def _settings(**over):

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sgdbench import config, experiments, pipeline
-from sgdbench.config import ConfigError
+from sgdbench import experiments, pipeline, pipeline_config
+from sgdbench.validation import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_SCHEMA = ROOT / "workflows/schemas/config.schema.yaml"
@@ -18,11 +18,11 @@ SMOKE = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
 
 def _resolved(overrides: dict, check: bool = True) -> dict:
     cfg = {**SMOKE, **overrides}
-    return config.prepare_pipeline(cfg, BASE_SCHEMA, check=check)
+    return pipeline_config.prepare_pipeline(cfg, BASE_SCHEMA, check=check)
 
 
 def test_pipeline_schema_has_a_section_per_registered_experiment_and_registry_enums():
-    schema = config.pipeline_schema(yaml.safe_load(BASE_SCHEMA.read_text()))
+    schema = pipeline_config.pipeline_schema(yaml.safe_load(BASE_SCHEMA.read_text()))
     assert set(experiments.REGISTRY.names()) <= set(schema["properties"])
     assert "flipflop" in schema["$defs"]["sampler"]["enum"]
     assert schema["$defs"]["experiment_name"]["enum"] == experiments.REGISTRY.names()
@@ -130,10 +130,10 @@ def test_e6_runs_flipflop_on_the_mlp(tmp_path):
 
 
 def test_experiment_settings_fill_defaults_and_name_a_bad_field():
-    settings = config.experiment_settings("e7", {"points": 5})
+    settings = pipeline_config.experiment_settings("e7", {"points": 5})
     assert settings["points"] == 5 and settings["samplers"] == ["wr", "rr", "so", "cyclic"]
     assert settings["problem"]["params"]["n"] == 256
     with pytest.raises(ConfigError, match=r"'e7\.points'"):
-        config.experiment_settings("e7", {"points": 1})
+        pipeline_config.experiment_settings("e7", {"points": 1})
     with pytest.raises(ConfigError, match=r"'e7\.samplers\.0'"):
-        config.experiment_settings("e7", {"samplers": ["no_such_sampler"]})
+        pipeline_config.experiment_settings("e7", {"samplers": ["no_such_sampler"]})

@@ -14,15 +14,15 @@ import json
 from pipeline_helpers import ROOT
 from snakemake.utils import update_config
 
-from sgdbench import config, experiments, pipeline, verify
+from sgdbench import config, experiments, pipeline, pipeline_config, verify, yamlio
 
 REFERENCE = ROOT / "results/reference/smoke.json"
 
 
 def _smoke_config() -> dict:
-    merged = config.parse_yaml((ROOT / "workflows/config/default.yaml").read_text())
+    merged = yamlio.parse_yaml((ROOT / "workflows/config/default.yaml").read_text())
     update_config(merged, config.load(ROOT / "workflows/config/smoke.yaml"))
-    return config.prepare_pipeline(merged, ROOT / "workflows/schemas/config.schema.yaml",
+    return pipeline_config.prepare_pipeline(merged, ROOT / "workflows/schemas/config.schema.yaml",
                                    check=False)  # fmt: skip
 
 

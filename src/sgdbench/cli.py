@@ -1,4 +1,5 @@
-"""The ``sgdbench`` command line: ``run``, ``problems``."""
+"""The ``sgdbench`` command line: ``run``, ``summary``, ``plot``, ``verify``, ``config show``
+and the registry listings ``problems``, ``samplers``, ``updates`` (``sgdbench -h``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,17 @@ from pathlib import Path
 import pandas as pd
 
 from . import config as cfgmod
-from . import engine, plugins, problems, runner, samplers, updates
-
-run_config = runner.run_config  # kept for callers of the earlier location
+from . import (
+    engine,
+    pipeline_config,
+    plugins,
+    problems,
+    runner,
+    samplers,
+    updates,
+    validation,
+    yamlio,
+)
 
 EXIT_CONFIG = 2
 
@@ -102,13 +111,13 @@ def _show_problem(name: str, settings: list[str]) -> int:
         if not sep:
             print(f"sgdbench: --set takes key=value, got {item!r}", file=sys.stderr)
             return EXIT_CONFIG
-        params[key] = cfgmod.parse_yaml(value)
+        params[key] = yamlio.parse_yaml(value)
     cfg = {"problem": {"name": name, "params": params}}
     try:
         if name not in problems.REGISTRY:
             raise cfgmod.ConfigError("problem.name", f"unknown problem {name!r}",
                                      f"use one of {sorted(problems.REGISTRY)}")  # fmt: skip
-        cfgmod.reject_non_finite(cfg)
+        validation.reject_non_finite(cfg)
         try:
             problem = problems.build(name, **params)
         except (ValueError, TypeError) as e:
@@ -180,7 +189,7 @@ def _cmd_config_show(args) -> int:
     import yaml
 
     try:
-        resolved = cfgmod.pipeline_config(args.configfile, Path(args.repo))
+        resolved = pipeline_config.pipeline_config(args.configfile, Path(args.repo))
     except cfgmod.ConfigError as e:
         print(f"sgdbench: {e}", file=sys.stderr)
         return EXIT_CONFIG

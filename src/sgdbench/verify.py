@@ -19,28 +19,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import experiments
+
 ALPHA = 1e-3
 EXACT_RTOL = 1e-6
-Z95 = stats.norm.isf(0.025)
 
 
 class ReferenceError(ValueError):
     """A reference file that cannot be compared against (missing, unreadable or empty)."""
 
 
-def entry(value, se=0.0) -> dict[str, float]:
-    return {"value": float(value), "se": float(se)}
-
-
-def from_interval(value, low, high) -> dict[str, float]:
-    """A value with a 95% interval, its se read as the half-width over 1.96."""
-    return entry(value, (float(high) - float(low)) / (2 * Z95))
-
-
 def key_numbers(results: Path) -> dict[str, dict[str, float]]:
     """The key numbers of every registered experiment whose tables are in ``results``."""
-    from . import experiments
-
     results = Path(results)
     out: dict[str, dict[str, float]] = {}
     for exp in experiments.REGISTRY.values():

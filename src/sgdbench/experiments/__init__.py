@@ -6,11 +6,8 @@ all come from :data:`REGISTRY` (built-ins below, plus any a plugin registers).
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
 from ..registry import Registry
-from .base import Experiment, Figure, Result
+from .base import Experiment, Figure, Result, builtin_schema
 
 REGISTRY: Registry[Experiment] = Registry("experiment")
 
@@ -24,14 +21,6 @@ def register(experiment: Experiment, *, origin: str | None = None) -> Experiment
     if not isinstance(experiment.schema, dict) or experiment.schema.get("type") != "object":
         raise TypeError(f"experiment {experiment.name!r}: schema must be a JSON Schema object")
     return REGISTRY.register(experiment.name, experiment, origin=origin)
-
-
-@cache
-def builtin_schema(name: str) -> dict:
-    """The settings schema of a built-in experiment (``schemas/<name>.yaml``)."""
-    from ..config import parse_yaml
-
-    return parse_yaml(resources.files(__name__).joinpath(f"schemas/{name}.yaml").read_text())
 
 
 def _register_builtins() -> None:

@@ -5,14 +5,14 @@ An :class:`Experiment` declares
 * ``schema``  — the JSON Schema of its settings (the pipeline config's
   ``<name>:`` section, with defaults), composed into the pipeline schema;
 * ``check(settings)`` — semantic checks run once at validation, before any job
-  (raise :class:`sgdbench.config.ConfigError` naming the field);
+  (raise :class:`sgdbench.validation.ConfigError` naming the field);
 * ``measure(settings, out) -> Result`` — tables, macros, LaTeX fragments and
   provenance extras; the generic pipeline rule writes them to
   ``results/<name>/<table>.parquet``, ``results/macros/macros-<name>.tex`` and
   ``results/macros/<tex>.tex``;
 * ``figures`` — each with the tables it reads, a plot function and a caption;
 * ``key_numbers(tables)`` — optional: the numbers ``sgdbench verify`` pins, each a value
-  with its standard error (:func:`sgdbench.verify.entry`);
+  with its standard error (:func:`sgdbench.stats.entry`);
 * ``section`` — its paper section: a .tex file (a relative path is taken from
   the repository root) or a function of (settings, macros) returning LaTeX.
 
@@ -26,10 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from ..yamlio import parse_yaml
 
 PlotFn = Callable[[dict[str, pd.DataFrame], dict, dict, Path], None]
 
@@ -95,3 +99,10 @@ class Experiment:
 
     def macro_file(self) -> str:
         return f"macros-{self.name}"
+
+
+@cache
+def builtin_schema(name: str) -> dict:
+    """The settings schema of a built-in experiment (``experiments/schemas/<name>.yaml``)."""
+    schemas = resources.files("sgdbench.experiments").joinpath("schemas")
+    return parse_yaml(schemas.joinpath(f"{name}.yaml").read_text())

@@ -17,9 +17,9 @@ import pandas as pd
 
 from .. import problems, samplers, theory
 from ..latex import fmt
-from ..verify import entry
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry
+from ..validation import check_samplers, pipeline_problem
+from .base import Experiment, Figure, Result, builtin_schema
 
 Z95 = 1.959963984540054
 
@@ -340,8 +340,6 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
 
 
 def _check(settings: dict) -> None:
-    from ..config import check_samplers, pipeline_problem
-
     for n in settings["sizes"]:
         spec = {
             "name": "mean_estimation",

@@ -21,9 +21,9 @@ import pandas as pd
 from .. import engine, problems, rates, samplers, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
-from ..verify import entry, from_interval
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry, from_interval
+from ..validation import ConfigError, check_samplers, pipeline_problem, require_constants
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def crossing(horizons, ratios, threshold: float) -> float:
@@ -386,8 +386,6 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem, require_constants
-
     if settings["baseline"] == settings["shuffled"]:
         raise ConfigError("e10.shuffled", "equals e10.baseline", "compare two different samplers")
     for kappa in (min(settings["kappas"]), max(settings["kappas"])):

@@ -28,9 +28,9 @@ import pandas as pd
 from .. import engine, problems, rates, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex
-from ..verify import entry, from_interval
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry, from_interval
+from ..validation import ConfigError, check_samplers, pipeline_problem, require_constants
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def _epoch_maps(hessians: np.ndarray, gamma: float) -> np.ndarray:
@@ -292,8 +292,6 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem, require_constants
-
     if settings["baseline"] == settings["shuffled"]:
         raise ConfigError("e11.shuffled", "equals e11.baseline", "compare two different samplers")
     for role in ("baseline", "shuffled"):

@@ -19,10 +19,10 @@ from scipy import stats
 from .. import engine, problems, rates, samplers
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
+from ..stats import entry
 from ..updates import Update
-from ..verify import entry
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..validation import ConfigError, check_samplers, pipeline_problem
+from .base import Experiment, Figure, Result, builtin_schema
 
 METRIC_TEX = {"loss_gap": r"f-f^*", "grad_norm_sq": r"\|\nabla f\|^2", "dist_sq": r"\|x-x^*\|^2"}
 
@@ -236,7 +236,6 @@ def section(settings: dict, values: dict) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem
     from ..updates import REGISTRY as UPDATES
 
     if settings["reference"] not in settings["samplers"]:

@@ -20,9 +20,9 @@ import pandas as pd
 from .. import engine, problems, rates, samplers, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
-from ..verify import entry
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry
+from ..validation import ConfigError, check_samplers, pipeline_problem, require_constants
+from .base import Experiment, Figure, Result, builtin_schema
 
 STORAGES = {"as generated": "none", "sorted by residual": "residual"}
 
@@ -197,8 +197,6 @@ def section(settings: dict, values: dict) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem, require_constants
-
     if settings["problem"]["name"] != "least_squares":
         raise ConfigError("e13.problem.name", f"E13 sorts least_squares rows by residual, got "
                           f"{settings['problem']['name']!r}", "use least_squares")  # fmt: skip

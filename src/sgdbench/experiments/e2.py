@@ -18,10 +18,11 @@ from .. import engine, problems, rates, samplers, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
 from ..schedules import Schedule
+from ..stats import entry, from_interval
 from ..theory import expected_exponent, exponent_regime
-from ..verify import entry, from_interval
-from . import builtin_schema, e2_batches
-from .base import Experiment, Figure, Result
+from ..validation import ConfigError, check_samplers, pipeline_problem
+from . import e2_batches
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def build(settings: dict):
@@ -369,8 +370,6 @@ def section(settings: dict, values: dict) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem
-
     problem = pipeline_problem({"name": "roc1d", "params": settings["problem"]}, "e2.problem")
     check_samplers(settings["spread_samplers"], problem, "e2.spread_samplers")
     for i, b in enumerate(settings["batch_sizes"]):

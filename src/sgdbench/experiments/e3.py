@@ -13,9 +13,9 @@ import pandas as pd
 
 from .. import measure, problems, samplers
 from ..latex import fmt, tex, words
-from ..verify import entry
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry
+from ..validation import ConfigError, check_samplers, pipeline_problem
+from .base import Experiment, Figure, Result, builtin_schema
 
 BIAS_LEVEL = 0.01
 
@@ -141,8 +141,6 @@ def bias_table(bias: pd.DataFrame) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem
-
     for label, spec in settings["problems"].items():
         problem = pipeline_problem(spec, f"e3.problems.{label}")
         check_samplers(settings["variance_samplers"], problem, "e3.variance_samplers")

@@ -19,10 +19,10 @@ import pandas as pd
 from .. import engine, measure, problems, rates, samplers, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
+from ..stats import entry
 from ..theory import expected_exponent, exponent_regime
-from ..verify import entry
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..validation import check_samplers, pipeline_problem, require_constants
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def _add_timing(timing: dict, res) -> None:
@@ -579,8 +579,6 @@ def n_exponent(sampler, low: float, high: float) -> tuple[float, str]:
 
 
 def _check(settings: dict) -> None:
-    from ..config import check_samplers, pipeline_problem, require_constants
-
     for label, spec in settings["problems"].items():
         problem = pipeline_problem(spec, f"e4.problems.{label}")
         check_samplers(settings["samplers"], problem, "e4.samplers")

@@ -6,19 +6,19 @@ this module declares them as one experiment: settings, tables, figure, section.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .. import problems, rates
+from .. import problems, rates, samplers, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
-from ..verify import entry, from_interval
-from . import builtin_schema, e4
-from .base import Experiment, Figure, Result
+from ..stats import entry, from_interval
+from ..validation import ConfigError, check_samplers, pipeline_problem, require_constants
+from . import e4
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def _check(settings: dict) -> None:
-    from ..config import check_samplers, pipeline_problem, require_constants
-
     problem = pipeline_problem(settings["problem"], "e4bc.problem")
     check_samplers(settings["decay_samplers"], problem, "e4bc.decay_samplers")
     check_samplers(settings["horizon_samplers"], problem, "e4bc.horizon_samplers")
@@ -29,11 +29,6 @@ def _check(settings: dict) -> None:
 def _check_nested(settings: dict) -> None:
     """E4c vs n takes the first n rows of one data set: it needs a quadratic whose first
     n rows already give a positive definite Hessian, for every n of the sweep."""
-    import numpy as np
-
-    from .. import problems, theory
-    from ..config import ConfigError
-
     largest = problems.from_spec(settings["problem"], n=max(settings["horizon_sizes"]))
     try:
         q = theory.quadratic_form(largest)
@@ -95,8 +90,6 @@ def local_macros(local: pd.DataFrame) -> dict[str, str]:
 
 def _stored_order(name: str) -> bool:
     """True for a sampler that walks the data in its stored order (no randomness at all)."""
-    from .. import samplers
-
     try:
         law = samplers.get(name).law(None)
     except Exception:  # a law that needs the problem: not a stored order
@@ -232,8 +225,6 @@ def section(settings: dict, values: dict) -> str:
 
 
 def findings(settings: dict, values: dict) -> dict[str, str]:
-    from .. import samplers
-
     names = settings["decay_samplers"]
     wr = next((s for s in names if samplers.get(s).with_replacement), None)
     rr = next(

@@ -25,9 +25,9 @@ from scipy import optimize
 from .. import engine, measure, problems, theory
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex
-from ..verify import entry, from_interval
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry, from_interval
+from ..validation import ConfigError, pipeline_problem, require_constants
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def batch_grid(values, n: int) -> list[int]:
@@ -290,8 +290,6 @@ def section(settings: dict, values: dict) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, pipeline_problem, require_constants
-
     for label, spec in settings["problems"].items():
         where = f"e5b.problems.{label}"
         problem = pipeline_problem({"name": spec["name"], "params": spec.get("params", {})}, where)
@@ -305,13 +303,14 @@ def _check(settings: dict) -> None:
 
 def _measure(settings: dict, out) -> Result:
     chains, info, timing = run(settings)
-    return Result({"chains": chains, "critical_batch": info}, macros(chains, info), **timing)
+    tables = {"chains": chains, "tuned": tuned(chains), "critical_batch": info}
+    return Result(tables, macros(chains, info), **timing)
 
 
 def _plot(tables, meta, settings, stem) -> None:
     from ..figures import e5b as fig
 
-    fig.plot(tables["chains"], tables["critical_batch"], stem)
+    fig.plot(tables["tuned"], tables["critical_batch"], stem)
 
 
 def key_numbers(tables: dict) -> dict:
@@ -332,8 +331,8 @@ EXPERIMENT = Experiment(
     key_numbers=key_numbers,
     name="e5b", label="E5b", title="steps and epochs to a target vs the batch size",
     schema=builtin_schema("e5b"), measure=_measure, check=_check,
-    tables=("chains", "critical_batch"), runtime=30,
-    figures=(Figure("e5b_batch_speed", ("chains", "critical_batch"), _plot,
+    tables=("chains", "tuned", "critical_batch"), runtime=30,
+    figures=(Figure("e5b_batch_speed", ("tuned", "critical_batch"), _plot,
                     "E5b, mini-batch speed: steps and epochs to reach a target (metric at most a "
                     "tolerance times its value at x0) vs batch size b, the step size tuned per b "
                     "(median over seeds); dashed: the fitted critical-batch model "

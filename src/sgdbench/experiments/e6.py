@@ -26,9 +26,9 @@ from scipy import stats
 
 from .. import engine, measure, problems, rates, samplers
 from ..latex import fmt, tex
-from ..verify import entry
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry
+from ..validation import ConfigError, check_samplers, pipeline_problem, require_constants
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def batch_sizes(values, n: int) -> list[int]:
@@ -533,8 +533,6 @@ def section(settings: dict, values: dict) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem, require_constants
-
     problem = pipeline_problem(settings["problem"], "e6.problem")
     if not {"valid", "test"} <= set(problem.held_out) or problem.example_correct is None:
         raise ConfigError("e6.problem", f"problem {settings['problem']['name']!r} is not a classifier with "

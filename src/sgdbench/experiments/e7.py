@@ -16,9 +16,9 @@ import pandas as pd
 from .. import engine, problems, samplers
 from ..latex import defined as latex_defined
 from ..latex import fmt, problem_shape, tex, words
-from ..verify import entry
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry
+from ..validation import ConfigError, check_samplers, pipeline_problem, require_constants
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def run(settings: dict, spec: dict | None = None, sampler_names=None,
@@ -284,8 +284,6 @@ def importance_paragraph(settings: dict, values: dict) -> str:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem, require_constants
-
     problem = pipeline_problem(settings["problem"], "e7.problem")
     check_samplers(settings["samplers"], problem, "e7.samplers")
     require_constants(problem, ("L", "L_max"), "e7.problem", "E7's step-size grid")

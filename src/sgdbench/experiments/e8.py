@@ -34,8 +34,8 @@ from .. import samplers
 from ..device_memory import HEADROOM, limit_bytes
 from ..latex import defined as latex_defined
 from ..latex import fmt, words
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..validation import ConfigError
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def _loss(x, rows):
@@ -250,8 +250,6 @@ SECTION_FIGURE = r"""
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError
-
     for j, name in enumerate(settings["samplers"]):
         s = samplers.get(name)
         if s.kind != "stream" or s.weighted:

@@ -29,9 +29,10 @@ from scipy import stats
 from .. import engine, problems, rates, samplers
 from ..latex import defined as latex_defined
 from ..latex import fmt, tex, words
-from ..verify import entry, from_interval
-from . import builtin_schema, e9_network, e9_orders
-from .base import Experiment, Figure, Result
+from ..stats import entry, from_interval
+from ..validation import ConfigError, check_samplers, pipeline_problem, require_constants
+from . import e9_network, e9_orders
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def floors(settings: dict) -> tuple[pd.DataFrame, dict]:
@@ -447,8 +448,6 @@ def findings(settings: dict, values: dict) -> dict[str, str]:
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, check_samplers, pipeline_problem, require_constants
-
     ref = settings["reference"]
     for key in ("floor_samplers", "curve_samplers"):
         if ref not in settings[key]:

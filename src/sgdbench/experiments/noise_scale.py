@@ -15,9 +15,9 @@ import pandas as pd
 from .. import engine, measure, problems, samplers
 from ..latex import fmt, problem_shape, tex, words
 from ..schedules import Schedule
-from ..verify import entry
-from . import builtin_schema
-from .base import Experiment, Figure, Result
+from ..stats import entry
+from ..validation import ConfigError, pipeline_problem
+from .base import Experiment, Figure, Result, builtin_schema
 
 
 def trajectory(settings: dict) -> pd.DataFrame:
@@ -124,8 +124,6 @@ SECTION_FIGURE = r"""
 
 
 def _check(settings: dict) -> None:
-    from ..config import ConfigError, pipeline_problem
-
     problem = pipeline_problem(settings["problem"], "noise_scale.problem")
     if not settings["b_small"] < settings["b_big"] <= problem.n:
         raise ConfigError("noise_scale.b_big", f"need b_small < b_big <= n = {problem.n}, got "

@@ -8,15 +8,15 @@ import pandas as pd
 import seaborn as sns
 
 from .. import theory
-from ..experiments.e5b import tuned
 from . import TEXT_WIDTH, save, style
 
 
-def plot(chains: pd.DataFrame, info: pd.DataFrame, stem) -> None:
+def plot(best: pd.DataFrame, info: pd.DataFrame, stem) -> None:
+    """``best``: the experiment's ``tuned`` table (per problem, tolerance and b, the step
+    factor with the fewest median steps); ``info``: its ``critical_batch`` fits."""
     style()
     labels = list(dict.fromkeys(info["problem"]))
     fig, axes = plt.subplots(len(labels), 2, figsize=(TEXT_WIDTH, 2.5 * len(labels)), squeeze=False)
-    best = tuned(chains)
     for (ax, bx), label in zip(axes, labels, strict=True):
         rows = info[info["problem"] == label].sort_values("tolerance", ascending=False)
         colors = sns.color_palette("deep", len(rows))
