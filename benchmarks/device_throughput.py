@@ -13,9 +13,9 @@ rates are printed; the share of the peak uses the rows alone, against ``--peak-g
 device kind named in PEAK_GBS, its datasheet peak. On the CPU there is no such figure unless
 given, and the share is left out.
 
-Writes results/benchmarks/device_throughput.csv; --update-readme rewrites the README block
+Writes results/benchmarks/device_throughput.csv; --update-docs rewrites the docs block
 ``device-throughput``. ``--quick`` (n = 10⁵, R ∈ {64, 1024}, 512 steps) checks that it runs.
-Usage: python benchmarks/device_throughput.py [--quick] [--peak-gbs G] [--update-readme]
+Usage: python benchmarks/device_throughput.py [--quick] [--peak-gbs G] [--update-docs]
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from _docs_page import save_and_report
 from _problems import device_least_squares
-from _readme import save_and_report
 
 from sgdbench import engine, provenance
 from sgdbench.schedules import Schedule
@@ -56,7 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--peak-gbs", type=float, help="the device's memory bandwidth, GB/s")
-    ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--update-docs", action="store_true")
     a = ap.parse_args()
     env = provenance.environment()
     n, sizes, steps = (10**5, [64, 1024], 512) if a.quick else (10**7, [64, 1024, 16384], 4096)
@@ -74,7 +74,7 @@ def main() -> None:
         print(lines[-1], flush=True)
     lines.append(f"n = {n:,}, d = {D}, b = 1, float32, {steps:,} steps per chain, {env['device']}")
     save_and_report("device_throughput.py", rows, lines, "device_throughput.csv",
-                    "device-throughput" if a.update_readme else None)  # fmt: skip
+                    "device-throughput" if a.update_docs else None)  # fmt: skip
 
 
 if __name__ == "__main__":

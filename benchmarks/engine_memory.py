@@ -64,12 +64,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
-    ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--update-docs", action="store_true")
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return
-    from _readme import run_child, save_and_report
+    from _docs_page import run_child, save_and_report
 
     rows, lines = [], []
     for name, case in (QUICK if args.quick else CASES).items():
@@ -81,7 +81,7 @@ def main():
                      f"{row['ratio_to_data_plus_stream']:.2f} (target ≤ 2); the run itself added "
                      f"{row['engine_added_mb']:.0f} MB to the peak")  # fmt: skip
         print(lines[-1], flush=True)
-    save_and_report(Path(__file__).name, rows, lines, "engine_memory.csv", "memory" if args.update_readme else None)
+    save_and_report(Path(__file__).name, rows, lines, "engine_memory.csv", "memory" if args.update_docs else None)
 
 
 if __name__ == "__main__":

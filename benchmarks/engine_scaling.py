@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _readme import update_block
+from _docs_page import update_block
 
 from sgdbench import engine, provenance, samplers
 from sgdbench.problems import least_squares, make_problem
@@ -59,7 +59,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a smaller grid")
     ap.add_argument("--max-data-mb", type=float, default=800.0)
-    ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--update-docs", action="store_true")
     args = ap.parse_args()
     ns = [10**3, 10**4, 10**5] if args.quick else [10**3, 10**4, 10**5, 10**6]
     ds, bs, rs = [10, 100, 1000], [1, 16, 256], [1, 64, 1024]
@@ -112,7 +112,7 @@ def main():
     text = "\n".join(lines) + "\n"
     print(text)
     print(f"wrote {out}")
-    if args.update_readme:
+    if args.update_docs:
         update_block("scaling", text)
 
 

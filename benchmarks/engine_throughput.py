@@ -19,9 +19,9 @@ its step loop waited for index windows; ratios use the time including them. Like
 the engine's time excludes the checkpoint metrics (``with_metrics=False``; each is a full pass
 over the data per chain).
 Prints a table, writes results/benchmarks/engine_throughput.csv and, with
---update-readme, rewrites the marked table in README.md.
+--update-docs, rewrites the marked table in docs/performance.md.
 
-Usage: python benchmarks/engine_throughput.py [--quick] [--update-readme]
+Usage: python benchmarks/engine_throughput.py [--quick] [--update-docs]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _readme import update_block
+from _docs_page import update_block
 
 from sgdbench import engine, problems, provenance, samplers
 from sgdbench.schedules import Schedule
@@ -156,7 +156,7 @@ def bench_numba(a, b, stream):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 epoch, fewer peer steps")
-    ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--update-docs", action="store_true")
     args = ap.parse_args()
     epochs = 1 if args.quick else 5
     peer_steps = {"numpy": 2_000 if args.quick else 10_000, "torch": 300 if args.quick else 1_000}
@@ -208,7 +208,7 @@ def main():
     table = markdown(df, env) + targets(df)
     print(table)
     print(f"wrote {out}")
-    if args.update_readme:
+    if args.update_docs:
         update_block("bench", table)
 
 

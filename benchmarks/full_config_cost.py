@@ -20,7 +20,7 @@ An experiment with no seed-like count (E8 times fixed sizes) runs once, as confi
 
 Writes results/benchmarks/full_config_cost.csv.
 Usage: python benchmarks/full_config_cost.py [--only e1,e7] [--fractions 0.03125,0.0625]
-       [--full-budget 240] [--config FILE ...] [--update-readme]
+       [--full-budget 240] [--config FILE ...] [--update-docs]
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def main():
         default=240.0,
         help="run at full scale when the estimate is at most this many seconds",
     )
-    ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--update-docs", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -123,7 +123,7 @@ def main():
         print(json.dumps(child(name, settings)))
         return
     import pandas as pd
-    from _readme import run_child, save_and_report
+    from _docs_page import run_child, save_and_report
 
     from sgdbench import experiments
     from sgdbench.pipeline_config import pipeline_config
@@ -175,11 +175,11 @@ def main():
                  f"{TARGET_MB} MB); the others' peaks are their probes', a lower bound")  # fmt: skip
     print(lines[-1])
     save_and_report(Path(__file__).name, rows, lines, CSV.name,
-                    "full-config-cost" if args.update_readme else None)  # fmt: skip
+                    "full-config-cost" if args.update_docs else None)  # fmt: skip
 
 
 def describe(row: dict, commit: str) -> str:
-    """One README line from one CSV row (so a partial rerun rewrites the block from the CSV)."""
+    """One docs line from one CSV row (so a partial rerun rewrites the block from the CSV)."""
     units = str(row["probe_units"]).split()
     peaks = str(row["probe_peak_mb"]).split()
     if row["measured"]:

@@ -9,7 +9,7 @@ the same job at other R, the results table's size in memory if it were loaded wh
 the peak stays nearly flat in R while the table grows linearly.
 
 Writes results/benchmarks/pipeline_memory.csv.
-Usage: python benchmarks/pipeline_memory.py [--quick] [--update-readme]
+Usage: python benchmarks/pipeline_memory.py [--quick] [--update-docs]
 """
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
-    ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--update-docs", action="store_true")
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return
-    from _readme import run_child, save_and_report
+    from _docs_page import run_child, save_and_report
 
     rows, lines = [], []
     for case in QUICK if args.quick else CASES:
@@ -71,7 +71,7 @@ def main():
                      f"results table would take {row['table_if_loaded_mb']:.0f} MB loaded whole "
                      f"({row['table_if_loaded_mb'] / first['table_if_loaded_mb']:.0f}×); {row['seconds']:.0f} s")  # fmt: skip
         print(lines[-1], flush=True)
-    save_and_report(Path(__file__).name, rows, lines, "pipeline_memory.csv", "pipeline-memory" if args.update_readme else None)
+    save_and_report(Path(__file__).name, rows, lines, "pipeline_memory.csv", "pipeline-memory" if args.update_docs else None)
 
 
 if __name__ == "__main__":

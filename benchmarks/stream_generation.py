@@ -25,9 +25,9 @@ Every path feeds the same step loop (the CPU kernel where ``auto`` picks it; dev
 run the XLA loop, which is what the kernel refuses them for); only where the indices come
 from differs.
 Prints a table, writes results/benchmarks/stream_generation.csv and, with
---update-readme, rewrites the marked block in README.md.
+--update-docs, rewrites the marked block in docs/performance.md.
 
-Usage: python benchmarks/stream_generation.py [--quick] [--update-readme]
+Usage: python benchmarks/stream_generation.py [--quick] [--update-docs]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import argparse
 
 import jax
 import numpy as np
-from _readme import save_and_report
+from _docs_page import save_and_report
 
 from sgdbench import engine, problems, samplers
 
@@ -59,7 +59,7 @@ def bench(problem, sampler: str, r: int, epochs: float, streams: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="R in {64, 1024} and 0.2 epochs (a check that it runs)")
-    ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--update-docs", action="store_true")
     a = ap.parse_args()
     problem = problems.build("least_squares", n=1000, d=100, seed=0)
     sizes, epochs = ([64, 1024], 0.2) if a.quick else ([64, 1024, 16384], 2.0)
@@ -88,7 +88,7 @@ def main() -> None:
     lines.append(f"auto draws {', '.join(f'{s} on {w}' for s, w in auto.items())} here ({jax.default_backend()})")
     print("\n".join(lines[-3:]))
     save_and_report("stream_generation.py", rows, lines, "stream_generation.csv",
-                    "stream-generation" if a.update_readme else None)  # fmt: skip
+                    "stream-generation" if a.update_docs else None)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -143,3 +143,13 @@ def test_job_environment_fills_what_is_unset_and_keeps_what_the_user_set():
     env = {"MALLOC_ARENA_MAX": "8", "HOME": "/h"}
     assert process_env.apply(env) == {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "MALLOC_ARENA_MAX": "8"}
     assert env["HOME"] == "/h" and env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+
+
+def test_every_help_page_renders():
+    """`sgdbench … -h` formats each help string (a bare % in one crashed `sgdbench --help`)."""
+    pages = dict(cli.help_pages(cli.build_parser()))
+    assert {("run",), ("summary",), ("config", "show"), ("verify",)} <= set(pages)
+    for path, parser in pages.items():
+        text = parser.format_help()
+        assert text.startswith("usage: sgdbench" + "".join(f" {p}" for p in path)), path
+    assert "95% t interval" in " ".join(pages[()].format_help().split())

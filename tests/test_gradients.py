@@ -1,5 +1,5 @@
 """Gradients: jax.grad of every problem against central finite differences, and the
-lectures' worked examples of reverse-mode differentiation (THEORY.md)."""
+lectures' worked examples of reverse-mode differentiation (docs/theory.md)."""
 
 import jax
 import jax.numpy as jnp

@@ -226,7 +226,8 @@ def run_config_help() -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line (the docs' CLI reference is generated from it)."""
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="sgdbench", description=__doc__)
@@ -259,7 +260,7 @@ def main(argv=None) -> int:
                        help="module or .py file to load first (repeatable)")  # fmt: skip
     p_sum = sub.add_parser(
         "summary",
-        help="a table of a run's metric at given epochs (mean, 95% t interval over seeds)",
+        help="a table of a run's metric at given epochs (mean, 95%% t interval over seeds)",
     )
     p_sum.add_argument("results", help="the --out directory of an `sgdbench run`")
     p_sum.add_argument(
@@ -308,7 +309,20 @@ def main(argv=None) -> int:
         "--write", action="store_true", help="write the reference from RESULTS instead"
     )
     p_ver.set_defaults(func=_cmd_verify)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def help_pages(parser: argparse.ArgumentParser, path: tuple = ()):
+    """(command path, parser) for ``parser`` and every subcommand under it, nested ones included."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from help_pages(sub, (*path, name))
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     if getattr(args, "plugin", None) is not None:
         failed = _load_cli_plugins(args)
         if failed is not None:

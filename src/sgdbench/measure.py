@@ -5,8 +5,8 @@ float64); Monte Carlo draws mini-batches from the real samplers
 (:mod:`sgdbench.samplers`) and averages per-example gradients, so what is
 tested is the sampler the engine uses.
 
-References: the variance formulas and the ``rr`` conditional mean are in the
-shared THEORY.md; the two-batch noise-scale estimator is McCandlish et al. (2018).
+References: the variance formulas and the ``rr`` conditional mean are in
+docs/theory.md; the two-batch noise-scale estimator is McCandlish et al. (2018).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Your own runs: a summary table and a figure from an ``sgdbench run`` results directory.
 
-Both read ``RESULTS_DIR/results.parquet`` (the tidy table of DESIGN.md) and group
+Both read ``RESULTS_DIR/results.parquet`` (the tidy table of docs/tables.md) and group
 chains by what distinguishes a configuration (problem, sampler, update, batch size,
 schedule, step size); statistics are over seeds, with 95% t intervals.
 """

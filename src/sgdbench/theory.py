@@ -1,4 +1,5 @@
-"""Closed-form predictions the experiments are checked against (see shared THEORY.md).
+"""Closed-form predictions the experiments are checked against (docs/theory.md states
+each with its source and its assumptions).
 
 Pure NumPy functions of the problem's constants; figures draw them as dashed
 lines beside the measurements.

@@ -5,7 +5,7 @@ epochs; its steps-to-target is the first checkpoint at which the problem's
 target metric (``dist_sq``, ``grad_norm_sq`` or ``loss_gap``) is at most
 ``tolerance`` times its value at x0, for each of the problem's ``tolerances``
 (the critical batch grows as the target tightens). Step sizes are ``step_factors`` / 𝓛(b),
-with 𝓛(b) the expected smoothness of b-nice sampling (THEORY.md), and per b the
+with 𝓛(b) the expected smoothness of b-nice sampling (docs/theory.md), and per b the
 factor with the fewest median steps is kept (the step is tuned per b). A
 configuration whose median chain never reaches the target counts as not reached.
 

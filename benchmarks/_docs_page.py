@@ -1,29 +1,29 @@
-"""Write a benchmark's measured table into its marked block of README.md."""
+"""Write a benchmark's measured table into its marked block of the docs' performance page."""
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "performance.md"
 
 
 def update_block(name: str, text: str) -> None:
     """Replace what lies between <!-- {name}:start --> and <!-- {name}:end -->."""
-    body = README.read_text()
+    body = PAGE.read_text()
     pattern = rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)"
     if not re.search(pattern, body, flags=re.S):
-        raise SystemExit(f"README.md has no <!-- {name}:start --> … <!-- {name}:end --> block")
-    README.write_text(re.sub(pattern, lambda m: m.group(1) + text + m.group(2), body, flags=re.S))
+        raise SystemExit(f"docs/performance.md has no <!-- {name}:start --> … <!-- {name}:end --> block")
+    PAGE.write_text(re.sub(pattern, lambda m: m.group(1) + text + m.group(2), body, flags=re.S))
 
 
 def save_and_report(script: str, rows: list[dict], lines: list[str], csv_name: str, block: str | None) -> None:
     """Write the measured rows to results/benchmarks/<csv_name>, and with ``block`` replace that
-    README block with the lines as a list, headed by the script, device and commit."""
+    block of docs/performance.md with the lines as a list, headed by the script, device and commit."""
     import pandas as pd
 
     from sgdbench.provenance import environment
 
-    root = README.parent
-    path = root / "results" / "benchmarks" / csv_name
+    path = ROOT / "results" / "benchmarks" / csv_name
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(path, index=False)
     print(f"wrote {path}")
