@@ -148,6 +148,23 @@ RUN_CASES = [
     ("plugins not a list", "plugins", "my_plugin", "plugins"),
     ("unknown step loop", "step_loop", "numba", "step_loop"),
     ("missing plugin module", "plugins", ["no_such_plugin_module"], "plugins"),
+    # One rule for integer fields: written without a decimal point (2.0 used to crash the
+    # numba streams with a TypeError); bools are not integers either.
+    ("integral float batch size", "batch_sizes", [2.0], "batch_sizes.0"),
+    ("integral float seed count", "seeds", {"count": 2.0}, "seeds.count"),
+    ("boolean seed count", "seeds", {"count": True}, "seeds.count"),
+    ("integral float log points", "log_points", 8.0, "log_points"),
+    ("integral float problem size", "problem", {"name": "least_squares", "params": {"n": 50.0, "d": 3}},
+     "problem.params.n"),
+    ("boolean problem size", "problem", {"name": "least_squares", "params": {"n": 50, "d": True}},
+     "problem.params.d"),
+    # Update-rule ranges (UpdateRule.ranges, part of the schema): decays in [0, 1), eps > 0.
+    ("negative Adam b1", "update", {"name": "adam", "b1": -1.5}, "update.b1"),
+    ("Adam b1 of one", "update", {"name": "adam", "b1": 1.0}, "update.b1"),
+    ("Adam b2 above one", "update", {"name": "adam", "b2": 1.5}, "update.b2"),
+    ("Adam eps zero", "update", {"name": "adam", "eps": 0}, "update.eps"),
+    ("negative momentum", "update", {"name": "momentum", "momentum": -3}, "update.momentum"),
+    ("Nesterov momentum of one", "update", {"name": "nesterov", "momentum": 1}, "update.momentum"),
 ]
 
 
@@ -271,6 +288,8 @@ PIPELINE_CASES = [
     ("e2 with one component", {"e2": {"problem": {"n": 1}}}, "e2.problem"),
     ("NaN step of e4", {"e4": {"steps": [float("nan"), 0.25]}}, "e4.steps.0"),
     ("infinite e2 step", {"e2": {"spread_steps": [0.03, float("inf")]}}, "e2.spread_steps.1"),
+    ("integral float repetitions", {"e1": {"repetitions": 5.0}}, "e1.repetitions"),
+    ("integral float e6 batch", {"e6": {"batch_sizes": [16.0]}}, "e6.batch_sizes.0"),
     ("TeX in a problem label", {"e3": {"problems": {"\\input{/etc/hostname}": {"name": "least_squares"}}}},
      "e3.problems"),
 ]  # fmt: skip

@@ -62,6 +62,16 @@ def test_plugin_file_registers_problem_sampler_and_update_by_config_only(
     np.testing.assert_allclose(np.asarray(p.x_star).reshape(14, 3), clf.coef_.T, atol=2e-4)
 
 
+def test_a_plugin_update_rules_range_is_part_of_the_schema(tmp_path, capsys, clean_registries):
+    shutil.copy(EXAMPLE, tmp_path / "wine_plugin.py")
+    cfg = {"experiment": "plugin", "plugins": ["wine_plugin.py"], "problem": {"name": "softmax_wine"},
+           "samplers": ["rr"], "update": {"name": "sgd_weight_decay", "decay": -0.1},
+           "step_sizes": [0.05], "seeds": {"count": 2}, "epochs": 1}  # fmt: skip
+    code, err = _run(tmp_path, cfg, capsys)
+    assert code == 2 and "'update.decay'" in err and ">= 0" in err, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_random_start_sampler_walks_a_rotated_cyclic_order(tmp_path, clean_registries):
     shutil.copy(EXAMPLE, tmp_path / "wine_plugin.py")
     assert cli.main(["samplers", "--plugin", str(tmp_path / "wine_plugin.py")]) == 0

@@ -102,3 +102,26 @@ def test_divergence_freezes_optimiser_state_with_the_iterate(ls):
 def test_unknown_update_parameter_is_refused():
     with pytest.raises(ValueError, match="no parameter 'beta'"):
         Update.from_config({"name": "momentum", "beta": 0.9})
+
+
+@pytest.mark.parametrize(("spec", "field"), [
+    ({"name": "adam", "b1": 1.0}, "b1"), ({"name": "adam", "b2": -0.1}, "b2"),
+    ({"name": "adam", "eps": 0.0}, "eps"), ({"name": "momentum", "momentum": 1.0}, "momentum"),
+    ({"name": "nesterov", "momentum": -3}, "momentum"), ({"name": "sgd", "clip": 0}, "clip"),
+])  # fmt: skip
+def test_update_parameters_outside_their_range_are_refused_from_python_too(spec, field):
+    """b1 = 1 divides by zero in Adam's bias correction; a negative decay alternates signs."""
+    with pytest.raises(ValueError, match=field):
+        Update.from_config(spec)
+
+
+def test_the_config_schema_carries_each_rules_ranges():
+    from sgdbench.config import run_schema
+
+    update = run_schema()["$defs"]["update"]
+    adam = next(r["then"] for r in update["allOf"] if r["if"]["properties"]["name"]["const"] == "adam")
+    assert adam["properties"]["b1"] == {"type": "number", "minimum": 0, "exclusiveMaximum": 1}
+    assert adam["properties"]["eps"] == {"type": "number", "exclusiveMinimum": 0}
+    # the edges: 0 is a legal decay (no momentum), 0.999… is legal, 1 is not
+    assert Update.from_config({"name": "momentum", "momentum": 0.0}).params == (("momentum", 0.0),)
+    assert Update.from_config({"name": "adam", "b2": 0.9999}).params[1] == ("b2", 0.9999)

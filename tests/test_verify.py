@@ -56,8 +56,14 @@ def test_an_exact_entry_must_agree_to_a_relative_1e_6(tmp_path):
     assert not table.loc[key, "ok"] and table["ok"].sum() == 2
 
 
-@pytest.mark.parametrize("text,phrase", [("{}", "no entries"), ("[1, 2]", "not a map"),
-                                         ("not json", "not JSON")])  # fmt: skip
+@pytest.mark.parametrize("text,phrase", [
+    ("{}", "no entries"), ("[1, 2]", "not a map"), ("not json", "not JSON"),
+    ('{"e3.k": {"value": "high", "se": 0.1}}', "e3.k.value = 'high' is not a finite number"),
+    ('{"e3.k": {"value": 1.0, "se": null}}', "e3.k.se = None is not a finite number"),
+    ('{"e3.k": {"value": true, "se": 0.1}}', "e3.k.value = True is not a finite number"),
+    ('{"e3.k": {"value": NaN, "se": 0.1}}', "e3.k.value = nan is not a finite number"),
+    ('{"e3.k": {"value": 1.0, "se": -0.1}}', "e3.k.se = -0.1 is negative"),
+])  # fmt: skip
 def test_a_bad_reference_is_one_clear_error(tmp_path, capsys, text, phrase):
     res = _results(tmp_path, [1.0, 0.5, 0.25], [0.01] * 3)
     ref = tmp_path / "ref.json"

@@ -101,6 +101,7 @@ updates.register(
         lambda decay: optax.add_decayed_weights(decay),
         {"decay": 1e-3},
         "SGD with decoupled weight decay",
+        ranges={"decay": {"minimum": 0}},  # a negative decay would grow the weights
     )  # fmt: skip
 )
 

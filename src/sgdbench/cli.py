@@ -84,7 +84,8 @@ def _cmd_samplers(args) -> int:
 def _cmd_updates(args) -> int:
     for name, rule in updates.REGISTRY.items():
         params = ", ".join(f"{k}={v!r}" for k, v in {**rule.params, "clip": None}.items())
-        print(f"{name}({params})\n    {rule.description}")
+        ranges = ", ".join(f"{k} in {updates.interval_text(b)}" for k, b in rule.ranges.items())
+        print(f"{name}({params})\n    {rule.description}" + (f"; {ranges}" if ranges else ""))
     return 0
 
 

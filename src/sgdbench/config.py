@@ -15,7 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 import yaml
 
@@ -24,10 +23,10 @@ from .device_memory import DeviceMemoryError, check
 from .validation import (
     ConfigError,
     check_problem_params,
-    filling_defaults,
     first_error,
     load_plugins,
     reject_non_finite,
+    schema_validator,
     short_text,
     with_registry_enums,
 )
@@ -90,7 +89,7 @@ def resolve(raw: dict) -> dict:
     load_plugins(raw)
     reject_non_finite(raw)
     cfg = copy.deepcopy(raw)
-    first_error(filling_defaults(jsonschema.Draft202012Validator)(run_schema()), cfg)
+    first_error(schema_validator(run_schema()), cfg)
     cfg["update"] = _resolve_update(cfg.get("update"), "update")
 
     name = cfg["problem"]["name"]

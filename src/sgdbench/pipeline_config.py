@@ -8,17 +8,15 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-import jsonschema
-
 from . import experiments
 from .config import load
 from .validation import (
     ConfigError,
     coerce_cli_scalars,
-    filling_defaults,
     first_error,
     load_plugins,
     reject_non_finite,
+    schema_validator,
     with_registry_enums,
 )
 from .yamlio import MAX_CONFIG_NODES, object_size, parse_yaml
@@ -44,7 +42,7 @@ def experiment_settings(name: str, overrides: dict | None = None) -> dict:
     schema = with_registry_enums(experiments.REGISTRY.get(name).schema, experiment_enums())
     settings = copy.deepcopy(dict(overrides or {}))
     try:
-        first_error(filling_defaults(jsonschema.Draft202012Validator)(schema), settings)
+        first_error(schema_validator(schema), settings)
     except ConfigError as e:
         raise ConfigError(f"{name}.{e.field}", e.message, e.fix) from e
     return settings
@@ -105,7 +103,7 @@ def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool 
     for name in experiments.REGISTRY.names():  # a section left out takes every default
         config.setdefault(name, {})
     schema = pipeline_schema(parse_yaml(Path(base_schema_path).read_text()))
-    first_error(filling_defaults(jsonschema.Draft202012Validator)(schema), config)
+    first_error(schema_validator(schema), config)
     config.setdefault("experiments", [n for n in experiments.REGISTRY.names()
                                       if experiments.REGISTRY.origin(n) == "sgdbench"])  # fmt: skip
     if check:

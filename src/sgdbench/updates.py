@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema
 import optax
 
 from .registry import Registry
@@ -33,13 +34,38 @@ class UpdateRule:
     """A named family of transformations; ``build(**params)`` returns the optax object.
 
     ``params`` are the defaults a config may override (``update: {name: momentum,
-    momentum: 0.9}``); their types are checked at validation.
+    momentum: 0.9}``); ``ranges`` gives each parameter's admissible interval as JSON
+    Schema keywords (``{"minimum": 0, "exclusiveMaximum": 1}``). Both are checked at
+    validation: the ranges become part of the config schemas, so a value outside is
+    refused before any job runs.
     """
 
     name: str
     build: Callable[..., optax.GradientTransformation]
     params: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    ranges: dict[str, dict] = field(default_factory=dict)
+
+    def param_schema(self) -> dict:
+        """JSON Schema of this rule's parameters (numbers, within their ranges)."""
+        return {k: {"type": "number", **self.ranges.get(k, {})} for k in self.params}
+
+    def out_of_range(self, params: dict) -> str | None:
+        """The first parameter outside its range, as "name = value is not in …", or None."""
+        for key, bounds in self.ranges.items():
+            value = params.get(key)
+            if value is None:
+                continue
+            if not jsonschema.Draft202012Validator({"type": "number", **bounds}).is_valid(value):
+                return f"{key} = {value!r} is not in {interval_text(bounds)}"
+        return None
+
+
+def interval_text(bounds: dict) -> str:
+    """``{"minimum": 0, "exclusiveMaximum": 1}`` as "[0, 1)"."""
+    lo = ("[", bounds["minimum"]) if "minimum" in bounds else ("(", bounds.get("exclusiveMinimum", "-inf"))
+    hi = ("]", bounds["maximum"]) if "maximum" in bounds else (")", bounds.get("exclusiveMaximum", "inf"))
+    return f"{lo[0]}{lo[1]}, {hi[1]}{hi[0]}"
 
 
 REGISTRY: Registry[UpdateRule] = Registry("update rule")
@@ -72,6 +98,11 @@ class Update:
                 f"its parameters are {sorted(rule.params) + ['clip']}"
             )
         merged = {**rule.params, **spec}
+        problem = rule.out_of_range(merged)
+        if problem:
+            raise ValueError(f"update rule {name!r}: {problem}")
+        if clip is not None and not clip > 0:
+            raise ValueError(f"update rule {name!r}: clip = {clip!r} must be > 0 (or null for none)")
         return cls(name, tuple(sorted(merged.items())), None if clip is None else float(clip))
 
     @property
@@ -91,13 +122,20 @@ class Update:
 
 SGD = Update()
 
+# Why these ranges: a decay β of a running average (momentum, Adam's b1 and b2) is a
+# contraction only for 0 <= β < 1 (β = 1 divides by zero in Adam's bias correction; β < 0
+# alternates the sign of old gradients); eps keeps Adam's denominator away from zero.
+UNIT_DECAY = {"minimum": 0, "exclusiveMaximum": 1}
+POSITIVE = {"exclusiveMinimum": 0}
+
 for _rule in (
     UpdateRule("sgd", lambda: optax.identity(), {}, "plain SGD: u = g"),
     UpdateRule("momentum", lambda momentum: optax.trace(decay=momentum, nesterov=False),
-               {"momentum": 0.9}, "heavy-ball momentum"),
+               {"momentum": 0.9}, "heavy-ball momentum", {"momentum": UNIT_DECAY}),
     UpdateRule("nesterov", lambda momentum: optax.trace(decay=momentum, nesterov=True),
-               {"momentum": 0.9}, "Nesterov momentum"),
+               {"momentum": 0.9}, "Nesterov momentum", {"momentum": UNIT_DECAY}),
     UpdateRule("adam", lambda b1, b2, eps: optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
-               {"b1": 0.9, "b2": 0.999, "eps": 1e-8}, "Adam (Kingma & Ba 2015)"),
+               {"b1": 0.9, "b2": 0.999, "eps": 1e-8}, "Adam (Kingma & Ba 2015)",
+               {"b1": UNIT_DECAY, "b2": UNIT_DECAY, "eps": POSITIVE}),
 ):  # fmt: skip
     register(_rule)

@@ -67,8 +67,16 @@ def registry_defs() -> dict:
     return {
         "sampler": {"enum": samplers.REGISTRY.names()},
         "update_name": {"enum": updates.REGISTRY.names()},
+        "update": {"allOf": [update_rule_schema(name) for name in updates.REGISTRY.names()]},
         "problem_name": {"enum": problems.REGISTRY.names()},
     }
+
+
+def update_rule_schema(name: str) -> dict:
+    """When ``update.name`` is ``name``, its parameters' types and ranges (from the rule)."""
+    rule = updates.REGISTRY.get(name)
+    return {"if": {"properties": {"name": {"const": name}}, "required": ["name"]},
+            "then": {"properties": rule.param_schema()}}  # fmt: skip
 
 
 def with_registry_enums(schema: dict, extra_enums: dict | None = None) -> dict:
@@ -99,6 +107,22 @@ def filling_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
+def _strict_integer(checker, instance) -> bool:
+    # JSON Schema's draft 2020-12 counts 2.0 as an integer; a config's integer fields are
+    # counts, sizes and seeds that flow into range() and array shapes, so one rule holds
+    # everywhere a config is read: an integer is written without a decimal point.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_STRICT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer)
+
+
+def schema_validator(schema: dict):
+    """The one validator every config is read with: defaults filled, integers strict."""
+    base = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_STRICT_TYPES)
+    return filling_defaults(base)(schema)
+
+
 def first_error(validator, instance) -> None:
     errors = sorted(
         validator.iter_errors(instance), key=lambda e: (len(e.path), list(map(str, e.path)))
@@ -125,9 +149,13 @@ def schema_fix(err: jsonschema.ValidationError) -> str:
     if kind == "enum":
         return f"use one of {err.validator_value}"
     if kind == "type":
+        if err.validator_value == "integer" or "integer" in err.validator_value:
+            return "give a whole number without a decimal point (2, not 2.0)"
         return f"give a value of type {err.validator_value}"
     if kind in ("exclusiveMinimum", "minimum"):
         return f"give a value {'>' if kind == 'exclusiveMinimum' else '>='} {err.validator_value}"
+    if kind in ("exclusiveMaximum", "maximum"):
+        return f"give a value {'<' if kind == 'exclusiveMaximum' else '<='} {err.validator_value}"
     if kind == "required":
         return "add the missing key"
     if kind == "pattern":
@@ -183,6 +211,9 @@ def check_problem_params(name: str, params: dict, prefix: str = "problem") -> No
             continue
         if expected in (list, tuple):
             expected = (list, tuple)  # YAML has lists only; a tuple default reads as a list
+        if expected is int and not _strict_integer(None, value):
+            raise ConfigError(where, f"expected an integer, got {value!r}",
+                              "give a whole number without a decimal point (2, not 2.0)")  # fmt: skip
         if expected is not None and not isinstance(value, expected):
             kind = "list" if expected == (list, tuple) else expected.__name__
             raise ConfigError(where, f"expected {kind}, got {value!r}", f"give a {kind}")

@@ -67,6 +67,15 @@ def read_reference(path: Path) -> dict[str, dict[str, float]]:
         raise ReferenceError(f"the reference {path} is not a map of key -> {{value, se}}")
     if not ref:
         raise ReferenceError(f"the reference {path} has no entries; write one with --write")
+    for key, entry in ref.items():
+        for field in ("value", "se"):
+            x = entry[field]
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not np.isfinite(x):
+                raise ReferenceError(f"the reference {path}: {key}.{field} = {x!r} is not a finite "
+                                     "number; rewrite the reference with --write")  # fmt: skip
+        if entry["se"] < 0:
+            raise ReferenceError(f"the reference {path}: {key}.se = {entry['se']!r} is negative "
+                                 "(a standard error is >= 0); rewrite the reference with --write")  # fmt: skip
     return ref
 
 
