@@ -153,3 +153,17 @@ def test_every_help_page_renders():
         text = parser.format_help()
         assert text.startswith("usage: sgdbench" + "".join(f" {p}" for p in path)), path
     assert "95% t interval" in " ".join(pages[()].format_help().split())
+
+
+@pytest.mark.parametrize(("argv", "phrase"), [
+    (["verify", "{tmp}/nowhere"], "is not a directory: give the pipeline's results directory"),
+    (["updates", "--plugin", "{tmp}/notes.yaml"], "is not a .py file"),
+    (["problems", "least_squares", "--set", "n=20.0"], "'problem.params.n': expected an integer"),
+    (["problems", "least_squares", "--set", "size=20"], "'problem.params.size': unknown parameter"),
+])  # fmt: skip
+def test_foreign_inputs_to_the_read_only_commands_are_one_message(argv, phrase, tmp_path, capsys):
+    (tmp_path / "notes.yaml").write_text("plugins: []\n")
+    assert cli.main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert phrase in err and ("Fix:" in err or ": give" in err), err
+    assert err.count("\n") == 1, err

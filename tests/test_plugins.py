@@ -105,7 +105,7 @@ BROKEN = {
 
         samplers.register(Half("nomethod", "x", "#000000", with_replacement=True, epoch_based=False))
         """,
-        "does not define batch_unit",
+        "Fix: define batch_unit on Half",  # not "rename": the name was never the problem
     ),
     "error in the plugin": (
         """

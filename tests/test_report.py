@@ -63,3 +63,46 @@ def test_plot_writes_pdf_and_png_and_bad_input_is_one_message(tmp_path, capsys):
     assert cli.main(["plot", str(out), "--metric", "accuracy"]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "no metric 'accuracy'" in err
+
+
+def test_a_truncated_table_is_one_message_whose_fix_works(tmp_path, capsys):
+    out = _run(tmp_path)
+    table = out / "results.parquet"
+    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])  # a killed copy
+    capsys.readouterr()
+    for cmd in (["summary", str(out)], ["plot", str(out), "--out", str(tmp_path / "f")]):
+        assert cli.main(cmd) == 2
+        err = capsys.readouterr().err
+        assert "not a readable parquet table" in err and "--force" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "f.pdf").exists()
+    # the fix, followed: rerun the config over the same directory with --force
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(CONFIG))
+    assert cli.main(["run", str(tmp_path / "run.yaml"), "--out", str(out), "--force"]) == 0
+    assert cli.main(["summary", str(out)]) == 0
+
+
+def test_a_foreign_table_names_the_columns_it_lacks(tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    pd.DataFrame({"a": [1.0]}).to_parquet(tmp_path / "out" / "results.parquet")
+    assert cli.main(["summary", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "not an `sgdbench run` table" in err and "'sampler'" in err and err.count("\n") == 1
+
+
+def test_epochs_past_the_end_are_refused_naming_the_last_one(tmp_path, capsys):
+    out = _run(tmp_path)  # 3 epochs
+    capsys.readouterr()
+    assert cli.main(["summary", str(out), "--at-epochs", "1", "50"]) == 2
+    err = capsys.readouterr().err
+    assert "--at-epochs 50 is past the end" in err and "stops at epoch 3" in err, err
+    assert cli.main(["summary", str(out), "--at-epochs", "1", "3"]) == 0  # the fix, followed
+
+
+def test_an_unwritable_output_is_one_message(tmp_path, capsys):
+    out = _run(tmp_path)
+    capsys.readouterr()
+    (tmp_path / "a_file").write_text("")  # a directory path through a file: not writable
+    assert cli.main(["summary", str(out), "--csv", str(tmp_path / "a_file" / "s.csv")]) == 2
+    assert cli.main(["plot", str(out), "--out", str(tmp_path / "a_file" / "f")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and "cannot write" in err and "writable directory" in err, err

@@ -95,3 +95,19 @@ def test_the_committed_reference_covers_every_experiment_with_key_numbers():
     for e in experiments.REGISTRY.values():
         if e.key_numbers is not None and experiments.REGISTRY.origin(e.name) == "sgdbench":
             assert ("ns" if e.name == "noise_scale" else e.name) in prefixes, e.name
+
+
+def test_a_truncated_results_table_is_one_message_whose_fix_works(tmp_path, capsys):
+    res = _results(tmp_path, [1.0, 0.5, 0.25], [0.01] * 3)
+    ref = tmp_path / "ref.json"
+    assert cli.main(["verify", str(res), "--reference", str(ref), "--write"]) == 0
+    table = res / "e3" / "variance.parquet"
+    good = table.read_bytes()
+    table.write_bytes(good[: len(good) // 2])
+    capsys.readouterr()
+    assert cli.main(["verify", str(res), "--reference", str(ref)]) == 2
+    err = capsys.readouterr().err
+    assert "variance.parquet is not a readable parquet table" in err and err.count("\n") == 1, err
+    table.unlink()  # the fix: delete it and rerun (here: write it again as the pipeline would)
+    table.write_bytes(good)
+    assert cli.main(["verify", str(res), "--reference", str(ref)]) == 0

@@ -119,6 +119,7 @@ def _show_problem(name: str, settings: list[str]) -> int:
             raise cfgmod.ConfigError("problem.name", f"unknown problem {name!r}",
                                      f"use one of {sorted(problems.REGISTRY)}")  # fmt: skip
         validation.reject_non_finite(cfg)
+        validation.check_problem_params(name, params)
         try:
             problem = problems.build(name, **params)
         except (ValueError, TypeError) as e:
@@ -162,11 +163,16 @@ def _cmd_summary(args) -> int:
 
     try:
         table = report.at_epochs(report.load(args.results), args.at_epochs, args.metric)
-    except (FileNotFoundError, KeyError) as e:
+    except (report.ResultsError, KeyError) as e:
         print(f"sgdbench summary: {e.args[0]}", file=sys.stderr)
         return EXIT_CONFIG
     if args.csv:
-        table.to_csv(args.csv, index=False)
+        try:
+            table.to_csv(args.csv, index=False)
+        except OSError as e:
+            print(f"sgdbench summary: cannot write {args.csv}: {e.strerror or e}; "
+                  "give --csv a path in a writable directory", file=sys.stderr)  # fmt: skip
+            return EXIT_CONFIG
     with pd.option_context("display.max_rows", None, "display.width", 160):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     return 0
@@ -177,8 +183,12 @@ def _cmd_plot(args) -> int:
 
     try:
         report.plot(report.load(args.results), args.metric, args.x, Path(args.out))
-    except (FileNotFoundError, KeyError) as e:
+    except (report.ResultsError, KeyError) as e:
         print(f"sgdbench plot: {e.args[0]}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as e:
+        print(f"sgdbench plot: cannot write {args.out}.pdf: {e.strerror or e}; "
+              "give --out a file stem in a writable directory", file=sys.stderr)  # fmt: skip
         return EXIT_CONFIG
     print(f"wrote {args.out}.pdf and {args.out}.png")
     return 0

@@ -67,6 +67,9 @@ def _import(spec: str, base: Path | None) -> str:
                 raise PluginError(
                     spec, f"no such file {path}", "give an existing .py file or a module name"
                 )
+            if path.suffix != ".py":
+                raise PluginError(spec, f"{path} is not a .py file",
+                                  "give a .py file or an importable module name")  # fmt: skip
             name = _module_name_for(path)
             module_spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(module_spec)
@@ -84,7 +87,7 @@ def _import(spec: str, base: Path | None) -> str:
     except PluginError:
         raise
     except RegistryError as e:
-        raise PluginError(spec, str(e), "rename what the plugin registers") from e
+        raise PluginError(spec, str(e), e.fix) from e
     except ModuleNotFoundError as e:
         if not is_path and e.name == spec.split(".")[0]:
             raise PluginError(spec, f"no module named {spec!r}",
@@ -119,7 +122,7 @@ def load_entry_points() -> list[str]:
             with registering_as(f"plugin {ep.value}"):
                 ep.load()
         except RegistryError as e:
-            raise PluginError(ep.value, str(e), "rename what the plugin registers") from e
+            raise PluginError(ep.value, str(e), e.fix) from e
         except Exception as e:  # noqa: BLE001
             raise PluginError(ep.value, f"entry point {ep.name!r} failed: {type(e).__name__}: {e}",
                               "fix or uninstall the plugin's distribution") from e  # fmt: skip

@@ -42,7 +42,13 @@ def forget(origin: str) -> None:
 
 
 class RegistryError(ValueError):
-    """A name registered twice, or looked up but never registered."""
+    """A name registered twice, looked up but never registered, or an incomplete entry.
+
+    ``fix`` is what the author of the registering code should do about it."""
+
+    def __init__(self, message: str, fix: str = "rename what the plugin registers"):
+        super().__init__(message)
+        self.fix = fix
 
 
 class Registry(Generic[T]):

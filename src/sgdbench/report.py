@@ -14,15 +14,31 @@ import pandas as pd
 from scipy import stats
 
 CONFIG = ["problem", "sampler", "update", "batch_size", "schedule", "step_size"]
+REQUIRED = [*CONFIG, "seed", "step", "epoch", "diverged"]
+
+
+class ResultsError(ValueError):
+    """A results directory that cannot be summarised: missing, unreadable, corrupt or foreign."""
 
 
 def load(results_dir) -> pd.DataFrame:
     path = Path(results_dir) / "results.parquet"
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist: give the --out directory of an `sgdbench run`"
+        raise ResultsError(f"{path} does not exist: give the --out directory of an `sgdbench run`")
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        raise ResultsError(
+            f"{path} is not a readable parquet table (truncated or corrupt); "
+            "rerun `sgdbench run CONFIG --out DIR --force` to write it again"
+        ) from e
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise ResultsError(
+            f"{path} is not an `sgdbench run` table: it lacks the columns {missing}; "
+            "give the --out directory of an `sgdbench run`"
         )
-    return pd.read_parquet(path)
+    return frame
 
 
 def _stats(values: pd.Series) -> dict:
@@ -44,8 +60,12 @@ def at_epochs(frame: pd.DataFrame, epochs, metric: str) -> pd.DataFrame:
     for key, g in frame.groupby(CONFIG, sort=True):
         for e in epochs:
             late = g[g["epoch"] >= e - 1e-9]
-            if late.empty:
-                continue
+            if late.empty:  # a silently missing row would read as "not run"
+                label = ", ".join(f"{c}={v}" for c, v in zip(CONFIG, key, strict=True))
+                raise ResultsError(
+                    f"--at-epochs {e:g} is past the end of the run ({label} stops at epoch "
+                    f"{g['epoch'].max():g}); ask for epochs up to {g['epoch'].max():g}"
+                )
             step = late["step"].min()
             at = late[late["step"] == step]
             ok = at[~at["diverged"]]

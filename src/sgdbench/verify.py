@@ -26,7 +26,7 @@ EXACT_RTOL = 1e-6
 
 
 class ReferenceError(ValueError):
-    """A reference file that cannot be compared against (missing, unreadable or empty)."""
+    """A reference, or results, that cannot be compared (missing, unreadable, corrupt or empty)."""
 
 
 def key_numbers(results: Path) -> dict[str, dict[str, float]]:
@@ -39,18 +39,30 @@ def key_numbers(results: Path) -> dict[str, dict[str, float]]:
         paths = {t: results / exp.name / f"{t}.parquet" for t in exp.tables}
         if not all(p.is_file() for p in paths.values()):
             continue  # not run here: its reference entries are reported missing
-        numbers = exp.key_numbers({t: pd.read_parquet(p) for t, p in paths.items()})
+        numbers = exp.key_numbers({t: _read_table(p) for t, p in paths.items()})
         # An undefined number (a critical batch size not identified) pins nothing.
         out.update({k: v for k, v in numbers.items() if np.isfinite([v["value"], v["se"]]).all()})
     return out
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        raise ReferenceError(f"{path} is not a readable parquet table (truncated or corrupt); "
+                             "delete it and rerun the pipeline to write it again") from e  # fmt: skip
 
 
 def write_reference(results: Path, path: Path) -> None:
     numbers = key_numbers(results)
     if not numbers:
         raise ReferenceError(f"no experiment with key numbers has results in {results}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n")
+    except OSError as e:
+        raise ReferenceError(f"cannot write the reference {path}: {e.strerror or e}; "
+                             "give --reference a path in a writable directory") from e  # fmt: skip
 
 
 def read_reference(path: Path) -> dict[str, dict[str, float]]:
@@ -82,6 +94,9 @@ def read_reference(path: Path) -> dict[str, dict[str, float]]:
 def compare(results: Path, reference: Path, alpha: float = ALPHA) -> pd.DataFrame:
     """One row per reference entry: values, tolerance, pass/fail (missing entries fail)."""
     ref = read_reference(reference)
+    if not Path(results).is_dir():
+        raise ReferenceError(f"{results} is not a directory: give the pipeline's results "
+                             "directory (results/ after `snakemake`)")  # fmt: skip
     new = key_numbers(results)
     z = stats.norm.isf(alpha / (2 * len(ref)))
     rows = []

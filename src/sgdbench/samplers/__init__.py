@@ -57,7 +57,8 @@ def register(sampler: Sampler, *, origin: str | None = None) -> Sampler:
     if missing:
         raise RegistryError(
             f"sampler {sampler.name!r} ({type(sampler).__name__}) does not define "
-            f"{', '.join(missing)}, which a {base.__name__} needs"
+            f"{', '.join(missing)}, which a {base.__name__} needs",
+            f"define {' and '.join(missing)} on {type(sampler).__name__} (docs/adding-a-sampler.md)",
         )
     return REGISTRY.register(sampler.name, sampler, origin=origin)
 
