@@ -380,6 +380,60 @@ def test_bad_output_directory_is_refused_before_the_grid_runs(tmp_path, capsys, 
         assert cli.main(["run", str(cfg), "--out", out, "--force"]) == 0
 
 
+HOLD_CLAIM = """
+import sys, time
+from pathlib import Path
+from sgdbench.claim import claim
+with claim(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def _holder(out):
+    """Another process holding --out as a running `sgdbench run` does (killed by the test)."""
+    out.mkdir(exist_ok=True)
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_CLAIM, str(out)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_run_on_the_same_out_is_refused_while_the_first_computes(tmp_path, capsys):
+    cfg, out = _good_config(tmp_path), tmp_path / "out"
+    proc = _holder(out)
+    try:
+        for extra in ([], ["--force"]):  # --force replaces finished results, never a live run's
+            assert cli.main(["run", str(cfg), "--out", str(out), *extra]) == 2
+            err = capsys.readouterr().err
+            assert "being written by another sgdbench run (pid " in err and "Fix:" in err, err
+            assert f"pid {proc.pid} " in err and err.count("\n") == 1
+        assert sorted(p.name for p in out.iterdir()) == [".sgdbench-run.lock"]  # nothing written
+    finally:
+        proc.kill()
+        proc.wait()
+    # A killed run's lock file is left behind, but nobody holds it: the rerun proceeds and,
+    # once done, leaves only its results.
+    assert (out / ".sgdbench-run.lock").exists()
+    assert cli.main(["run", str(cfg), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["provenance.json", "results.parquet"]
+
+
+def test_a_run_that_finished_while_another_validated_is_not_replaced(tmp_path, capsys, monkeypatch):
+    """The results check is repeated under the claim: two runs that both passed the first
+    check before either wrote cannot both write (the later one is refused, not a replacer)."""
+    cfg, out = _good_config(tmp_path), tmp_path / "out"
+    real_claim = cli.claim
+
+    def claim_after_a_rival_finished(path):
+        (path / "results.parquet").write_text("the rival's results")
+        return real_claim(path)
+
+    monkeypatch.setattr(cli, "claim", claim_after_a_rival_finished)
+    assert cli.main(["run", str(cfg), "--out", str(out)]) == 2
+    assert "holds results already" in capsys.readouterr().err
+    assert (out / "results.parquet").read_text() == "the rival's results"
+
+
 def test_results_follow_the_users_umask(tmp_path):
     import os
     import stat

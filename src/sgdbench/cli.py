@@ -22,6 +22,7 @@ from . import (
     validation,
     yamlio,
 )
+from .claim import ClaimError, claim
 
 EXIT_CONFIG = 2
 
@@ -56,10 +57,22 @@ def _cmd_run(args) -> int:
     if why:
         print(f"sgdbench: {why}", file=sys.stderr)
         return EXIT_CONFIG
-    if args.cache_dir:
-        engine.enable_compilation_cache(args.cache_dir)
-    rows = runner.run_config(cfg, Path(args.out), problem=problem)
-    runner.progress(f"wrote {rows} rows to {Path(args.out) / 'results.parquet'}")
+    out = Path(args.out).expanduser()
+    try:
+        with claim(out):
+            # Checked again under the claim: a run that finished while this one validated
+            # has written results that only --force may replace.
+            why = output_problem(args.out, args.force)
+            if why:
+                print(f"sgdbench: {why}", file=sys.stderr)
+                return EXIT_CONFIG
+            if args.cache_dir:
+                engine.enable_compilation_cache(args.cache_dir)
+            rows = runner.run_config(cfg, out, problem=problem)
+    except ClaimError as e:
+        print(f"sgdbench: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    runner.progress(f"wrote {rows} rows to {out / 'results.parquet'}")
     return 0
 
 
