@@ -12,3 +12,13 @@ ALPHA = 1e-3
 @pytest.fixture
 def alpha():
     return ALPHA
+
+
+def pytest_report_header(config):
+    """The property-based fuzz tests' seed and example counts (tests/test_fuzz_configs.py)."""
+    import os
+
+    seed = os.environ.get("SGDBENCH_FUZZ_SEED", "20261206")
+    examples = int(os.environ.get("SGDBENCH_FUZZ_EXAMPLES", "25"))
+    return (f"fuzz: seed {seed} (SGDBENCH_FUZZ_SEED); {examples} examples per property, 2x for "
+            f"the near-valid ones, {10 * examples} in the slow suite (SGDBENCH_FUZZ_EXAMPLES)")

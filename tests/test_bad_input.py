@@ -148,6 +148,8 @@ RUN_CASES = [
     ("plugins not a list", "plugins", "my_plugin", "plugins"),
     ("unknown step loop", "step_loop", "numba", "step_loop"),
     ("missing plugin module", "plugins", ["no_such_plugin_module"], "plugins"),
+    ("plugin name with a carriage return", "plugins", ["\r"], "plugins"),  # found by the fuzzer
+    ("unknown key with a newline", "step\nsize", 0.1, "step\\nsize"),
     # One rule for integer fields: written without a decimal point (2.0 used to crash the
     # numba streams with a TypeError); bools are not integers either.
     ("integral float batch size", "batch_sizes", [2.0], "batch_sizes.0"),

@@ -23,6 +23,7 @@ from .device_memory import DeviceMemoryError, check
 from .validation import (
     ConfigError,
     check_problem_params,
+    check_stream_law,
     first_error,
     load_plugins,
     reject_non_finite,
@@ -151,6 +152,7 @@ def build_problem(cfg: dict) -> problems.Problem:
                 raise ConfigError(f"samplers.{j}", str(e), "choose another sampler, batch size "
                                   "or problem") from e  # fmt: skip
             s = samplers.get(name)
+            check_stream_law(s, problem, b, cfg["last_batch"], f"samplers.{j}")
             if cfg.get("streams") == "device" and s.kind == "stream" and not samplers.device.has_device_stream(s):
                 raise ConfigError("streams", f"sampler {name!r} has no device stream",
                                   "use streams: auto or host")  # fmt: skip

@@ -19,6 +19,7 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
+from .messages import one_line
 from .registry import RegistryError, forget, registering_as
 
 ENTRY_POINT_GROUP = "sgdbench.plugins"
@@ -28,7 +29,7 @@ _loaded: dict[str, str] = {}  # plugin spec -> module name
 class PluginError(ValueError):
     def __init__(self, plugin: str, message: str, fix: str):
         self.plugin, self.message, self.fix = plugin, message, fix
-        super().__init__(f"plugin '{plugin}': {message}. Fix: {fix}")
+        super().__init__(one_line(f"plugin '{plugin}': {message}. Fix: {fix}"))
 
 
 def _module_name_for(path: Path) -> str:

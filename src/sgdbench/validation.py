@@ -17,6 +17,7 @@ import yaml
 
 from . import plugins, problems, samplers, updates
 from .device_memory import DeviceMemoryError, check
+from .messages import one_line
 from .yamlio import parse_yaml
 
 
@@ -25,7 +26,7 @@ class ConfigError(ValueError):
 
     def __init__(self, field: str, message: str, fix: str):
         self.field, self.message, self.fix = field, message, fix
-        super().__init__(f"config field '{field}': {message}. Fix: {fix}")
+        super().__init__(one_line(f"config field '{field}': {message}. Fix: {fix}"))
 
 
 MAX_MESSAGE = 200  # characters of a value quoted in an error message
@@ -255,6 +256,23 @@ def require_constants(problem: problems.Problem, names, where: str, purpose: str
                           f"{', '.join(names)}")  # fmt: skip
 
 
+def check_stream_law(sampler, problem, b: int, last_batch: str, where: str) -> None:
+    """A plugin sampler's first windows (two seeds, two units of its draws) against its
+    declared law (samplers.law_check), and any error its stream code raises, as one
+    ConfigError naming ``where``; built-in samplers are trusted and skipped."""
+    if samplers.law_check.trusted(sampler):
+        return
+    unit = max(sampler.unit_epochs(problem.n) * problem.n, sampler.unit_rows(b) * b) \
+        if isinstance(sampler, samplers.IndexStream) else problem.n
+    try:
+        samplers.law_check.check_sampler(sampler, problem, b, last_batch, steps=2 * unit // b + 1)
+    except samplers.law_check.SamplerLawError as e:
+        raise ConfigError(where, str(e), e.fix) from e
+    except Exception as e:  # noqa: BLE001 — the plugin's own code: one message, not a traceback
+        raise ConfigError(where, f"sampler {sampler.name!r}'s stream failed: {type(e).__name__}: {e}",
+                          "fix the error in the plugin's stream") from e  # fmt: skip
+
+
 def check_samplers(
     names, problem: problems.Problem, where: str, batch_sizes=(1,), last_batch: str = "carry"
 ) -> None:
@@ -267,3 +285,4 @@ def check_samplers(
                 raise ConfigError(
                     f"{where}.{j}", str(e), "choose another sampler or problem"
                 ) from e
+            check_stream_law(samplers.get(name), problem, int(b), last_batch, f"{where}.{j}")

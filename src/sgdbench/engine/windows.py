@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .. import samplers
 from ..samplers import numba_streams
 from .plan import RunPlan
 from .sizing import Layout, chunk_steps
@@ -78,7 +79,8 @@ def host_windows(plan: RunPlan, groups: list[list[int]]) -> HostWindows:
     if given is not None:
         chains_of = lambda g: [Replay(given[i]) for i in range(len(g))]  # noqa: E731
     else:
-        chains_of = lambda g: [plan.sampler.stream(plan.problem, b, s, plan.last_batch) for s in g]  # noqa: E731
+        chains_of = lambda g: [samplers.host_stream(plan.sampler, plan.problem, b, s, plan.last_batch)  # noqa: E731
+                               for s in g]  # fmt: skip
     return HostWindows(groups, chains_of, total, b, lambda m: chunk_steps(b, m, total, plan.budgets.stream))
 
 

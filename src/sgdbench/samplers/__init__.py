@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import Registry, RegistryError
-from . import device, numba_streams
+from . import device, law_check, numba_streams  # noqa: F401 — law_check: samplers.law_check
 from .base import (
     LAST_BATCH_RULES,
     UNIT_ELEMENTS,
@@ -29,6 +29,7 @@ from .base import (
 )
 from .grab import GraB
 from .importance import Importance
+from .law_check import host_stream
 from .streams import BNice, FixedOrder, FlipFlop, Reshuffle, WithReplacement
 
 REGISTRY: Registry[Sampler] = Registry("sampler")
@@ -105,7 +106,7 @@ class _Problemless:
 def stream_generator(sampler, n_or_problem, b: int, seed: int, last_batch: str = "carry"):
     """A chain's host stream generator; ``n_or_problem`` is n or the problem (importance needs it)."""
     problem = _Problemless(n_or_problem) if isinstance(n_or_problem, int) else n_or_problem
-    gen = get(sampler).stream(problem, b, seed, last_batch)
+    gen = host_stream(get(sampler), problem, b, seed, last_batch)
     if gen is None:
         raise ValueError(f"sampler {get(sampler).name!r} has no host stream (it adapts to the run)")
     return gen

@@ -244,13 +244,27 @@ class StreamGenerator:
         self._ctx = sampler.context(problem, self._rng)
         self._pending = np.empty((0, b), dtype=np.int32)  # rows drawn but not yet taken
         self._carry = np.empty(0, dtype=np.int32)  # carry rule: indices not yet cut into rows
+        # unit_check(unit, first) sees each raw unit (first: its first epoch or step) before it
+        # is used; set for plugin samplers (samplers.host_stream, law_check.check_unit).
+        self.unit_check, self._drawn = None, 0
+
+    def _unit(self) -> np.ndarray:
+        n, b, s = self.n, self.b, self.sampler
+        if s.epoch_based:
+            unit = s.epoch_orders(self._rng, self._ctx, n, s.unit_epochs(n))
+        else:
+            unit = s.batch_unit(self._rng, self._ctx, n, b, s.unit_rows(b))
+        if self.unit_check is not None:
+            self.unit_check(unit, self._drawn)
+        self._drawn += len(unit)
+        return unit
 
     def _rows_unit(self) -> np.ndarray:
         """The next fixed-size unit of (rows, b) indices."""
         n, b, s = self.n, self.b, self.sampler
         if not s.epoch_based:
-            return s.batch_unit(self._rng, self._ctx, n, b, s.unit_rows(b))
-        orders = s.epoch_orders(self._rng, self._ctx, n, s.unit_epochs(n))
+            return self._unit()
+        orders = self._unit()
         if self.last_batch == "drop":
             return orders[:, : (n // b) * b].reshape(-1, b)
         flat = np.concatenate([self._carry, orders.reshape(-1)])

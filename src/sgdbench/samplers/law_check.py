@@ -1,0 +1,161 @@
+"""Streams checked against the law their sampler declares.
+
+Every theory overlay reads a sampler's facts (``with_replacement``, ``epoch_based``) and
+its declared ``law``; the engine gathers rows of the data by the indices it is given. A
+plugin whose stream breaks its own declaration would therefore produce numbers that look
+right and are not: an index ≥ n gathers a clamped row, a negative one wraps around, a float
+one is truncated, an "epoch" that is not a permutation gets without-replacement theory.
+So each unit a plugin's :class:`~.base.IndexStream` draws, and each window a plugin's own
+``stream`` returns, is checked here before the engine reads it. Built-in samplers are
+trusted (their laws are tested against exact enumeration and Monte Carlo in the suite) and
+skip the check; :func:`check_sampler` runs it on any sampler, built-ins included.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import BatchLaw, IndexStream, Sampler, StreamGenerator
+
+
+class SamplerLawError(ValueError):
+    """A sampler's stream contradicts its declared facts: names the sampler, fact and position."""
+
+    def __init__(self, sampler: Sampler, fact: str, where: str):
+        self.sampler, self.fact, self.where = sampler.name, fact, where
+        super().__init__(f"sampler {sampler.name!r} breaks its declared law: {fact} ({where})")
+
+    fix = "correct the plugin's stream (docs/adding-a-sampler.md lists what each fact requires)"
+
+
+def trusted(sampler: Sampler) -> bool:
+    """Built-in samplers: classes defined in this package (a plugin subclass is not)."""
+    return type(sampler).__module__.startswith("sgdbench.samplers.")
+
+
+def check_unit(sampler: IndexStream, unit, n: int, b: int, first: int) -> None:
+    """One raw unit of ``epoch_orders`` (``first``: its first epoch) or ``batch_unit``
+    (``first``: its first step) against shape, dtype, range and the declared facts."""
+    if sampler.epoch_based:
+        method, shape, what = "epoch_orders", (sampler.unit_epochs(n), n), "epoch"
+    else:
+        method, shape, what = "batch_unit", (sampler.unit_rows(b), b), "step"
+    unit = np.asarray(unit)
+    if unit.shape != shape:
+        raise SamplerLawError(sampler, f"{method} must return shape {shape}, got {unit.shape}",
+                              f"the unit starting at {what} {first}")  # fmt: skip
+    _check_indices(sampler, unit, n, method, lambda r, c: f"{what} {first + r}, position {c}")
+    if sampler.with_replacement:
+        return
+    if sampler.epoch_based:
+        for r, row in enumerate(unit):
+            counts = np.bincount(row, minlength=n)
+            if (counts != 1).any():
+                i = int(np.flatnonzero(counts != 1)[0])
+                raise SamplerLawError(
+                    sampler, "with_replacement=False, epoch_based=True: every epoch must be a "
+                    f"permutation of range({n}), but index {i} appears {counts[i]} times",
+                    f"epoch {first + r}")  # fmt: skip
+    else:
+        ordered = np.sort(unit, axis=1)
+        repeats = ordered[:, 1:] == ordered[:, :-1]
+        if repeats.any():
+            r, c = np.argwhere(repeats)[0]
+            raise SamplerLawError(
+                sampler, f"with_replacement=False: a batch holds b = {b} distinct indices, but "
+                f"index {ordered[r, c]} repeats", f"step {first + r}")  # fmt: skip
+
+
+def check_rows(sampler: Sampler, rows, n: int, b: int, first_step: int, steps: int) -> None:
+    """A window of ``steps`` rows a plugin's own ``stream().take`` returned."""
+    rows = np.asarray(rows)
+    if rows.shape != (steps, b):
+        raise SamplerLawError(sampler, f"take({steps}) must return shape ({steps}, {b}), got {rows.shape}",
+                              f"the window starting at step {first_step}")  # fmt: skip
+    _check_indices(sampler, rows, n, "take", lambda r, c: f"step {first_step + r}, position {c}")
+
+
+def _check_indices(sampler, arr: np.ndarray, n: int, method: str, position) -> None:
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise SamplerLawError(sampler, f"{method} must return integer indices, got dtype {arr.dtype} "
+                              "(floats would be truncated)", position(0, 0))  # fmt: skip
+    bad = (arr < 0) | (arr >= n)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise SamplerLawError(sampler, f"index {arr[r, c]} is outside 0 <= i < n = {n}",
+                              position(r, c))  # fmt: skip
+
+
+def check_law(sampler: Sampler, problem) -> None:
+    """A declared :class:`BatchLaw`: probabilities a distribution, weights finite."""
+    law = sampler.law(problem)
+    if not isinstance(law, BatchLaw):
+        return
+    p, w = np.asarray(law.probabilities, dtype=float), np.asarray(law.weights, dtype=float)
+    if p.shape != (problem.n,) or w.shape != (problem.n,):
+        raise SamplerLawError(sampler, f"law() probabilities and weights must have shape ({problem.n},), "
+                              f"got {p.shape} and {w.shape}", "law()")  # fmt: skip
+    if not np.isfinite(p).all() or (p < 0).any() or abs(p.sum() - 1) > 1e-9 * problem.n:
+        raise SamplerLawError(sampler, "law() probabilities must be finite, >= 0 and sum to 1, "
+                              f"got sum {p.sum():.12g}, min {p.min():.3g}", "law()")  # fmt: skip
+    if not np.isfinite(w[p > 0]).all():
+        raise SamplerLawError(sampler, "law() weights must be finite where the probability is positive",
+                              "law()")  # fmt: skip
+
+
+def check_drawn(sampler: Sampler, problem, rows: np.ndarray, first_step: int) -> None:
+    """Indices drawn where the declared law gives probability 0."""
+    law = sampler.law(problem)
+    if isinstance(law, BatchLaw) and law.replacement:
+        p = np.asarray(law.probabilities)
+        zero = p[rows] <= 0
+        if zero.any():
+            r, c = np.argwhere(zero)[0]
+            raise SamplerLawError(sampler, f"index {rows[r, c]} is drawn but law() gives it probability 0",
+                                  f"step {first_step + r}, position {c}")  # fmt: skip
+
+
+def host_stream(sampler: Sampler, problem, b: int, seed: int, last_batch: str = "carry", *,
+                check: bool | None = None):  # fmt: skip
+    """``sampler.stream(...)``, with every unit or window checked against the sampler's
+    declared law (:mod:`.law_check`) when ``check`` is true, by default for plugin samplers.
+    Every host stream the engine and experiments read comes from here."""
+    gen = sampler.stream(problem, b, seed, last_batch)
+    check = not trusted(sampler) if check is None else check
+    if gen is None or not check:
+        return gen
+    if isinstance(gen, StreamGenerator):
+        def unit_check(unit, first):
+            check_unit(sampler, unit, problem.n, b, first)
+            if sampler.weighted and not sampler.epoch_based:
+                check_drawn(sampler, problem, np.asarray(unit), first)
+
+        gen.unit_check = unit_check
+        return gen
+    return CheckedStream(sampler, problem, b, gen)
+
+
+class CheckedStream:
+    """A plugin's own stream (not an IndexStream), each window checked as it is taken."""
+
+    def __init__(self, sampler: Sampler, problem, b: int, inner):
+        self._sampler, self._problem, self._b, self._inner, self._step = sampler, problem, b, inner, 0
+
+    def take(self, steps: int) -> np.ndarray:
+        rows = self._inner.take(steps)
+        check_rows(self._sampler, rows, self._problem.n, self._b, self._step, steps)
+        check_drawn(self._sampler, self._problem, np.asarray(rows), self._step)
+        self._step += steps
+        return rows
+
+
+def check_sampler(sampler: Sampler, problem, b: int, last_batch: str, steps: int) -> None:
+    """Draw ``steps`` rows (seeds 0 and 1) of ``sampler`` on ``problem`` with every check on:
+    the validation-time check of a plugin, and ``sgdbench samplers --check``."""
+    sampler.check(problem, b, last_batch)
+    check_law(sampler, problem)
+    for seed in (0, 1):
+        gen = host_stream(sampler, problem, b, seed, last_batch, check=True)
+        if gen is None:  # adaptive: no host stream to check (see the engine's range flag)
+            return
+        gen.take(steps)
