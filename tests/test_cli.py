@@ -6,6 +6,7 @@ import sys
 
 import pandas as pd
 import pytest
+import yaml
 
 from sgdbench import cli, results
 
@@ -167,3 +168,16 @@ def test_foreign_inputs_to_the_read_only_commands_are_one_message(argv, phrase, 
     err = capsys.readouterr().err
     assert phrase in err and ("Fix:" in err or ": give" in err), err
     assert err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("streams", ["device", "host"])
+def test_provenance_names_the_stream_setting_the_run_used(streams, tmp_path):
+    """Not "auto draws numba streams" when the config asked for other streams."""
+    cfg = yaml.safe_load(_write(tmp_path, GOOD).read_text())
+    cfg["streams"] = streams
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
+    prov = json.loads((tmp_path / "out" / "provenance.json").read_text())
+    assert prov["index_streams"].startswith(f"streams: {streams} draws {streams} streams")
+    assert set(prov["stream_algorithms"]) == {streams}

@@ -96,8 +96,10 @@ def test_grab_orders_are_permutations_and_differ_from_the_first(ls):
 
 
 def test_grab_refuses_a_batch_that_does_not_divide_n(ls):
-    with pytest.raises(ValueError, match="must divide"):
-        engine.run_grid(engine.RunPlan(ls, "grab", 5, [0.1], [0], 1, last_batch="drop"))
+    for rule in ("carry", "drop"):  # and does not advise a rule it refuses too
+        with pytest.raises(ValueError, match="must divide") as err:
+            engine.run_grid(engine.RunPlan(ls, "grab", 5, [0.1], [0], 1, last_batch=rule))
+        assert "use last_batch: drop" not in str(err.value)
 
 
 def test_recorded_state_holds_each_epochs_numpy_order(ls):

@@ -172,3 +172,29 @@ def test_a_weighted_law_must_be_a_distribution():
     with pytest.raises(law_check.SamplerLawError, match="sum to 1, got sum 2"):
         law_check.check_sampler(s, p, 1, "carry", steps=10)
     law_check.check_sampler(samplers.get("importance"), p, 1, "carry", steps=10)
+
+
+def test_an_adaptive_plugin_leaving_range_in_the_compiled_loop_is_raised_after_it():
+    """A gather clamps an index >= n silently; the loop carries the first bad step instead."""
+    from dataclasses import dataclass
+
+    import jax.numpy as jnp
+
+    from sgdbench import engine
+    from sgdbench.samplers import AdaptiveSampler
+
+    @dataclass(frozen=True)
+    class RunsOff(AdaptiveSampler):  # cyclic batches, then one past n from step 7 on
+        def init(self, params, n, b, seed):
+            return jnp.int32(0)
+
+        def select(self, params, state, t, row, n, b):
+            start = (t * b) % n
+            return (start + jnp.arange(b, dtype=jnp.int32)) % n + jnp.where(t >= 7, n, 0)
+
+    ls = problems.build("least_squares", n=20, d=2)
+    sampler = RunsOff("runs_off", "x", "#000000", with_replacement=False, epoch_based=True)
+    with pytest.raises(law_check.SamplerLawError, match=r"select returned an index outside .* \(step 7\)"):
+        engine.run_grid(engine.RunPlan(ls, sampler, 2, [0.01], [0, 1], epochs=2))
+    res = engine.run_grid(engine.RunPlan(ls, sampler, 2, [0.01], [0], epochs=0.3))  # 3 steps: all before step 7, in range
+    assert np.isfinite(res.metrics["loss_gap"]).all()

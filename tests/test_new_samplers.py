@@ -159,8 +159,11 @@ def test_adaptive_sampler_state_lives_in_the_scan_and_matches_numpy(ls):
 
 def test_adaptive_sampler_refuses_a_batch_that_does_not_divide_n(ls):
     sampler = LargestGradientFirst("lf", "lf", "#000000", with_replacement=False, epoch_based=True)
-    with pytest.raises(ValueError, match="must divide"):
+    with pytest.raises(ValueError, match="must divide .*, or use last_batch: drop"):
         engine.run_grid(engine.RunPlan(ls, sampler, 4, [0.1], [0], 1))
+    # the advice, followed, runs
+    res = engine.run_grid(engine.RunPlan(ls, sampler, 4, [0.1], [0], 1, last_batch="drop"))
+    assert np.isfinite(res.metrics["loss_gap"]).all()
 
 
 # ---- registry ------------------------------------------------------------------------------

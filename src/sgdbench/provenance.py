@@ -34,8 +34,9 @@ def git_commit() -> str:
     return head + ("-dirty" if dirty else "")
 
 
-def environment() -> dict:
-    """Versions, backend and device: what a reader needs to judge a timing or a number."""
+def environment(streams: str = "auto") -> dict:
+    """Versions, backend and device: what a reader needs to judge a timing or a number
+    (``streams``: the run's stream setting, which ``index_streams`` describes)."""
     import jax
 
     versions = {}
@@ -59,8 +60,11 @@ def environment() -> dict:
         "device": f"{devices[0].platform}:{getattr(devices[0], 'device_kind', 'unknown')}",
         "device_count": len(devices),
         # A run's numbers depend on the stream algorithm (sgdbench run also records each job's).
-        "index_streams": f"streams: auto draws {auto} streams ({STREAM_ALGORITHMS[auto]}) for samplers "
-                         f"that have one, else host streams ({STREAM_ALGORITHMS['host']})",
+        "index_streams": (f"streams: auto draws {auto} streams ({STREAM_ALGORITHMS[auto]}) for samplers "
+                          f"that have one, else host streams ({STREAM_ALGORITHMS['host']})"
+                          if streams == "auto" else
+                          f"streams: {streams} draws {streams} streams ({STREAM_ALGORITHMS[streams]}) for "
+                          "samplers that draw a stream (adaptive ones draw none)"),  # fmt: skip
         "process_env": process_env.current(),  # start-up settings that change memory, not numbers
     }
 

@@ -95,7 +95,7 @@ def run_config(cfg: dict, out: Path, progress=progress, problem=None) -> int:
                         "info": dict(problem.info), "f_star": float(problem.f_star)},
             "update": update.describe(),
             **inputs,
-            **provenance.environment(),
+            **provenance.environment(cfg.get("streams", "auto")),
             "compile_seconds": sum(t["compile_seconds"] for t in timings),
             "run_seconds": sum(t["run_seconds"] for t in timings),
             "jobs": timings,

@@ -22,7 +22,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from ..problems import Problem
-from ..samplers import Sampler
+from ..samplers import Sampler, law_check
 from ..samplers import device as sdev
 from ..schedules import Schedule
 from ..updates import Update
@@ -218,12 +218,16 @@ def run_xla(plan: RunPlan, lay: Layout, windows, on_progress=None) -> GridResult
     epoch_num, epoch_den = plan.epoch_fraction
     keys = sdev.chain_keys(seeds) if on_device else None
     p = device_view(problem, plan.dtype)
-    sparams = cast_floats(sampler.device_params(problem), plan.dtype)
-    program = Program(program_sampler(sampler), plan.update, plan.schedule, epoch_num, epoch_den,
+    # A plugin's adaptive sampler steps with a range check on its indices (law_check).
+    checked = (law_check.RangeChecked.of(sampler)
+               if sampler.kind == "adaptive" and not law_check.trusted(sampler) else None)  # fmt: skip
+    stepper = checked or sampler
+    sparams = cast_floats(stepper.device_params(problem), plan.dtype)
+    program = Program(program_sampler(stepper), plan.update, plan.schedule, epoch_num, epoch_den,
                       BLOCK, plan.with_metrics, plan.record_state)  # fmt: skip
     gammas = jnp.asarray(plan.step_sizes, dtype=jnp.float64)
     limit = jnp.asarray(plan.limit, dtype=plan.dtype)
-    state = initial_state(p, sampler, plan.update, sparams, seeds, len(gammas), b)
+    state = initial_state(p, stepper, plan.update, sparams, seeds, len(gammas), b)
     mesh = chain_mesh(len(seeds)) if plan.shard else None
     by_seed = None
     if mesh is not None:  # seeds split over devices; everything else replicated
@@ -270,6 +274,8 @@ def run_xla(plan: RunPlan, lay: Layout, windows, on_progress=None) -> GridResult
         if on_progress is not None:
             on_progress((t1 - t0) * plan.chains)
 
+    if checked is not None:
+        law_check.raise_if_out_of_range(checked, state.samp, problem.n)
     states = (jax.tree_util.tree_map(lambda *a: np.concatenate(a), *[o[2] for o in outputs])
               if plan.record_state else None)  # fmt: skip
     return assemble(plan, plan.grid, [o[0] for o in outputs], np.concatenate([o[1] for o in outputs]),

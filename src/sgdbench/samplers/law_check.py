@@ -13,9 +13,13 @@ skip the check; :func:`check_sampler` runs it on any sampler, built-ins included
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from typing import Any
+
+import jax.numpy as jnp
 import numpy as np
 
-from .base import BatchLaw, IndexStream, Sampler, StreamGenerator
+from .base import AdaptiveSampler, BatchLaw, IndexStream, Sampler, StreamGenerator
 
 
 class SamplerLawError(ValueError):
@@ -159,3 +163,46 @@ def check_sampler(sampler: Sampler, problem, b: int, last_batch: str, steps: int
         if gen is None:  # adaptive: no host stream to check (see the engine's range flag)
             return
         gen.take(steps)
+
+
+@dataclass(frozen=True)
+class RangeChecked(AdaptiveSampler):
+    """A plugin's adaptive sampler inside the compiled loop, with a range check on what its
+    ``select`` returns: the first step at which an index fell outside 0 <= i < n is carried
+    in the sampler state (a gather would silently clamp it) and raised after the loop
+    (:func:`raise_if_out_of_range`). Seen where ``observe`` runs, i.e. for samplers that
+    read gradients (``needs_gradients``, every adaptive sampler by default)."""
+
+    inner: Any = None
+
+    @classmethod
+    def of(cls, sampler: AdaptiveSampler) -> RangeChecked:
+        facts = {f.name: getattr(sampler, f.name) for f in fields(AdaptiveSampler)}
+        return cls(**facts, inner=sampler)
+
+    def device_params(self, problem):
+        return self.inner.device_params(problem)
+
+    def init(self, params, n, b, seed):
+        return self.inner.init(params, n, b, seed), jnp.int32(-1)
+
+    def select(self, params, state, t, row, n, b):
+        return self.inner.select(params, state[0], t, row, n, b)
+
+    def weights(self, params, idx):
+        return self.inner.weights(params, idx)
+
+    def observe(self, params, state, t, idx, example_grads, n, b):
+        inner, first_bad = state
+        bad = jnp.any((idx < 0) | (idx >= n)) & (first_bad < 0)
+        first_bad = jnp.where(bad, jnp.asarray(t, jnp.int32), first_bad)
+        return self.inner.observe(params, inner, t, idx, example_grads, n, b), first_bad
+
+
+def raise_if_out_of_range(sampler: RangeChecked, state, n: int) -> None:
+    """After a run: SamplerLawError at the first step any chain's ``select`` left range(n)."""
+    first_bad = np.asarray(state[1])
+    if (first_bad >= 0).any():
+        step = int(first_bad[first_bad >= 0].min())
+        raise SamplerLawError(sampler.inner, f"select returned an index outside 0 <= i < n = {n}",
+                              f"step {step}")  # fmt: skip
