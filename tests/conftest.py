@@ -14,6 +14,18 @@ def alpha():
     return ALPHA
 
 
+@pytest.fixture
+def clean_registries():
+    """Plugins register for the process; forget what any plugin registered after each test."""
+    from sgdbench import plugins, registry
+
+    yield
+    for reg in registry._ALL:
+        for name in [k for k in reg.names() if reg.origin(k).startswith("plugin ")]:
+            reg.unregister(name)
+    plugins._loaded.clear()
+
+
 def pytest_report_header(config):
     """The property-based fuzz tests' seed and example counts (tests/test_fuzz_configs.py)."""
     import os

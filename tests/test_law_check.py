@@ -59,17 +59,6 @@ LIES = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def clean_registries():
-    from sgdbench import plugins, registry
-
-    yield
-    for reg in registry._ALL:
-        for name in [k for k in reg.names() if reg.origin(k).startswith("plugin ")]:
-            reg.unregister(name)
-    plugins._loaded.clear()
-
-
 def _config(tmp_path, orders, batches, wr, epoch_based, epochs=3):
     (tmp_path / "liar.py").write_text(textwrap.dedent(PLUGIN).format(
         orders=orders, batches=batches, wr=wr, epoch_based=epoch_based))  # fmt: skip

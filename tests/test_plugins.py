@@ -15,17 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "wine_plugin.py"
 
 
-@pytest.fixture
-def clean_registries():
-    """Plugins register for the process; forget what any plugin registered after each test."""
-    from sgdbench import plugins, registry
-
-    yield
-    for reg in registry._ALL:
-        for name in [k for k in reg.names() if reg.origin(k).startswith("plugin ")]:
-            reg.unregister(name)
-    plugins._loaded.clear()
-
 
 def _run(tmp_path, cfg, capsys):
     path = tmp_path / "cfg.yaml"
