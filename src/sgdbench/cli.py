@@ -94,7 +94,8 @@ def _check_samplers(names: list[str]) -> int:
                   file=sys.stderr)  # fmt: skip
             return EXIT_CONFIG
         s, ran = samplers.get(name), []
-        for b, last_batch in [(1, "carry"), (4, "carry"), (7, "carry"), (7, "drop")]:
+        # b = 8: b² > n, where wor draws from permutations instead of by rejection
+        for b, last_batch in [(1, "carry"), (4, "carry"), (7, "carry"), (7, "drop"), (8, "carry")]:
             try:
                 s.check(problem, b, last_batch)
             except ValueError:
