@@ -85,8 +85,8 @@ def test_a_lying_plugin_stream_is_refused_before_anything_is_written(
 
 
 def test_a_lie_past_the_windows_validation_draws_is_caught_in_the_run(tmp_path, capsys, clean_registries):
-    """Validation draws 2049 rows of b = 4 (three units of 81 epochs at n = 50); the engine
-    checks every later unit, so a stream that lies from its fourth unit on fails the run."""
+    """Validation draws two units and a row (2027 rows of b = 4: three units of 81 epochs at
+    n = 50); the engine checks every later unit, so a stream lying from its fourth fails the run."""
     cfg = _config(tmp_path, "ctx.draw(rng, n, epochs)", HONEST_BATCHES, False, True, epochs=400)
     plugin = tmp_path / "liar.py"
     plugin.write_text(plugin.read_text().replace("class Liar(IndexStream):", """class Liar(IndexStream):
@@ -159,8 +159,8 @@ def test_a_weighted_law_must_be_a_distribution():
 
     s = BadLaw("badlaw", "x", "#000000", with_replacement=True, epoch_based=False, weighted=True)
     with pytest.raises(law_check.SamplerLawError, match="sum to 1, got sum 2"):
-        law_check.check_sampler(s, p, 1, "carry", steps=10)
-    law_check.check_sampler(samplers.get("importance"), p, 1, "carry", steps=10)
+        law_check.check_sampler(s, p, 1, "carry", units=1)
+    law_check.check_sampler(samplers.get("importance"), p, 1, "carry", units=1)
 
 
 def test_an_adaptive_plugin_leaving_range_in_the_compiled_loop_is_raised_after_it():

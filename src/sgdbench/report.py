@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .results import UnreadableTable, read_parquet
+
 CONFIG = ["problem", "sampler", "update", "batch_size", "schedule", "step_size"]
 REQUIRED = [*CONFIG, "seed", "step", "epoch", "diverged"]
 
@@ -26,12 +28,9 @@ def load(results_dir) -> pd.DataFrame:
     if not path.is_file():
         raise ResultsError(f"{path} does not exist: give the --out directory of an `sgdbench run`")
     try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
-        raise ResultsError(
-            f"{path} is not a readable parquet table (truncated or corrupt); "
-            "rerun `sgdbench run CONFIG --out DIR --force` to write it again"
-        ) from e
+        frame = read_parquet(path)
+    except UnreadableTable as e:
+        raise ResultsError(f"{e}; rerun `sgdbench run CONFIG --out DIR --force` to write it again") from e
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise ResultsError(

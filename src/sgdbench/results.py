@@ -129,6 +129,18 @@ def write_parquet_chunks(frames, path: Path, before_replace=None) -> int:
     return rows
 
 
+class UnreadableTable(ValueError):
+    """A parquet file that cannot be read (a killed copy, a foreign file)."""
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """``pd.read_parquet``, with a truncated or corrupt file as one UnreadableTable."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        raise UnreadableTable(f"{path} is not a readable parquet table (truncated or corrupt)") from e
+
+
 def write_json(obj: dict, path: Path) -> None:
     def write(tmp):
         Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")

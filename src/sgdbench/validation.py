@@ -108,6 +108,9 @@ def filling_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
+INTEGER_FIX = "give a whole number without a decimal point (2, not 2.0)"
+
+
 def _strict_integer(checker, instance) -> bool:
     # JSON Schema's draft 2020-12 counts 2.0 as an integer; a config's integer fields are
     # counts, sizes and seeds that flow into range() and array shapes, so one rule holds
@@ -151,7 +154,7 @@ def schema_fix(err: jsonschema.ValidationError) -> str:
         return f"use one of {err.validator_value}"
     if kind == "type":
         if err.validator_value == "integer" or "integer" in err.validator_value:
-            return "give a whole number without a decimal point (2, not 2.0)"
+            return INTEGER_FIX
         return f"give a value of type {err.validator_value}"
     if kind in ("exclusiveMinimum", "minimum"):
         return f"give a value {'>' if kind == 'exclusiveMinimum' else '>='} {err.validator_value}"
@@ -214,7 +217,7 @@ def check_problem_params(name: str, params: dict, prefix: str = "problem") -> No
             expected = (list, tuple)  # YAML has lists only; a tuple default reads as a list
         if expected is int and not _strict_integer(None, value):
             raise ConfigError(where, f"expected an integer, got {value!r}",
-                              "give a whole number without a decimal point (2, not 2.0)")  # fmt: skip
+                              INTEGER_FIX)  # fmt: skip
         if expected is not None and not isinstance(value, expected):
             kind = "list" if expected == (list, tuple) else expected.__name__
             raise ConfigError(where, f"expected {kind}, got {value!r}", f"give a {kind}")
@@ -262,10 +265,8 @@ def check_stream_law(sampler, problem, b: int, last_batch: str, where: str) -> N
     ConfigError naming ``where``; built-in samplers are trusted and skipped."""
     if samplers.law_check.trusted(sampler):
         return
-    unit = max(sampler.unit_epochs(problem.n) * problem.n, sampler.unit_rows(b) * b) \
-        if isinstance(sampler, samplers.IndexStream) else problem.n
     try:
-        samplers.law_check.check_sampler(sampler, problem, b, last_batch, steps=2 * unit // b + 1)
+        samplers.law_check.check_sampler(sampler, problem, b, last_batch, units=2)
     except samplers.law_check.SamplerLawError as e:
         raise ConfigError(where, str(e), e.fix) from e
     except Exception as e:  # noqa: BLE001 — the plugin's own code: one message, not a traceback

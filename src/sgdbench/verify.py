@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from . import experiments
+from .results import UnreadableTable, read_parquet
 
 ALPHA = 1e-3
 EXACT_RTOL = 1e-6
@@ -47,10 +48,9 @@ def key_numbers(results: Path) -> dict[str, dict[str, float]]:
 
 def _read_table(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
-        raise ReferenceError(f"{path} is not a readable parquet table (truncated or corrupt); "
-                             "delete it and rerun the pipeline to write it again") from e  # fmt: skip
+        return read_parquet(path)
+    except UnreadableTable as e:
+        raise ReferenceError(f"{e}; delete it and rerun the pipeline to write it again") from e
 
 
 def write_reference(results: Path, path: Path) -> None:

@@ -295,14 +295,18 @@ class AdaptiveSampler(Sampler):
     """
 
     kind: ClassVar[str] = "adaptive"
+    # True where every example of an epoch must be visited (GraB's balancing sums), so the
+    # remainder of n / b cannot be dropped either: b must divide n under both rules.
+    whole_epochs: ClassVar[bool] = False
     needs_gradients: bool = True
 
     def check(self, problem, b: int, last_batch: str) -> None:
         super().check(problem, b, last_batch)
-        if last_batch == "carry" and problem.n % b:
+        if problem.n % b and (last_batch == "carry" or self.whole_epochs):
+            advice = " under either last_batch rule" if self.whole_epochs else ", or use last_batch: drop"
             raise ValueError(
                 f"sampler {self.name!r} walks whole batches of an order: b = {b} must divide "
-                f"n = {problem.n}, or use last_batch: drop"
+                f"n = {problem.n}{advice}"
             )
 
     def stream(self, problem, b: int, seed: int, last_batch: str = "carry"):

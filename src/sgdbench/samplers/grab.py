@@ -26,6 +26,7 @@ parameter's size): O(n + d), on the device, inside the compiled loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -35,13 +36,7 @@ from .base import AdaptiveSampler
 
 @dataclass(frozen=True)
 class GraB(AdaptiveSampler):
-    def check(self, problem, b, last_batch):
-        # Before the base check: its advice ("or use last_batch: drop") does not hold here,
-        # a dropped remainder would leave examples out of the balanced sums.
-        if 1 <= b <= problem.n and problem.n % b:
-            raise ValueError(f"sampler {self.name!r} balances whole epochs: b = {b} must divide "
-                             f"n = {problem.n} under either last_batch rule")  # fmt: skip
-        super().check(problem, b, last_batch)
+    whole_epochs: ClassVar[bool] = True  # a dropped remainder would leave examples out of the balanced sums
 
     def device_params(self, problem):
         # A zero vector of the parameter's size (cast to the run's dtype by the engine):

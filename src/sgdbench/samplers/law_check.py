@@ -107,16 +107,23 @@ def check_law(sampler: Sampler, problem) -> None:
                               "law()")  # fmt: skip
 
 
-def check_drawn(sampler: Sampler, problem, rows: np.ndarray, first_step: int) -> None:
-    """Indices drawn where the declared law gives probability 0."""
+def impossible_indices(sampler: Sampler, problem) -> np.ndarray | None:
+    """Where a declared i.i.d. BatchLaw gives probability 0 (a mask over range(n)), or None."""
     law = sampler.law(problem)
     if isinstance(law, BatchLaw) and law.replacement:
-        p = np.asarray(law.probabilities)
-        zero = p[rows] <= 0
-        if zero.any():
-            r, c = np.argwhere(zero)[0]
-            raise SamplerLawError(sampler, f"index {rows[r, c]} is drawn but law() gives it probability 0",
-                                  f"step {first_step + r}, position {c}")  # fmt: skip
+        return np.asarray(law.probabilities) <= 0
+    return None
+
+
+def check_drawn(sampler: Sampler, impossible, rows: np.ndarray, first_step: int) -> None:
+    """Indices drawn where the declared law gives probability 0 (``impossible``: the mask)."""
+    if impossible is None or not impossible.any():
+        return
+    zero = impossible[rows]
+    if zero.any():
+        r, c = np.argwhere(zero)[0]
+        raise SamplerLawError(sampler, f"index {rows[r, c]} is drawn but law() gives it probability 0",
+                              f"step {first_step + r}, position {c}")  # fmt: skip
 
 
 def host_stream(sampler: Sampler, problem, b: int, seed: int, last_batch: str = "carry", *,
@@ -128,36 +135,48 @@ def host_stream(sampler: Sampler, problem, b: int, seed: int, last_batch: str = 
     check = not trusted(sampler) if check is None else check
     if gen is None or not check:
         return gen
+    impossible = impossible_indices(sampler, problem)  # once per stream, not per unit
     if isinstance(gen, StreamGenerator):
         def unit_check(unit, first):
             check_unit(sampler, unit, problem.n, b, first)
-            if sampler.weighted and not sampler.epoch_based:
-                check_drawn(sampler, problem, np.asarray(unit), first)
+            check_drawn(sampler, impossible, np.asarray(unit), first)
 
         gen.unit_check = unit_check
         return gen
-    return CheckedStream(sampler, problem, b, gen)
+    return CheckedStream(sampler, problem.n, b, gen, impossible)
 
 
 class CheckedStream:
     """A plugin's own stream (not an IndexStream), each window checked as it is taken."""
 
-    def __init__(self, sampler: Sampler, problem, b: int, inner):
-        self._sampler, self._problem, self._b, self._inner, self._step = sampler, problem, b, inner, 0
+    def __init__(self, sampler: Sampler, n: int, b: int, inner, impossible):
+        self._sampler, self._n, self._b, self._inner = sampler, n, b, inner
+        self._impossible, self._step = impossible, 0
 
     def take(self, steps: int) -> np.ndarray:
         rows = self._inner.take(steps)
-        check_rows(self._sampler, rows, self._problem.n, self._b, self._step, steps)
-        check_drawn(self._sampler, self._problem, np.asarray(rows), self._step)
+        check_rows(self._sampler, rows, self._n, self._b, self._step, steps)
+        check_drawn(self._sampler, self._impossible, np.asarray(rows), self._step)
         self._step += steps
         return rows
 
 
-def check_sampler(sampler: Sampler, problem, b: int, last_batch: str, steps: int) -> None:
-    """Draw ``steps`` rows (seeds 0 and 1) of ``sampler`` on ``problem`` with every check on:
-    the validation-time check of a plugin, and ``sgdbench samplers --check``."""
+def unit_steps(sampler: Sampler, n: int, b: int) -> int:
+    """Steps one unit of the sampler's draws covers (an epoch for a stream of its own)."""
+    if not isinstance(sampler, IndexStream):
+        return -(-n // b)
+    if sampler.epoch_based:
+        return -(-sampler.unit_epochs(n) * n // b)
+    return sampler.unit_rows(b)
+
+
+def check_sampler(sampler: Sampler, problem, b: int, last_batch: str, units: int) -> None:
+    """Draw ``units`` units of ``sampler``'s stream and one row more (seeds 0 and 1) on
+    ``problem`` with every check on: the validation-time check of a plugin, and
+    ``sgdbench samplers --check``."""
     sampler.check(problem, b, last_batch)
     check_law(sampler, problem)
+    steps = units * unit_steps(sampler, problem.n, b) + 1
     for seed in (0, 1):
         gen = host_stream(sampler, problem, b, seed, last_batch, check=True)
         if gen is None:  # adaptive: no host stream to check (see the engine's range flag)
