@@ -187,3 +187,12 @@ def test_an_adaptive_plugin_leaving_range_in_the_compiled_loop_is_raised_after_i
         engine.run_grid(engine.RunPlan(ls, sampler, 2, [0.01], [0, 1], epochs=2))
     res = engine.run_grid(engine.RunPlan(ls, sampler, 2, [0.01], [0], epochs=0.3))  # 3 steps: all before step 7, in range
     assert np.isfinite(res.metrics["loss_gap"]).all()
+
+
+def test_a_plugin_stream_that_raises_is_one_message(tmp_path, capsys, clean_registries):
+    cfg = _config(tmp_path, "1 // 0", HONEST_BATCHES, False, True)
+    assert cli.main(["run", str(cfg), "--out", str(tmp_path / "out")]) == 2
+    assert cli.main(["samplers", "--plugin", str(tmp_path / "liar.py"), "--check", "liar"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all("'liar''s stream failed: ZeroDivisionError" in e for e in err), err
+    assert not (tmp_path / "out").exists()

@@ -184,6 +184,29 @@ def check_sampler(sampler: Sampler, problem, b: int, last_batch: str, units: int
         gen.take(steps)
 
 
+# (b, last_batch) on n = 60: b dividing n and not, both last-batch rules, and b² > n (where
+# wor draws from permutations instead of by rejection)
+CONFIGURATIONS = [(1, "carry"), (4, "carry"), (7, "carry"), (7, "drop"), (8, "carry")]
+
+
+def check_configurations(sampler: Sampler, problem, units: int = 3) -> list[str]:
+    """:func:`check_sampler` at each of CONFIGURATIONS the sampler runs (``sgdbench samplers
+    --check``); the configurations checked, as "b=… rule"."""
+    ran = []
+    for b, last_batch in CONFIGURATIONS:
+        try:
+            sampler.check(problem, b, last_batch)
+        except ValueError:
+            continue  # not a configuration this sampler runs; validation says why
+        try:
+            check_sampler(sampler, problem, b, last_batch, units)
+        except SamplerLawError as e:
+            raise SamplerLawError(sampler, e.fact, f"{e.where}; n = {problem.n}, b = {b}, "
+                                  f"last_batch: {last_batch}") from e  # fmt: skip
+        ran.append(f"b={b} {last_batch}")
+    return ran
+
+
 @dataclass(frozen=True)
 class RangeChecked(AdaptiveSampler):
     """A plugin's adaptive sampler inside the compiled loop, with a range check on what its
