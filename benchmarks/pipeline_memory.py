@@ -29,7 +29,7 @@ QUICK = [(10_000, 1_000, 1), (10_000, 10_000, 1)]
 
 
 def child(n: int, reps: int, epochs: float) -> dict:
-    from sgdbench.experiments import e1
+    from sgdbench.experiments.e1 import measure as e1
     from sgdbench.pipeline_config import prepare_pipeline
 
     settings = prepare_pipeline(

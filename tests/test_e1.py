@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from sgdbench import config, runner
-from sgdbench.experiments import e1
+from sgdbench.experiments.e1 import measure as e1
 from sgdbench.latex import macro_file
 
 

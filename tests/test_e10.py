@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sgdbench import experiments, problems
-from sgdbench.experiments import e10
+from sgdbench.experiments.e10 import measure as e10
 from sgdbench.latex import UNDEFINED
 from sgdbench.pipeline_config import prepare_pipeline
 from sgdbench.validation import ConfigError

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems, theory
-from sgdbench.experiments import e11
+from sgdbench.experiments.e11 import measure as e11
 from sgdbench.validation import ConfigError
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from sgdbench import engine, problems, samplers
-from sgdbench.experiments import e12
+from sgdbench.experiments.e12 import measure as e12
 from sgdbench.updates import Update
 from sgdbench.validation import ConfigError
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems, theory
-from sgdbench.experiments import e13
+from sgdbench.experiments.e13 import measure as e13
 from sgdbench.validation import ConfigError
 
 SETTINGS = {"problem": {"name": "least_squares", "params": {"d": 3, "cond": 5.0, "noise": 0.5}},

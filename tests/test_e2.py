@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sgdbench.experiments import e2
+from sgdbench.experiments.e2 import measure as e2
 
 SETTINGS = {"problem": {"n": 20, "seed": 3}, "seed": 0, "trajectory_sampler": "wr",
             "spread_samplers": ["wr", "rr", "so"], "trajectory_steps": [0.1, 0.5],
@@ -69,7 +69,7 @@ def test_batch_region_equals_exhaustive_enumeration_of_subsets():
     """The exact range of b-batch minimisers against all C(12, b) subsets, every b."""
     import itertools
 
-    from sgdbench.experiments import e2_batches
+    from sgdbench.experiments.e2 import batches as e2_batches
 
     p = e2.build({"problem": {"n": 12, "seed": 4}})
     a, b = np.asarray(p.data["a"]).ravel(), np.asarray(p.data["b"]).ravel()
@@ -84,7 +84,7 @@ def test_batch_region_equals_exhaustive_enumeration_of_subsets():
 
 
 def test_spread_vs_batch_size_matches_the_exact_values(alpha):
-    from sgdbench.experiments import e2_batches
+    from sgdbench.experiments.e2 import batches as e2_batches
 
     p = e2.build(SETTINGS)
     table = e2_batches.spreads(p, {"batch_step": 0.2, "batch_sizes": [1, 4, 20], "batch_samplers": ["wr", "wor"],

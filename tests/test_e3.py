@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sgdbench.experiments import e3, noise_scale
+from sgdbench.experiments.e3 import measure as e3
+from sgdbench.experiments.noise_scale import measure as noise_scale
 
 SETTINGS = {
     "draws": 4000,

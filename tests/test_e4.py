@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sgdbench import measure, problems
-from sgdbench.experiments import e4
+from sgdbench.experiments.e4 import measure as e4
 
 LOGISTIC = {  # each component λ-strongly convex: the theorem's assumptions hold
     "logistic": {
@@ -138,7 +138,7 @@ def test_expected_exponents_name_their_regime():
 def test_averaged_gaps_in_blocks_are_the_mean_of_the_second_half_of_epoch_ends(monkeypatch):
     """x̄_K over epochs ⌈K/2⌉..K, evaluated in blocks of epochs (here 3 at a time), equals a
     plain loop that averages its[K//2:K] and evaluates the loss once per (K, seed)."""
-    from sgdbench.experiments import e4 as e4mod
+    from sgdbench.experiments.e4 import measure as e4mod
 
     rng = np.random.default_rng(3)
     its = rng.standard_normal((10, 4, 2))  # (epochs, seeds, d)

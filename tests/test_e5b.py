@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems, theory
-from sgdbench.experiments import e5b
+from sgdbench.experiments.e5b import measure as e5b
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems
-from sgdbench.experiments import e6
+from sgdbench.experiments.e6 import measure as e6
 
 ROOT = Path(__file__).resolve().parents[1]
 

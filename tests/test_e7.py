@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sgdbench.experiments import e7
-from sgdbench.figures import e7 as e7_figure
+from sgdbench.experiments.e7 import figures as e7_figure
+from sgdbench.experiments.e7 import measure as e7
 
 SETTINGS = {"samplers": ["wr", "rr", "so", "cyclic"], "problem": {"name": "least_squares", "params": {"n": 32, "d": 3, "cond": 4.0}},
             "gamma_min": 1e-2, "gamma_max": 100.0, "points": 13, "seeds": 3, "epochs": 30,

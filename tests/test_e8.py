@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sgdbench.experiments import e8
+from sgdbench.experiments.e8 import measure as e8
 
 
 def test_streaming_a_permuted_copy_runs_the_same_sgd_as_gathering():

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from sgdbench.experiments import e9_orders
+from sgdbench.experiments.e9 import orders as e9_orders
 
 
 def test_order_error_is_the_largest_squared_prefix_sum_of_centred_gradients():
@@ -85,7 +85,7 @@ def test_exponent_in_n_recovers_known_slopes():
 def test_k_exponent_of_the_network_part_recovers_a_known_slope_and_reads_the_bound():
     import pandas as pd
 
-    from sgdbench.experiments import e9_network
+    from sgdbench.experiments.e9 import network as e9_network
 
     rng = np.random.default_rng(3)
     rows = []

@@ -61,7 +61,7 @@ def test_paper_sources_follow_the_selected_experiments(tmp_path):
     # with them, the comparison names the samplers that ran.
     e1_text = (tmp_path / "sections/e1.tex").read_text()
     assert r"\section{E1" in e1_text and "coverage" not in e1_text
-    from sgdbench.experiments import e1
+    from sgdbench.experiments.e1 import measure as e1
 
     text = e1.section({**cfg["e1"], "samplers": ["wr", "so"]}, {"e1/large/so/epochend_max": "0"})
     assert r"\sgd{e1/large/so/coverage}" in text and r"\sgd{e1/small/wr/coverage}" in text
@@ -72,7 +72,7 @@ def test_paper_sources_follow_the_selected_experiments(tmp_path):
 
 
 def test_e7_section_prints_no_undefined_boundary():
-    from sgdbench.experiments import e7
+    from sgdbench.experiments.e7 import measure as e7
 
     settings = {"samplers": ["wr", "importance"], "problem": {"name": "ridge"},
                 "importance_samplers": ["wr", "importance"],
@@ -137,3 +137,49 @@ def test_experiment_settings_fill_defaults_and_name_a_bad_field():
         pipeline_config.experiment_settings("e7", {"points": 1})
     with pytest.raises(ConfigError, match=r"'e7\.samplers\.0'"):
         pipeline_config.experiment_settings("e7", {"samplers": ["no_such_sampler"]})
+
+
+def test_every_folder_of_the_package_is_a_registered_experiment_in_label_order():
+    """Discovery, not a list: each sub-package of sgdbench.experiments is one built-in."""
+    import pkgutil
+
+    folders = {i.name for i in pkgutil.iter_modules(experiments.__path__) if i.ispkg}
+    builtins = [n for n in experiments.REGISTRY.names() if experiments.REGISTRY.origin(n) == "sgdbench"]
+    assert set(builtins) == folders
+    labels = [experiments.REGISTRY.get(n).label for n in builtins]
+    assert labels[:6] == ["E1", "E2", "E3", "E4a", "E4b/c", "E5a"] and labels[-1] == "E13"
+    for name in builtins:  # each folder's settings schema is its own schema.yaml
+        folder = Path(experiments.__file__).parent / name
+        assert experiments.REGISTRY.get(name).schema == yaml.safe_load((folder / "schema.yaml").read_text())
+
+
+def test_an_experiment_folder_outside_the_package_is_registered_by_plugins(tmp_path, clean_registries):
+    import shutil
+
+    from sgdbench import plugins
+
+    shutil.copy(ROOT / "docs/examples/wine_plugin.py", tmp_path / "wine_plugin.py")
+    shutil.copytree(ROOT / "docs/examples/wine_orders", tmp_path / "lab_orders",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    plugins.load_all([str(tmp_path / "wine_plugin.py"), str(tmp_path / "lab_orders")])
+    exp = experiments.REGISTRY.get("wine_orders")
+    assert experiments.REGISTRY.origin("wine_orders") == f"plugin {tmp_path / 'lab_orders'}"
+    assert exp.schema["properties"]["samplers"]["default"] == ["rr", "random_start"]
+    cfg = _resolved({"plugins": [str(tmp_path / "wine_plugin.py"), str(tmp_path / "lab_orders")],
+                     "experiments": ["wine_orders"], "wine_orders": {"epochs": 2}})  # fmt: skip
+    assert cfg["wine_orders"] == {"samplers": ["rr", "random_start"], "reg": 0.01, "step": 0.5,
+                                  "epochs": 2, "seeds": 3}  # fmt: skip
+    # The folder's files are part of the provenance digest (a changed schema reruns its jobs).
+    from sgdbench import fingerprint
+
+    files = fingerprint.plugin_files([str(tmp_path / "lab_orders")])
+    assert {Path(f).name for f in files} >= {"__init__.py", "schema.yaml", "measure.py", "figures.py"}
+
+
+def test_a_plugin_folder_without_init_is_one_message(tmp_path, capsys, clean_registries):
+    from sgdbench import cli
+
+    (tmp_path / "notes").mkdir()
+    assert cli.main(["samplers", "--plugin", str(tmp_path / "notes")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "has no __init__.py" in err and "Fix:" in err and len(err.splitlines()) == 1

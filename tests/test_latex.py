@@ -3,7 +3,7 @@
 import re
 
 from sgdbench import latex, rates
-from sgdbench.experiments import e3
+from sgdbench.experiments.e3 import measure as e3
 
 HOSTILE = r"\input{/etc/hostname} & 50% #1 $x$ a_b ~ ^"
 

@@ -13,6 +13,7 @@ from sgdbench import cli, problems, samplers
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "wine_plugin.py"
+EXAMPLE_FOLDER = ROOT / "docs" / "examples" / "wine_orders"  # an experiment folder
 
 
 
@@ -123,16 +124,19 @@ def test_broken_plugin_exits_2_with_one_message(case, tmp_path, capsys, clean_re
 
 @pytest.mark.slow
 def test_plugin_experiment_through_the_pipeline_and_a_paper_of_two_experiments(tmp_path):
-    """Acceptance: problem, sampler and experiment from a file outside the package, by config only."""
+    """Acceptance: problem and sampler from a file, the experiment from a folder of the built-ins'
+    shape, both outside the package, by config only (no edit to the package or the workflow)."""
     import subprocess
     import sys
 
     plugin_dir = tmp_path / "lab"
     plugin_dir.mkdir()
     shutil.copy(EXAMPLE, plugin_dir / "wine_plugin.py")
+    shutil.copytree(EXAMPLE_FOLDER, plugin_dir / "wine_orders", ignore=shutil.ignore_patterns("__pycache__"))
     smoke = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
     build_paper = shutil.which("latexmk") is not None
-    cfg = {**smoke, "plugins": [str(plugin_dir / "wine_plugin.py")], "experiments": ["e1", "wine_orders"],
+    cfg = {**smoke, "plugins": [str(plugin_dir / "wine_plugin.py"), str(plugin_dir / "wine_orders")],
+           "experiments": ["e1", "wine_orders"],
            "wine_orders": {"samplers": ["rr", "random_start", "importance"], "epochs": 3, "seeds": 2},
            "e7": {**smoke["e7"], "samplers": ["wr", "random_start"]},  # checked, not run (not selected)
            "paper": {"build": build_paper}}  # fmt: skip

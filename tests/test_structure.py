@@ -20,12 +20,12 @@ MAX_PARAMS = 8
 
 # Still over the limits, at their size today (issue "One experiment, one folder").
 LONG_MODULES = {
-    "experiments/e1.py": 416,
-    "experiments/e2.py": 513,
-    "experiments/e4.py": 625,
-    "experiments/e6.py": 607,
-    "experiments/e9.py": 545,
-    "experiments/e10.py": 452,
+    "experiments/e1/measure.py": 415,
+    "experiments/e2/measure.py": 496,
+    "experiments/e4/measure.py": 620,
+    "experiments/e6/measure.py": 596,
+    "experiments/e9/measure.py": 531,
+    "experiments/e10/measure.py": 447,
     "stationary.py": 627,
 }
 WIDE_FUNCTIONS = {
@@ -36,7 +36,7 @@ WIDE_FUNCTIONS = {
     "problems/logistic.py:build": 9,
     "problems/nonconvex_logistic.py:build": 9,
     "rates.py:rate_row": 9,
-    "experiments/e4.py:_crossover": 9,
+    "experiments/e4/measure.py:_crossover": 9,
 }
 
 
@@ -134,7 +134,7 @@ def test_cycle_finder_finds_a_planted_cycle_and_nothing_in_a_tree():
 def test_the_import_graph_resolves_relative_imports():
     graph = import_graph()
     assert "sgdbench.engine" in graph["sgdbench.runner"]  # `from . import engine`
-    assert "sgdbench.experiments.base" in graph["sgdbench.experiments.e1"]  # `from .base import`
+    assert "sgdbench.experiments.base" in graph["sgdbench.experiments.e1.measure"]  # `from ..base import`
 
 
 def test_the_package_has_no_import_cycles():

@@ -1,9 +1,10 @@
-"""An sgdbench plugin outside the package: a problem, a sampler, an update rule, an experiment.
+"""An sgdbench plugin outside the package: a problem, a sampler and an update rule.
 
 Load it by config only — ``plugins: [wine_plugin.py]`` in a run config (a path
-is relative to the config file), ``plugins: [/abs/path/wine_plugin.py]`` plus
-``experiments: [e1, wine_orders]`` in a pipeline config, or
-``sgdbench samplers --plugin wine_plugin.py``. Everything below uses only
+is relative to the config file), or ``sgdbench samplers --plugin wine_plugin.py``.
+The experiment that uses them is the folder beside it, ``wine_orders/``:
+``plugins: [/abs/path/wine_plugin.py, /abs/path/wine_orders]`` plus
+``experiments: [e1, wine_orders]`` in a pipeline config. Everything below uses only
 sgdbench's public registration functions.
 """
 
@@ -12,13 +13,10 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 import optax
-import pandas as pd
 from scipy import optimize
 from sklearn.datasets import load_wine
 
-from sgdbench import engine, experiments, problems, results, samplers, updates
-from sgdbench.experiments import Experiment, Figure, Result
-from sgdbench.latex import fmt
+from sgdbench import problems, samplers, updates
 from sgdbench.problems import make_problem
 from sgdbench.samplers import IndexStream
 
@@ -104,79 +102,3 @@ updates.register(
         ranges={"decay": {"minimum": 0}},  # a negative decay would grow the weights
     )  # fmt: skip
 )
-
-
-# ---- an experiment: final suboptimality per sampler on the wine problem ----
-
-
-def measure_wine_orders(settings, out):
-    """Every configured sampler at one constant step; the epoch-end gap, per seed."""
-    problem = build_softmax_wine(settings["reg"])
-    gamma = settings["step"] / problem.constants["L_max"]
-    frames, compile_s = [], 0.0
-    for name in settings["samplers"]:
-        res = engine.run_grid(engine.RunPlan(problem, name, 1, [gamma], range(settings["seeds"]),
-                              settings["epochs"], dtype="float64", log_points=2))  # fmt: skip
-        compile_s += res.compile_seconds
-        frames.append(results.grid_frame(res, experiment="wine_orders"))
-    table = pd.concat(frames, ignore_index=True)
-    ends = table[table["epoch"] == table["epoch"].round()]
-    final = ends[ends["step"] == ends["step"].max()].groupby("sampler")["loss_gap"]
-    macros = {
-        "wine/n": fmt(problem.n),
-        "wine/epochs": fmt(int(settings["epochs"])),
-        "wine/seeds": fmt(int(settings["seeds"])),
-        "wine/step": fmt(float(settings["step"])),
-    }
-    for name, gap in final.mean().items():
-        macros[f"wine/{name}/final"] = fmt(float(gap))
-    return Result({"curves": ends}, macros, compile_seconds=compile_s)
-
-
-def plot_wine_orders(tables, meta, settings, stem):
-    import matplotlib.pyplot as plt
-
-    from sgdbench.figures import SAMPLER_COLORS, SAMPLER_LABELS, save, style
-
-    style()
-    fig, ax = plt.subplots(figsize=(3.4, 2.4))
-    for name, g in tables["curves"].groupby("sampler"):
-        mean = g.groupby("epoch")["loss_gap"].mean()
-        ax.semilogy(
-            mean.index, mean.to_numpy(), color=SAMPLER_COLORS[name], label=SAMPLER_LABELS[name]
-        )
-    ax.set(xlabel="epoch", ylabel="$f(x) - f^*$")
-    ax.legend(fontsize=6)
-    save(fig, stem)
-
-
-def wine_section(settings, macros):
-    def tex(name):
-        return name.replace("_", r"\_")
-
-    rows = " ".join(
-        rf"\texttt{{{tex(s)}}} reaches \sgd{{wine/{s}/final}};" for s in settings["samplers"]
-    )
-    return rf"""\section{{Plugin: orders on softmax regression (wine)}}
-Softmax regression on the $n=\sgd{{wine/n}}$ wine examples, $\gamma L_{{\max}}=\sgd{{wine/step}}$,
-\sgd{{wine/epochs}} epochs, \sgd{{wine/seeds}} seeds; mean epoch-end suboptimality: {rows}
-see Figure~\ref{{fig:wine}}.
-\begin{{figure}}[h]\centering\includegraphics[width=0.5\textwidth]{{wine_orders.pdf}}
-\caption{{Mean $f(x)-f^*$ at epoch ends per sampler.}}\label{{fig:wine}}\end{{figure}}
-"""
-
-
-experiments.register(
-    Experiment(
-        name="wine_orders", label="W1", title="orders on softmax regression",
-        schema={"type": "object", "additionalProperties": False, "default": {}, "properties": {
-            "samplers": {"type": "array", "items": {"$ref": "#/$defs/sampler"}, "default": ["rr", "random_start"]},
-            "reg": {"type": "number", "exclusiveMinimum": 0, "default": 0.01},
-            "step": {"type": "number", "exclusiveMinimum": 0, "default": 0.5},
-            "epochs": {"type": "integer", "minimum": 1, "default": 10},
-            "seeds": {"type": "integer", "minimum": 1, "default": 3}}},
-        measure=measure_wine_orders, tables=("curves",), section=wine_section,
-        figures=(Figure("wine_orders", ("curves",), plot_wine_orders,
-                        "W1: mean suboptimality at epoch ends per sampler on softmax regression."),),
-    )
-)  # fmt: skip

@@ -67,9 +67,13 @@ def existing_data_files(settings) -> list[str]:
     return [p for p in data_files(settings) if Path(p).is_file()]
 
 
+PLUGIN_SUFFIXES = (".py", ".yaml", ".tex")
+
+
 def plugin_files(specs) -> list[str]:
     """The source files of the listed plugins (loaded already): a ``.py`` path itself, an
-    imported module's file, or every source file of an imported package."""
+    imported module's file, or every source, schema and template file of an imported package
+    or experiment folder."""
     from . import plugins
 
     out: list[str] = []
@@ -80,10 +84,9 @@ def plugin_files(specs) -> list[str]:
         if not file:
             continue
         path = Path(file).resolve()
-        if path.name == "__init__.py":
-            out += [
-                str(p) for p in sorted(path.parent.rglob("*.py")) if "__pycache__" not in p.parts
-            ]
+        if path.name == "__init__.py":  # a package or an experiment folder: its code and schemas
+            out += [str(p) for p in sorted(path.parent.rglob("*"))
+                    if p.suffix in PLUGIN_SUFFIXES and "__pycache__" not in p.parts]  # fmt: skip
         else:
             out.append(str(path))
     return list(dict.fromkeys(out))

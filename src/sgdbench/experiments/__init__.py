@@ -1,13 +1,25 @@
-"""Experiments: each module declares one :class:`~.base.Experiment` and registers it here.
+"""Experiments: each is a folder, discovered here; plugins add folders of the same shape.
 
-The pipeline's rules, its config schema, the paper's section list and abstract
-all come from :data:`REGISTRY` (built-ins below, plus any a plugin registers).
+A folder ``<name>/`` holds ``__init__.py`` (its :class:`~.base.Experiment`, named
+``EXPERIMENT``), ``schema.yaml`` (its settings with defaults), ``measure.py``,
+``figures.py`` and, where the paper's text is long, ``paper.py``; optional
+``smoke.yaml``/``full.yaml`` give its sizes in those configs. Every folder of this
+package is registered at import, in the order of its label (E1, E2, …, E13); a
+plugin folder given in ``plugins:`` is registered when it is loaded
+(:func:`register_module`). The pipeline's rules, its config schema, the paper's
+section list and abstract all come from :data:`REGISTRY`.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
+from types import ModuleType
+
+from .. import plugins
 from ..registry import Registry
-from .base import Experiment, Figure, Result, builtin_schema
+from .base import Experiment, Figure, Result, builtin_schema, deferred, folder_schema
 
 REGISTRY: Registry[Experiment] = Registry("experiment")
 
@@ -23,13 +35,33 @@ def register(experiment: Experiment, *, origin: str | None = None) -> Experiment
     return REGISTRY.register(experiment.name, experiment, origin=origin)
 
 
-def _register_builtins() -> None:
-    from . import e1, e2, e3, e4, e4bc, e5b, e6, e7, e8, e9, e10, e11, e12, e13, noise_scale
+def register_module(module: ModuleType) -> Experiment | None:
+    """Register the ``EXPERIMENT`` an experiment folder's ``__init__`` declares (None: it
+    declares none, as a plugin of samplers or problems does, or registered it itself)."""
+    experiment = getattr(module, "EXPERIMENT", None)
+    if experiment is None or (experiment.name in REGISTRY and REGISTRY.get(experiment.name) is experiment):
+        return None
+    return register(experiment)
 
-    for module in (e1, e2, e3, e4, e4bc, noise_scale, e5b, e6, e7, e8, e9, e10, e11, e12, e13):
-        register(module.EXPERIMENT)
+
+def _label_order(experiment: Experiment) -> tuple[int, str]:
+    """E4a < E4b/c < E5a < E10: the number, then the rest of the label."""
+    match = re.match(r"E(\d+)(.*)", experiment.label)
+    return (int(match.group(1)), match.group(2)) if match else (10**6, experiment.label)
 
 
-_register_builtins()
+def _discover_builtins() -> None:
+    found = [
+        importlib.import_module(f"{__name__}.{info.name}").EXPERIMENT
+        for info in pkgutil.iter_modules(__path__)
+        if info.ispkg
+    ]
+    for experiment in sorted(found, key=_label_order):
+        register(experiment)
 
-__all__ = ["REGISTRY", "Experiment", "Figure", "Result", "builtin_schema", "register"]
+
+_discover_builtins()
+plugins.on_load(register_module)
+
+__all__ = ["REGISTRY", "Experiment", "Figure", "Result", "builtin_schema", "deferred",
+           "folder_schema", "register", "register_module"]  # fmt: skip

@@ -24,6 +24,7 @@ complete plugin.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -101,8 +102,28 @@ class Experiment:
         return f"macros-{self.name}"
 
 
+def folder_schema(module_file: str) -> dict:
+    """The settings schema beside a module of an experiment's folder (``<folder>/schema.yaml``);
+    ``module_file`` is that module's ``__file__``, so a plugin folder reads its own."""
+    return _read_schema(str(Path(module_file).with_name("schema.yaml")))
+
+
 @cache
+def _read_schema(path: str) -> dict:
+    return parse_yaml(Path(path).read_text())
+
+
 def builtin_schema(name: str) -> dict:
-    """The settings schema of a built-in experiment (``experiments/schemas/<name>.yaml``)."""
-    schemas = resources.files("sgdbench.experiments").joinpath("schemas")
-    return parse_yaml(schemas.joinpath(f"{name}.yaml").read_text())
+    """The settings schema of built-in experiment ``name`` (``experiments/<name>/schema.yaml``)."""
+    return _read_schema(str(resources.files("sgdbench.experiments").joinpath(name, "schema.yaml")))
+
+
+def deferred(module: str, function: str) -> PlotFn:
+    """``module.function``, imported when first called: figure code (matplotlib, seaborn) is
+    loaded by figure jobs only, never by measure jobs or the CLI that read the registry."""
+
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+
+    call.__qualname__ = f"{module}.{function}"
+    return call

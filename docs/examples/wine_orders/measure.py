@@ -1,0 +1,37 @@
+"""Every configured sampler at one constant step on softmax regression; the epoch-end gap."""
+
+import pandas as pd
+
+from sgdbench import engine, problems, results
+from sgdbench.experiments import Result
+from sgdbench.latex import fmt
+from sgdbench.validation import ConfigError
+
+
+def check(settings):
+    if "softmax_wine" not in problems.REGISTRY:
+        raise ConfigError("plugins", "wine_orders needs the softmax_wine problem",
+                          "list wine_plugin.py in plugins: before the wine_orders folder")  # fmt: skip
+
+
+def measure(settings, out):
+    problem = problems.build("softmax_wine", reg=settings["reg"])
+    gamma = settings["step"] / problem.constants["L_max"]
+    frames, compile_s = [], 0.0
+    for name in settings["samplers"]:
+        res = engine.run_grid(engine.RunPlan(problem, name, 1, [gamma], range(settings["seeds"]),
+                              settings["epochs"], dtype="float64", log_points=2))  # fmt: skip
+        compile_s += res.compile_seconds
+        frames.append(results.grid_frame(res, experiment="wine_orders"))
+    table = pd.concat(frames, ignore_index=True)
+    ends = table[table["epoch"] == table["epoch"].round()]
+    final = ends[ends["step"] == ends["step"].max()].groupby("sampler")["loss_gap"]
+    macros = {
+        "wine/n": fmt(problem.n),
+        "wine/epochs": fmt(int(settings["epochs"])),
+        "wine/seeds": fmt(int(settings["seeds"])),
+        "wine/step": fmt(float(settings["step"])),
+    }
+    for name, gap in final.mean().items():
+        macros[f"wine/{name}/final"] = fmt(float(gap))
+    return Result({"curves": ends}, macros, compile_seconds=compile_s)

@@ -1,0 +1,6 @@
+"""Experiment e6: settings in ``schema.yaml``, measurement in ``measure.py``, figures in
+``figures.py``."""
+
+from .measure import EXPERIMENT
+
+__all__ = ["EXPERIMENT"]

@@ -1,0 +1,373 @@
+"""E7 — step-size sensitivity: final gap after a fixed budget vs γ, per sampler.
+
+Every sampler (b = 1) and full gradient descent (one batch of all n examples per
+step) spend the same number of per-example gradient evaluations. Chains that
+diverge are kept and marked — those that blew past the engine's threshold, those
+that ended farther from f* than they started, and gradient descent whose gap rose
+over the second half (divergences too slow to blow up within the budget); the divergence boundary of each method is the
+smallest step size at which any of its chains diverged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import engine, problems, samplers
+from ...latex import defined as latex_defined
+from ...latex import fmt, problem_shape, tex, words
+from ...stats import entry
+from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
+from ..base import Experiment, Figure, Result, deferred, folder_schema
+
+
+def run(settings: dict, spec: dict | None = None, sampler_names=None,
+        with_gd: bool = True) -> tuple[pd.DataFrame, dict]:  # fmt: skip
+    """Final metrics of every chain (one row per method × γ × seed) and timings, on
+    ``spec`` (default: the settings' problem) for ``sampler_names`` (default: its samplers)
+    and, with ``with_gd``, full gradient descent."""
+    spec = settings["problem"] if spec is None else spec
+    problem = problems.from_spec(spec)
+    l_max, l_smooth = problem.constants["L_max"], problem.constants["L"]
+    gammas = np.geomspace(settings["gamma_min"], settings["gamma_max"], settings["points"]) / l_max
+    seeds = list(range(settings["seeds"]))
+    rows, compile_s, run_s = [], 0.0, 0.0
+    names = settings["samplers"] if sampler_names is None else sampler_names
+    methods = [(s, 1) for s in names] + ([("gd", problem.n)] if with_gd else [])
+    for method, b in methods:
+        gd = method == "gd"  # full gradient descent: every step all n rows
+        stream = (
+            engine.full_batches(problem.n, samplers.num_steps(problem.n, b, settings["epochs"]))
+            if gd
+            else None
+        )
+        total = samplers.num_steps(problem.n, b, settings["epochs"])
+        res = engine.run_grid(engine.RunPlan(problem, None if gd else method, b, gammas, [0] if gd else seeds,
+                              settings["epochs"], dtype="float64", checkpoints=np.array(sorted({0, total // 2, total})),
+                              divergence_factor=settings["divergence_factor"], index_stream=stream))  # fmt: skip
+        compile_s, run_s = compile_s + res.compile_seconds, run_s + res.run_seconds
+        for si, seed in enumerate(seeds if method != "gd" else [0]):
+            for gi, gamma in enumerate(gammas):
+                div = int(res.diverged_at[si, gi])
+                gaps = res.metrics["loss_gap"][:, si, gi]
+                start, mid, end = gaps[0], gaps[len(gaps) // 2], gaps[-1]
+                # A slow divergence (e.g. gradient descent just above 2/L, error × |1 − γL| per
+                # step) may not reach the blow-up threshold within the budget: a chain that ends
+                # farther from f* than it started has diverged too, and so has gradient descent
+                # whose gap rose over the second half (below 2/L on a smooth convex f it falls
+                # monotonically; stochastic chains fluctuate at their floor, so not for them).
+                grew = bool(div < 0 and (not end <= start or (gd and end > mid)))
+                rows.append({"sampler": method, "batch_size": b, "step_size": gamma,
+                             "step_size_lmax": gamma * l_max, "seed": seed, "loss_gap": end,
+                             "blew_up": div >= 0, "grew": grew, "diverged": div >= 0 or grew,
+                             "diverged_at": div if div >= 0 else None,
+                             "grad_evals": int(res.steps[-1]) * b})  # fmt: skip
+    lbar = float(np.mean(problem.example_smoothness)) if problem.example_smoothness is not None else np.nan
+    table = pd.DataFrame(rows).assign(L=l_smooth, L_max=l_max, L_bar=lbar, n=problem.n)
+    return table, {"compile_seconds": compile_s, "run_seconds": run_s}
+
+
+def exact_boundary(problem, sampler: str, lo: float = 1e-4, hi: float = 1e3) -> float:
+    """The mean-square stability boundary of b = 1 SGD, in units of 1/L_max: the γ·L_max above
+    which the stationary E‖x − x*‖² is infinite (the moment recursion's spectral radius passes 1),
+    by bisection in log γ over [lo, hi]. Exact for laws of i.i.d. steps on a quadratic; nan for
+    permutation orders (their stationary moment is per epoch, not per step)."""
+    from ... import theory
+
+    law = samplers.get(sampler).law(problem)
+    if not isinstance(law, samplers.BatchLaw):
+        return float("nan")
+    l_max = problem.constants["L_max"]
+    q = theory.quadratic_form(problem)
+    def finite(factor):
+        return np.isfinite(theory.stationary_mse(problem, sampler, factor / l_max, quadratic=q))
+
+    if not finite(lo) or finite(hi):
+        return float("nan")
+    for _ in range(50):  # relative precision 2^-50 of the log range
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if finite(mid) else (lo, mid)
+    return float(np.sqrt(lo * hi))
+
+
+def importance_boundaries(settings: dict, table: pd.DataFrame) -> pd.DataFrame:
+    """Per sampler on the heterogeneous problem: the measured boundary (smallest γ·L_max on
+    the grid with a diverged chain), the exact mean-square boundary where the law has one, and
+    the expected-smoothness step scales 1/L_max and 1/L̄ (in units of 1/L_max: 1 and L_max/L̄)."""
+    problem = problems.from_spec(settings["importance_problem"])
+    l_max = problem.constants["L_max"]
+    measured = boundaries(table)
+    rows = [{"sampler": s, "measured": measured[s] * l_max if np.isfinite(measured[s]) else np.nan,
+             "exact_ms": exact_boundary(problem, s), "one_over_lmax": 1.0,
+             "one_over_lbar": l_max / float(np.mean(problem.example_smoothness)),
+             "grid_max": settings["gamma_max"]} for s in settings["importance_samplers"]]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Median and quartiles of the final gap over converged chains, and the diverged fraction."""
+
+    def one(g):
+        ok = g.loc[~g["diverged"], "loss_gap"]
+        return pd.Series({"median": ok.median() if len(ok) else np.nan,
+                          "q25": ok.quantile(0.25) if len(ok) else np.nan,
+                          "q75": ok.quantile(0.75) if len(ok) else np.nan,
+                          "diverged_fraction": g["diverged"].mean(), "chains": len(g)})  # fmt: skip
+
+    return (
+        table.groupby(["sampler", "step_size", "step_size_lmax"])
+        .apply(one, include_groups=False)
+        .reset_index()
+    )
+
+
+def boundaries(table: pd.DataFrame) -> dict[str, float]:
+    """Smallest γ at which any chain of each method diverged (nan: none did)."""
+    out = {}
+    for method, g in table.groupby("sampler"):
+        bad = g.loc[g["diverged"], "step_size"]
+        out[method] = float(bad.min()) if len(bad) else float("nan")
+    return out
+
+
+def macros(table: pd.DataFrame, summary: pd.DataFrame) -> dict[str, str]:
+    lmax, lsm = float(table["L_max"].iloc[0]), float(table["L"].iloc[0])
+    out = {"e7/n": fmt(int(table["n"].iloc[0])), "e7/seeds": fmt(int(table["seed"].nunique())),
+           "e7/epochs": fmt(float(table["grad_evals"].iloc[0] / table["n"].iloc[0])),
+           "e7/lratio": fmt(lmax / lsm), "e7/diverged": fmt(int(table["diverged"].sum())),
+           "e7/grew": fmt(int(table["grew"].sum())),
+           "e7/chains": fmt(len(table))}  # fmt: skip
+    for method, gamma in boundaries(table).items():
+        out[f"e7/{method}/boundary"] = fmt(gamma * lmax) if np.isfinite(gamma) else "none"
+        best = summary[summary["sampler"] == method].dropna(subset=["median"])
+        row = best.loc[best["median"].idxmin()]
+        out[f"e7/{method}/best"] = fmt(float(row["median"]))
+        out[f"e7/{method}/bestgamma"] = fmt(float(row["step_size_lmax"]))
+    out["e7/gd/theoryboundary"] = fmt(2.0 / lsm * lmax)
+    out["e7/gammamax"] = fmt(float(table["step_size_lmax"].max()))
+    return out
+
+
+def section(settings: dict, values: dict) -> str:
+    """The paper section, written from the settings that ran and the measured values.
+
+    A sentence is printed only where its numbers exist: samplers that never
+    diverged on the grid are named as such, not given a boundary of "none".
+    """
+    stochastic = list(settings["samplers"])
+    problem = tex(settings["problem"]["name"])
+    shape = problem_shape(settings["problem"].get("params", {}), r"\sgd{e7/n}")
+    defined = lambda key: latex_defined(values, key)  # noqa: E731
+    best = [rf"\sgd{{e7/{m}/best}} for \texttt{{{tex(m)}}} (at $\gamma L_{{\max}}=\sgd{{e7/{m}/bestgamma}}$)"
+            for m in stochastic if defined(f"e7/{m}/best")]  # fmt: skip
+    diverged = [m for m in stochastic if defined(f"e7/{m}/boundary")]
+    stable = [m for m in stochastic if not defined(f"e7/{m}/boundary")]
+    text = [
+        r"\section{E7: how sensitive is each sampler to the step size?}",
+        r"\label{sec:e7}",
+        "The lectures observe that SGD is far more sensitive to the step size than gradient "
+        rf"descent. On the \texttt{{{problem}}} problem (${shape}$, "
+        r"$L_{\max}/L=\sgd{e7/lratio}$) each method spends the same budget of \sgd{e7/epochs} "
+        r"passes over the data; Figure~\ref{fig:e7} shows the final suboptimality against "
+        r"$\gamma L_{\max}$ over \sgd{e7/seeds} seeds. Too small a step does not get far; too "
+        "large a step leaves a high noise floor and then diverges.",
+    ]
+    if best:
+        gd = (
+            r", against \sgd{e7/gd/best} for full gradient descent" if defined("e7/gd/best") else ""
+        )
+        text.append(f"The best final gap is {words(best)}{gd}.")
+    if diverged:
+        parts = [rf"\sgd{{e7/{m}/boundary}} (\texttt{{{tex(m)}}})" for m in diverged]
+        text.append(
+            rf"On this grid the stochastic methods first diverge at $\gamma L_{{\max}}=$ {words(parts)}."
+        )
+    if stable:
+        names = words([rf"\texttt{{{tex(m)}}}" for m in stable])
+        text.append(rf"{names} did not diverge up to the largest step of the grid, "
+                    r"$\gamma L_{\max}=\sgd{e7/gammamax}$.")  # fmt: skip
+    if defined("e7/gd/boundary"):
+        text.append(r"Gradient descent first diverges at $\gamma L_{\max}=\sgd{e7/gd/boundary}$; its "
+                    r"theoretical limit is $2/L$, i.e.\ $\gamma L_{\max}=\sgd{e7/gd/theoryboundary}$.")  # fmt: skip
+    else:
+        text.append(r"Gradient descent did not diverge on this grid (its theoretical limit $2/L$ is "
+                    r"at $\gamma L_{\max}=\sgd{e7/gd/theoryboundary}$).")  # fmt: skip
+    text.append(
+        r"\sgd{e7/diverged} of \sgd{e7/chains} chains diverged (\sgd{e7/grew} of them slowly: they "
+        r"never blew up within the budget but ended farther from $f^*$ than they started, as gradient "
+        r"descent does just above $2/L$); they are drawn, not dropped."
+    )
+    figure = r"""
+\begin{figure}[t]
+  \centering
+  \includegraphics[width=0.75\textwidth]{e7_step_sizes.pdf}
+  \caption{E7. Median final $f(x)-f^*$ over converged chains (bands: quartiles)
+  after the same number of gradient evaluations, vs step size; crosses on the
+  top edge mark step sizes at which chains diverged (one row per method);
+  dotted: $2/L$.}
+  \label{fig:e7}
+\end{figure}
+\begin{figure}[t]
+  \centering
+  \includegraphics[width=0.75\textwidth]{e7_importance.pdf}
+  \caption{E7, importance sampling on rows of spread norms: median final $f(x)-f^*$ (bands:
+  quartiles) after the same budget vs step size, diverged chains as crosses on the top edge;
+  solid vertical lines: each i.i.d.\ law's exact mean-square stability boundary; dotted and
+  dashed: the step scales $1/L_{\max}$ and $1/\bar L$ of expected smoothness.}
+  \label{fig:e7is}
+\end{figure}
+"""
+    return "\n".join(text) + "\n\n" + importance_paragraph(settings, values) + "\n" + figure
+
+
+def importance_paragraph(settings: dict, values: dict) -> str:
+    """Importance sampling's step-size range on rows of spread norms, measured against the exact
+    mean-square boundary and the expected-smoothness scales 1/L_max and 1/L̄."""
+    defined = lambda key: latex_defined(values, key)  # noqa: E731
+    if not defined("e7/het/n"):  # the importance part has no measured values: no sentence about it
+        return ""
+    names = list(settings["importance_samplers"])
+    problem = tex(settings["importance_problem"]["name"])
+    spread = settings["importance_problem"].get("params", {}).get("row_spread")
+    exact = [rf"\sgd{{e7/het/{m}/exact}} for \texttt{{{tex(m)}}} ($=\sgd{{e7/het/{m}/exactlbar}}/\bar L$)"
+             for m in names if defined(f"e7/het/{m}/exact")]  # fmt: skip
+    measured = [rf"\sgd{{e7/het/{m}/measured}} (\texttt{{{tex(m)}}})" for m in names
+                if defined(f"e7/het/{m}/measured")]  # fmt: skip
+    stable = [rf"\texttt{{{tex(m)}}}" for m in names if not defined(f"e7/het/{m}/measured")]
+    text = [
+        r"\emph{Importance sampling} (Figure~\ref{fig:e7is}). On \texttt{" + problem + "}"
+        + (rf" with row $i$ scaled by $\exp(s\,\xi_i)$, $\xi_i\sim N(0,1)$, $s={spread:g}$" if spread else "")
+        + r" ($n=\sgd{e7/het/n}$, $L_{\max}/\bar L=\sgd{e7/het/lmaxoverlbar}$ with $\bar L$ the "
+        r"mean of the $L_i$, $L_{\max}/L=\sgd{e7/het/lmaxoverl}$), on the same grid and budget: "
+        r"drawing $p_i\propto L_i$ and weighting each step by $1/(np_i)$ gives every step the "
+        r"curvature $\bar L$ along its row where uniform sampling gives $L_i$, so the expected-"
+        r"smoothness analysis \citep{gower2019} allows steps of order $1/\bar L$ instead of "
+        r"$1/L_{\max}$. Those are sufficient conditions, up to constant factors; they are drawn as "
+        "step scales, not as boundaries.",
+    ]
+    if exact:
+        text.append(r"The exact mean-square stability boundary (the step above which the stationary "
+                    r"$\mathbb E\|x-x^*\|^2$ of the i.i.d.\ law is infinite; computed from its moment "
+                    r"recursion) is at $\gamma L_{\max}=$ " + words(exact) + ".")  # fmt: skip
+    if measured:
+        text.append(r"The first step of the grid at which a chain diverged within the budget is "
+                    r"$\gamma L_{\max}=$ " + words(measured) + ".")  # fmt: skip
+    if stable:
+        text.append(words(stable) + r" did not diverge up to $\gamma L_{\max}=\sgd{e7/gammamax}$.")
+    # Where the measured boundary falls against the exact one decides what the sentence may say:
+    # the first grid step above it (agreement to the grid), further above, or below it.
+    where = {m: values.get(f"e7/het/{m}/place") for m in names if defined(f"e7/het/{m}/overexact")}
+    grid = [rf"\texttt{{{tex(m)}}}" for m, w in where.items() if w == "grid"]
+    above = [rf"\sgd{{e7/het/{m}/overexact}} (\texttt{{{tex(m)}}})" for m, w in where.items() if w == "above"]
+    below = [rf"\sgd{{e7/het/{m}/overexact}} (\texttt{{{tex(m)}}})" for m, w in where.items() if w == "below"]
+    if grid:
+        text.append("For " + words(grid) + r" it is the first step of the grid above the exact boundary "
+                    r"(the grid's steps grow by a factor \sgd{e7/het/gridstep}): they agree to the grid's "
+                    "resolution.")  # fmt: skip
+    if above:
+        text.append("The measured boundary is " + words(above) + r" times the exact one, more than one "
+                    r"grid step (a factor \sgd{e7/het/gridstep}) above it: at the steps between, no chain "
+                    "blew up or ended above its start within the budget, which a second moment that "
+                    "diverges slowly, or through rare large excursions, allows.")  # fmt: skip
+    if below:
+        text.append("The measured boundary lies below the exact one, at " + words(below) + " times it: "
+                    "there chains that stay bounded in mean square ended farther from $f^*$ than they "
+                    "started, and count as diverged.")  # fmt: skip
+    if defined("e7/het/shift"):
+        text.append(r"Importance sampling moves the exact boundary from the order of $1/L_{\max}$ to "
+                    r"the order of $1/\bar L$: by a factor \sgd{e7/het/shift}, against "
+                    r"$L_{\max}/\bar L=\sgd{e7/het/lmaxoverlbar}$.")  # fmt: skip
+    return " ".join(text)
+
+
+# ---- the pipeline's view ----------------------------------------------------------------
+
+
+def _check(settings: dict) -> None:
+    problem = pipeline_problem(settings["problem"], "e7.problem")
+    check_samplers(settings["samplers"], problem, "e7.samplers")
+    require_constants(problem, ("L", "L_max"), "e7.problem", "E7's step-size grid")
+    het = pipeline_problem(settings["importance_problem"], "e7.importance_problem")
+    check_samplers(settings["importance_samplers"], het, "e7.importance_samplers")
+    require_constants(het, ("L", "L_max"), "e7.importance_problem", "E7's step-size grid")
+    if het.example_smoothness is None:
+        raise ConfigError("e7.importance_problem", f"problem {het.name!r} has no per-example "
+                          "constants L_i", "use a problem with example_smoothness (least_squares)")  # fmt: skip
+    if settings["gamma_min"] >= settings["gamma_max"]:
+        raise ConfigError("e7.gamma_max", "must exceed e7.gamma_min", "widen the step-size range")
+
+
+def _measure(settings: dict, out) -> Result:
+    table, timing = run(settings)
+    summary = summarise(table)
+    het, het_timing = run(settings, settings["importance_problem"], settings["importance_samplers"],
+                          with_gd=False)  # fmt: skip
+    het_summary = summarise(het)
+    bounds = importance_boundaries(settings, het)
+    values = {**macros(table, summary), **importance_macros(het, bounds)}
+    timing = {k: timing[k] + het_timing[k] for k in timing}
+    return Result({"chains": table, "summary": summary, "importance_chains": het,
+                   "importance_summary": het_summary, "importance_boundaries": bounds},
+                  values, **timing)  # fmt: skip
+
+
+def importance_macros(het: pd.DataFrame, bounds: pd.DataFrame) -> dict[str, str]:
+    lmax, lbar = float(het["L_max"].iloc[0]), float(het["L_bar"].iloc[0])
+    out = {"e7/het/n": fmt(int(het["n"].iloc[0])), "e7/het/lmaxoverlbar": fmt(lmax / lbar),
+           "e7/het/lmaxoverl": fmt(lmax / float(het["L"].iloc[0]))}  # fmt: skip
+    for _, r in bounds.iterrows():
+        key = f"e7/het/{r['sampler']}"
+        out[f"{key}/measured"] = fmt(r["measured"]) if np.isfinite(r["measured"]) else "none"
+        out[f"{key}/exact"] = fmt(r["exact_ms"]) if np.isfinite(r["exact_ms"]) else "n/a"
+        out[f"{key}/exactlbar"] = (fmt(r["exact_ms"] / r["one_over_lbar"])
+                                   if np.isfinite(r["exact_ms"]) else "n/a")  # fmt: skip
+        both = np.isfinite(r["exact_ms"]) and np.isfinite(r["measured"])
+        out[f"{key}/overexact"] = fmt(r["measured"] / r["exact_ms"]) if both else "n/a"
+        if both:  # "grid": the first grid step above the exact boundary; "above": further; "below"
+            grid = np.sort(het["step_size_lmax"].unique())
+            first = grid[grid > r["exact_ms"]]
+            out[f"{key}/place"] = ("below" if r["measured"] < r["exact_ms"] else
+                                   "grid" if len(first) and r["measured"] == first[0] else "above")  # fmt: skip
+    exact = bounds.set_index("sampler")["exact_ms"]
+    if {"wr", "importance"} <= set(exact.index) and np.isfinite(exact[["wr", "importance"]]).all():
+        out["e7/het/shift"] = fmt(float(exact["importance"] / exact["wr"]))
+    steps = np.sort(het["step_size_lmax"].unique())
+    out["e7/het/gridstep"] = fmt(float(steps[1] / steps[0])) if len(steps) > 1 else "n/a"
+    return out
+
+
+
+
+def key_numbers(tables: dict) -> dict:
+    """For ``sgdbench verify``: the fraction of diverged chains at every step size, with a
+    binomial se that is never zero (Agresti–Coull: (k + 2)/(m + 4)), since a fraction of
+    0 or 1 over m chains is still a sample."""
+    out = {}
+    for _, r in tables["summary"].iterrows():
+        m = float(r["chains"])
+        p = (r["diverged_fraction"] * m + 2) / (m + 4)
+        key = f"e7/{r['sampler']}/diverged@gL={r['step_size_lmax']:.4g}"
+        out[key] = entry(r["diverged_fraction"], np.sqrt(p * (1 - p) / (m + 4)))
+    for _, r in tables["importance_boundaries"].iterrows():
+        if np.isfinite(r["exact_ms"]):  # exact, to bisection precision
+            out[f"e7/het/{r['sampler']}/exact_ms_boundary"] = entry(r["exact_ms"])
+    return out
+
+
+EXPERIMENT = Experiment(
+    key_numbers=key_numbers,
+    name="e7", label="E7", title="step-size sensitivity", schema=folder_schema(__file__),
+    measure=_measure, check=_check,
+    tables=("chains", "summary", "importance_chains", "importance_summary", "importance_boundaries"),
+    figures=(Figure("e7_step_sizes", ("chains", "summary"), deferred(f"{__package__}.figures", "draw"),
+                    "E7, step-size sensitivity: median final suboptimality after a fixed budget "
+                    "of gradient evaluations vs step size for each sampler and full gradient "
+                    "descent (quartile bands over seeds); diverged chains are drawn as crosses "
+                    "at the top, never dropped; dotted: 2/L."),
+             Figure("e7_importance", ("importance_chains", "importance_summary",
+                                      "importance_boundaries"), deferred(f"{__package__}.figures", "draw_importance"),
+                    "E7, importance sampling on rows of spread norms: final suboptimality vs step "
+                    "size per sampler, with the exact mean-square stability boundaries (solid) and "
+                    "the step scales 1/L_max and 1/L̄ of expected smoothness (dotted, dashed)."),),
+    section=section,
+)  # fmt: skip
