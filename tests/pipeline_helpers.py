@@ -11,6 +11,22 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "
 SMOKE = ["--configfile", str(ROOT / "workflows/config/smoke.yaml")]
 
 
+def smoke_config() -> dict:
+    """The smoke config file with each experiment's smoke sizes (its folder's scales.yaml)
+    written out as its section instead of ``scale: smoke``, for tests that vary one section's
+    settings (the same resolved config)."""
+    import yaml
+
+    from sgdbench import experiments
+
+    cfg = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+    assert cfg.pop("scale") == "smoke"  # written out below: a test's section replaces it whole
+    for name, exp in experiments.REGISTRY.items():
+        if "smoke" in exp.scales:
+            cfg[name] = {**exp.scales["smoke"], **cfg.get(name, {})}
+    return cfg
+
+
 def _snakemake(workdir, *args, **kw):
     return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *SMOKE, *args],
                           capture_output=True, text=True, **kw)  # fmt: skip

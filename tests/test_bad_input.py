@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from pipeline_helpers import smoke_config
 
 from sgdbench import cli, pipeline_config
 
@@ -256,6 +257,8 @@ PIPELINE_CASES = [
     ("too few repetitions", {"e1": {"repetitions": 1}}, "repetitions"),
     ("population of one", {"e1": {"sizes": [1]}}, "sizes"),
     ("epochs zero", {"e1": {"epochs": 0}}, "epochs"),
+    ("unknown scale", {"scale": "huge"}, "scale"),
+    ("scale as a number", {"scale": 3}, "scale"),
     ("unknown e1 key", {"e1": {"reps": 10}}, "reps"),
     ("unknown top-level key", {"e_unknown": {}}, "e_unknown"),
     ("draws as text", {"e3": {"draws": "many"}}, "draws"),
@@ -298,7 +301,8 @@ PIPELINE_CASES = [
 
 
 def _smoke_with(override: dict) -> dict:
-    smoke = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+    """The smoke config, each overridden section's keys replacing the smoke sizes' whole."""
+    smoke = smoke_config()
     for key, value in override.items():
         smoke[key] = {**smoke.get(key, {}), **value} if isinstance(value, dict) and value else value
     return smoke

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from pipeline_helpers import smoke_config
 
 from sgdbench import experiments, pipeline, pipeline_config
 from sgdbench.validation import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_SCHEMA = ROOT / "workflows/schemas/config.schema.yaml"
-SMOKE = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+SMOKE = smoke_config()
 
 
 def _resolved(overrides: dict, check: bool = True) -> dict:
@@ -183,3 +184,50 @@ def test_a_plugin_folder_without_init_is_one_message(tmp_path, capsys, clean_reg
     assert cli.main(["samplers", "--plugin", str(tmp_path / "notes")]) == 2
     err = capsys.readouterr().err.strip()
     assert "has no __init__.py" in err and "Fix:" in err and len(err.splitlines()) == 1
+
+
+def test_every_scale_of_every_folder_is_valid_settings():
+    """A scale's sizes pass the experiment's own schema (a typo in scales.yaml fails here,
+    not in a pipeline run), and the smoke and full scales cover every built-in."""
+    for name, exp in experiments.REGISTRY.items():
+        assert {"smoke", "full"} <= set(exp.scales), name
+        for sizes in exp.scales.values():
+            pipeline_config.experiment_settings(name, sizes)  # raises ConfigError naming the field
+    assert pipeline_config.scales() == ["default", "full", "smoke"]
+
+
+def test_a_scale_fills_a_section_under_its_own_values():
+    """`scale: smoke` gives each experiment its folder's smoke sizes; a section's own keys win,
+    nested mappings merged key by key as Snakemake merges config files."""
+    cfg = _resolved({"scale": "smoke", "e1": {"repetitions": 7}, "experiments": ["e1"]}, check=False)
+    smoke = experiments.REGISTRY.get("e1").scales["smoke"]
+    assert cfg["e1"]["repetitions"] == 7 and cfg["e1"]["sizes"] == smoke["sizes"]
+    default = _resolved({"scale": "default", "e1": {}, "e3": {}}, check=False)
+    assert default["e1"]["sizes"] == experiments.REGISTRY.get("e1").schema["properties"]["sizes"]["default"]
+    assert pipeline_config.merged({"a": {"b": 1, "c": [1]}, "d": 1}, {"a": {"c": [2]}, "e": 2}) == {
+        "a": {"b": 1, "c": [2]}, "d": 1, "e": 2}
+
+
+def test_merged_is_snakemakes_config_merge():
+    from snakemake.utils import update_config
+
+    rng = np.random.default_rng(3)
+
+    def tree(depth):
+        keys = rng.choice(list("abcd"), size=rng.integers(1, 4), replace=False)
+        return {str(k): tree(depth - 1) if depth and rng.random() < 0.5 else int(rng.integers(9))
+                for k in keys}  # fmt: skip
+
+    for _ in range(200):
+        base, over = tree(3), tree(3)
+        expected = yaml.safe_load(yaml.safe_dump(base))
+        update_config(expected, over)
+        assert pipeline_config.merged(base, over) == expected
+
+
+def test_the_smoke_helper_resolves_to_the_smoke_config_file():
+    """Tests vary sections of smoke_config(); it must be the smoke pipeline itself."""
+    written_out = _resolved({}, check=False)
+    from_file = pipeline_config.pipeline_config([ROOT / "workflows/config/smoke.yaml"], ROOT)
+    assert from_file["scale"] == "smoke" and written_out["scale"] == "default"
+    assert {**written_out, "scale": "smoke"} == from_file

@@ -29,6 +29,7 @@ import yaml
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
+from pipeline_helpers import smoke_config
 
 from sgdbench import cli, report
 from sgdbench.config import run_schema
@@ -150,7 +151,7 @@ def test_small_valid_run_configs_run_or_are_refused_by_name(cfg):
     check_run_contract(cfg)
 
 
-SMOKE = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+SMOKE = smoke_config()
 EXPERIMENT_KEYS = sorted((k, sk) for k, v in SMOKE.items() if isinstance(v, dict) for sk in v)
 
 

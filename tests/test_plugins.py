@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from pipeline_helpers import smoke_config
 
 from sgdbench import cli, problems, samplers
 
@@ -133,7 +134,7 @@ def test_plugin_experiment_through_the_pipeline_and_a_paper_of_two_experiments(t
     plugin_dir.mkdir()
     shutil.copy(EXAMPLE, plugin_dir / "wine_plugin.py")
     shutil.copytree(EXAMPLE_FOLDER, plugin_dir / "wine_orders", ignore=shutil.ignore_patterns("__pycache__"))
-    smoke = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+    smoke = smoke_config()
     build_paper = shutil.which("latexmk") is not None
     cfg = {**smoke, "plugins": [str(plugin_dir / "wine_plugin.py"), str(plugin_dir / "wine_orders")],
            "experiments": ["e1", "wine_orders"],

@@ -82,6 +82,42 @@ def anchor_data_files(config: dict, config_files) -> None:
             node[path[-1]] = str(folder / value)
 
 
+DEFAULT_SCALE = "default"
+
+
+def merged(base: dict, over: dict) -> dict:
+    """``over`` merged into a copy of ``base`` key by key (nested mappings merged, anything
+    else replaced): Snakemake's rule for config files, so a scale and a config file compose
+    as two config files do."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+            else copy.deepcopy(value)  # fmt: skip
+    return out
+
+
+def scales() -> list[str]:
+    """The scales a pipeline config may name: the default and every one a registered
+    experiment's folder defines."""
+    named = {s for exp in experiments.REGISTRY.values() for s in exp.scales}
+    return [DEFAULT_SCALE, *sorted(named - {DEFAULT_SCALE})]
+
+
+def apply_scale(config: dict) -> None:
+    """Fill each experiment's section from its folder's sizes at ``config["scale"]`` (the
+    section's own values win); an unknown scale is refused naming the ones there are."""
+    scale = config.get("scale", DEFAULT_SCALE)
+    if not isinstance(scale, str):
+        return  # the schema names the field and the type
+    if scale not in scales():
+        raise ConfigError("scale", f"'{scale}' is not a scale; known: {', '.join(scales())}",
+                          "use one of those, or add the scale to an experiment's scales.yaml")  # fmt: skip
+    for name, exp in experiments.REGISTRY.items():
+        section = config.get(name, {})
+        if scale in exp.scales and isinstance(section, dict):
+            config[name] = merged(exp.scales[scale], section)
+
+
 def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool = True,
                      config_files=()) -> dict:  # fmt: skip
     """What the Snakefile does with its config: plugins, schema with defaults, semantic checks.
@@ -100,6 +136,7 @@ def prepare_pipeline(config: dict, base_schema_path: str | Path, *, check: bool 
     anchor_data_files(config, config_files)
     load_plugins(config)
     reject_non_finite(config)
+    apply_scale(config)
     for name in experiments.REGISTRY.names():  # a section left out takes every default
         config.setdefault(name, {})
     schema = pipeline_schema(parse_yaml(Path(base_schema_path).read_text()))

@@ -2,8 +2,9 @@
 
 A folder ``<name>/`` holds ``__init__.py`` (its :class:`~.base.Experiment`, named
 ``EXPERIMENT``), ``schema.yaml`` (its settings with defaults), ``measure.py``,
-``figures.py`` and, where the paper's text is long, ``paper.py``; optional
-``smoke.yaml``/``full.yaml`` give its sizes in those configs. Every folder of this
+``figures.py`` and, where the paper's text is long, ``paper.py``; an optional
+``scales.yaml`` gives its sizes at the smoke and full scales (``scale:`` in the
+pipeline config). Every folder of this
 package is registered at import, in the order of its label (E1, E2, …, E13); a
 plugin folder given in ``plugins:`` is registered when it is loaded
 (:func:`register_module`). The pipeline's rules, its config schema, the paper's
@@ -19,7 +20,15 @@ from types import ModuleType
 
 from .. import plugins
 from ..registry import Registry
-from .base import Experiment, Figure, Result, builtin_schema, deferred, folder_schema
+from .base import (
+    Experiment,
+    Figure,
+    Result,
+    builtin_schema,
+    deferred,
+    folder_scales,
+    folder_schema,
+)
 
 REGISTRY: Registry[Experiment] = Registry("experiment")
 
@@ -64,4 +73,4 @@ _discover_builtins()
 plugins.on_load(register_module)
 
 __all__ = ["REGISTRY", "Experiment", "Figure", "Result", "builtin_schema", "deferred",
-           "folder_schema", "register", "register_module"]  # fmt: skip
+           "folder_scales", "folder_schema", "register", "register_module"]  # fmt: skip

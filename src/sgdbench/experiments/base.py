@@ -93,6 +93,9 @@ class Experiment:
     findings: Callable[[dict, dict], dict[str, str]] | None = None
     # For `sgdbench verify`: {key: {"value", "se"}} from the experiment's tables (se 0: exact)
     key_numbers: Callable[[dict[str, pd.DataFrame]], dict[str, dict[str, float]]] | None = None
+    # {scale: settings} the pipeline config's top-level `scale:` picks (smoke, full), merged
+    # under the config's own section: the folder's scales.yaml (folder_scales)
+    scales: dict[str, dict] = field(default_factory=dict)
 
     def memory_mb(self, settings: dict) -> int:
         """The measure job's memory request for these settings (see ``mem_mb``)."""
@@ -111,6 +114,13 @@ def folder_schema(module_file: str) -> dict:
 @cache
 def _read_schema(path: str) -> dict:
     return parse_yaml(Path(path).read_text())
+
+
+def folder_scales(module_file: str) -> dict[str, dict]:
+    """The sizes per scale beside a module of an experiment's folder (``<folder>/scales.yaml``,
+    ``{scale: settings}``); {} when the folder has none."""
+    path = Path(module_file).with_name("scales.yaml")
+    return _read_schema(str(path)) if path.is_file() else {}
 
 
 def builtin_schema(name: str) -> dict:

@@ -19,7 +19,7 @@ from ... import problems, samplers, theory
 from ...latex import fmt
 from ...stats import entry
 from ...validation import check_samplers, pipeline_problem
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 Z95 = 1.959963984540054
 
@@ -403,7 +403,7 @@ def key_numbers(tables: dict) -> dict:
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
     name="e1", label="E1", title="mean estimation with and without replacement",
-    schema=folder_schema(__file__), measure=_measure, check=_check, tables=("summary", "half", "example_runs"),
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check, tables=("summary", "half", "example_runs"),
     findings=findings,
     figures=(Figure("e1_mean_estimation", ("summary", "half", "example_runs"), deferred(f"{__package__}.figures", "draw"),
                     "E1, mean estimation with and without replacement: mean squared error of the "

@@ -23,7 +23,7 @@ from ...latex import defined as latex_defined
 from ...latex import fmt, tex, words
 from ...stats import entry, from_interval
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 
 def crossing(horizons, ratios, threshold: float) -> float:
@@ -437,7 +437,7 @@ def key_numbers(tables: dict) -> dict:
 
 EXPERIMENT = Experiment(
     name="e10", label="E10", title="when reshuffling beats sampling with replacement",
-    schema=folder_schema(__file__), measure=_measure, check=_check,
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check,
     tables=("curves", "runs", "ratios", "crossover", "rates"), tex=("table-e10-rates",),
     section=section, findings=findings, key_numbers=key_numbers,
     figures=(Figure("e10_crossover", ("curves", "ratios", "crossover"), deferred(f"{__package__}.figures", "draw"),

@@ -30,7 +30,7 @@ from ...latex import defined as latex_defined
 from ...latex import fmt, tex
 from ...stats import entry, from_interval
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 
 def _epoch_maps(hessians: np.ndarray, gamma: float) -> np.ndarray:
@@ -345,7 +345,7 @@ def key_numbers(tables: dict) -> dict:
 
 EXPERIMENT = Experiment(
     name="e11", label="E11", title="when reshuffling loses",
-    schema=folder_schema(__file__), measure=_measure, check=_check, threads=1,
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check, threads=1,
     tables=("sweep", "runs", "ratios"), section=section, key_numbers=key_numbers, findings=findings,
     figures=(Figure("e11_amgm", ("sweep", "runs"), deferred(f"{__package__}.figures", "draw"),
                     "E11: on the noncommutative AM–GM counterexample, the norm of the mean error and "

@@ -22,7 +22,7 @@ from ...latex import fmt, tex, words
 from ...stats import entry
 from ...updates import Update
 from ...validation import ConfigError, check_samplers, pipeline_problem
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 METRIC_TEX = {"loss_gap": r"f-f^*", "grad_norm_sq": r"\|\nabla f\|^2", "dist_sq": r"\|x-x^*\|^2"}
 
@@ -274,7 +274,7 @@ def key_numbers(tables: dict) -> dict:
 
 EXPERIMENT = Experiment(
     name="e12", label="E12", title="orderings under momentum and Adam",
-    schema=folder_schema(__file__), measure=_measure, check=_check, tables=("finals",),
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check, tables=("finals",),
     section=section, key_numbers=key_numbers,
     figures=(Figure("e12_updates", ("finals",), deferred(f"{__package__}.figures", "draw"),
                     "E12: each sampler's final value over the reference's under the same update rule "

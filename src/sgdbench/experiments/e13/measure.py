@@ -22,7 +22,7 @@ from ...latex import defined as latex_defined
 from ...latex import fmt, tex, words
 from ...stats import entry
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 STORAGES = {"as generated": "none", "sorted by residual": "residual"}
 
@@ -231,7 +231,7 @@ def key_numbers(tables: dict) -> dict:
 
 EXPERIMENT = Experiment(
     name="e13", label="E13", title="a cyclic order on adversarially sorted data",
-    schema=folder_schema(__file__), measure=_measure, check=_check, tables=("floors",),
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check, tables=("floors",),
     section=section, key_numbers=key_numbers,
     figures=(Figure("e13_sorted", ("floors",), deferred(f"{__package__}.figures", "draw"),
                     "E13: constant-step floors against n for a random order and for cyclic on rows as "

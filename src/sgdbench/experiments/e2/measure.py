@@ -21,7 +21,7 @@ from ...schedules import Schedule
 from ...stats import entry, from_interval
 from ...theory import expected_exponent, exponent_regime
 from ...validation import ConfigError, check_samplers, pipeline_problem
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 from . import batches as e2_batches
 
 
@@ -474,7 +474,7 @@ def key_numbers(tables: dict) -> dict:
 
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
-    name="e2", label="E2", title="the region of confusion", schema=folder_schema(__file__),
+    name="e2", label="E2", title="the region of confusion", schema=folder_schema(__file__), scales=folder_scales(__file__),
     measure=_measure, check=_check,
     tables=("trajectories", "sign_agreement", "spread", "rates", "exact_curves", "batch_region", "batch_spread"),
     tex=("table-e2-rates",),

@@ -15,7 +15,7 @@ from ... import measure, problems, samplers
 from ...latex import fmt, tex, words
 from ...stats import entry
 from ...validation import ConfigError, check_samplers, pipeline_problem
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 BIAS_LEVEL = 0.01
 
@@ -251,7 +251,7 @@ def key_numbers(tables: dict) -> dict:
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
     name="e3", label="E3", title="bias and variance of the mini-batch gradient",
-    schema=folder_schema(__file__), measure=_measure, check=_check, tables=("variance", "bias"),
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check, tables=("variance", "bias"),
     tex=("table-e3-bias",), threads=1,
     figures=(Figure("e3_variance", ("variance",), deferred(f"{__package__}.figures", "draw"),
                     "E3, variance of the mini-batch gradient vs batch size at x0, midway and x*: "

@@ -22,7 +22,7 @@ from ...latex import fmt, tex, words
 from ...stats import entry
 from ...theory import expected_exponent, exponent_regime
 from ...validation import check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 
 def _add_timing(timing: dict, res) -> None:
@@ -607,7 +607,7 @@ def key_numbers(tables: dict) -> dict:
 
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
-    name="e4", label="E4a", title="constant-step floors", schema=folder_schema(__file__),
+    name="e4", label="E4a", title="constant-step floors", schema=folder_schema(__file__), scales=folder_scales(__file__),
     measure=_measure, check=_check, tables=("floors", "rates"), tex=("table-e4-rates",),
     runtime=30,
     figures=(Figure("e4_floors", ("floors",), deferred(f"{__package__}.figures", "draw"),

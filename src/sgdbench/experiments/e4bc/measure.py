@@ -14,7 +14,7 @@ from ...latex import defined as latex_defined
 from ...latex import fmt, tex, words
 from ...stats import entry, from_interval
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 from ..e4 import measure as e4
 
 
@@ -264,7 +264,7 @@ def key_numbers(tables: dict) -> dict:
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
     name="e4bc", label="E4b/c", title="decaying and horizon-tuned steps",
-    schema=folder_schema(__file__), measure=_measure, check=_check,
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check,
     tables=("decay", "decay_local", "horizon", "rates"), tex=("table-e4bc-rates",), runtime=30,
     figures=(Figure("e4bc_rates", ("decay", "decay_local", "horizon"), deferred(f"{__package__}.figures", "draw"),
                     "E4b and E4c: suboptimality vs epochs with decaying steps (1/k per epoch; "

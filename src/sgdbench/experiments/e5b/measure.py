@@ -27,7 +27,7 @@ from ...latex import defined as latex_defined
 from ...latex import fmt, tex
 from ...stats import entry, from_interval
 from ...validation import ConfigError, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 
 def batch_grid(values, n: int) -> list[int]:
@@ -325,7 +325,7 @@ def key_numbers(tables: dict) -> dict:
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
     name="e5b", label="E5b", title="steps and epochs to a target vs the batch size",
-    schema=folder_schema(__file__), measure=_measure, check=_check,
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check,
     tables=("chains", "tuned", "critical_batch"), runtime=30,
     figures=(Figure("e5b_batch_speed", ("tuned", "critical_batch"), deferred(f"{__package__}.figures", "draw"),
                     "E5b, mini-batch speed: steps and epochs to reach a target (metric at most a "

@@ -28,7 +28,7 @@ from ... import engine, measure, problems, rates, samplers
 from ...latex import fmt, tex
 from ...stats import entry
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 
 def batch_sizes(values, n: int) -> list[int]:
@@ -576,7 +576,7 @@ def key_numbers(tables: dict) -> dict:
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
     name="e6", label="E6", title="a neural network and a nonconvex bound across batch sizes",
-    schema=folder_schema(__file__), measure=_measure, check=_check,
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check,
     tables=("curves", "summary", "tuned", "ghadimi_lan"), runtime=40,
     figures=(
         Figure("e6_training", ("curves", "tuned"), deferred(f"{__package__}.figures", "draw_training"),

@@ -18,7 +18,7 @@ from ...latex import defined as latex_defined
 from ...latex import fmt, problem_shape, tex, words
 from ...stats import entry
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 
 def run(settings: dict, spec: dict | None = None, sampler_names=None,
@@ -356,7 +356,7 @@ def key_numbers(tables: dict) -> dict:
 
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
-    name="e7", label="E7", title="step-size sensitivity", schema=folder_schema(__file__),
+    name="e7", label="E7", title="step-size sensitivity", schema=folder_schema(__file__), scales=folder_scales(__file__),
     measure=_measure, check=_check,
     tables=("chains", "summary", "importance_chains", "importance_summary", "importance_boundaries"),
     figures=(Figure("e7_step_sizes", ("chains", "summary"), deferred(f"{__package__}.figures", "draw"),

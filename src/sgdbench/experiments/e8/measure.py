@@ -35,7 +35,7 @@ from ...device_memory import HEADROOM, limit_bytes
 from ...latex import defined as latex_defined
 from ...latex import fmt, words
 from ...validation import ConfigError
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 
 def _loss(x, rows):
@@ -281,7 +281,7 @@ def _measure(settings: dict, out) -> Result:
 
 EXPERIMENT = Experiment(
     name="e8", label="E8", title="what each sampler costs in wall-clock",
-    schema=folder_schema(__file__), measure=_measure, check=_check, tables=("timings", "parts"),
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check, tables=("timings", "parts"),
     mem_mb=lambda settings: max(4000, 1024 + working_bytes(max(settings["sizes"]), settings["d"]) // 2**20),
     runtime=60, threads=None,  # None: the whole machine (timings run alone)
     figures=(Figure("e8_systems", ("timings", "parts"), deferred(f"{__package__}.figures", "draw"),

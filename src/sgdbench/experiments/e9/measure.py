@@ -31,7 +31,7 @@ from ...latex import defined as latex_defined
 from ...latex import fmt, tex, words
 from ...stats import entry, from_interval
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 from . import network as e9_network
 from . import orders as e9_orders
 
@@ -515,7 +515,7 @@ def key_numbers(tables: dict) -> dict:
 
 EXPERIMENT = Experiment(
     name="e9", label="E9", title="orderings beyond random reshuffling",
-    schema=folder_schema(__file__), measure=_measure, check=_check,
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check,
     tables=("floors", "curves", "orders", "error_vs_n", "network_curves", "network_horizons", "rates"),
     tex=("table-e9-rates",),
     section=section, findings=findings, key_numbers=key_numbers,

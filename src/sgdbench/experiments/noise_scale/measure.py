@@ -17,7 +17,7 @@ from ...latex import fmt, problem_shape, tex, words
 from ...schedules import Schedule
 from ...stats import entry
 from ...validation import ConfigError, pipeline_problem
-from ..base import Experiment, Figure, Result, deferred, folder_schema
+from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
 
 
 def trajectory(settings: dict) -> pd.DataFrame:
@@ -149,7 +149,7 @@ def key_numbers(tables: dict) -> dict:
 EXPERIMENT = Experiment(
     key_numbers=key_numbers,
     name="noise_scale", label="E5a", title="the gradient noise scale",
-    schema=folder_schema(__file__), measure=_measure, check=_check,
+    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check,
     tables=("trajectory", "mean_estimation"), threads=1,
     figures=(Figure("noise_scale", ("trajectory", "mean_estimation"), deferred(f"{__package__}.figures", "draw"),
                     "E5a, the gradient noise scale B_simple = tr Σ/‖∇f‖² along an SGD run (exact, "
