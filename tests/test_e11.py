@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems, theory
+from sgdbench.experiments.e11 import EXPERIMENT as REGISTERED_E11
 from sgdbench.experiments.e11 import measure as e11
 from sgdbench.validation import ConfigError
 
@@ -68,4 +69,4 @@ def test_measured_moments_agree_with_the_exact_ones():
 ])  # fmt: skip
 def test_check_names_the_field(change, field):
     with pytest.raises(ConfigError, match=f"'{field}'"):
-        e11.EXPERIMENT.check(_settings(**change))
+        REGISTERED_E11.check(_settings(**change))

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from sgdbench import engine, problems, samplers
+from sgdbench.experiments.e12 import EXPERIMENT as REGISTERED_E12
 from sgdbench.experiments.e12 import measure as e12
+from sgdbench.experiments.e12 import paper as e12_paper
 from sgdbench.updates import Update
 from sgdbench.validation import ConfigError
 
@@ -67,7 +69,7 @@ def test_ratios_use_the_reference_under_the_same_rule():
 ])  # fmt: skip
 def test_check_names_the_field(change, field):
     with pytest.raises(ConfigError, match=f"'{field}'"):
-        e12.EXPERIMENT.check(_settings(**change))
+        REGISTERED_E12.check(_settings(**change))
 
 
 def test_a_mean_whose_t_interval_reaches_zero_gets_no_ratio_interval():
@@ -94,7 +96,7 @@ def test_section_describes_the_rules_that_ran_with_their_parameters():
         "a test's heavy ball"), origin="test")  # fmt: skip
     try:
         spec = {**SPEC, "steps": {"sgd": [0.01, 0.05], "half_momentum": [0.005, 0.02]}}
-        text = e12.section(_settings(problems={"ls": spec}), {})
+        text = e12_paper.section(_settings(problems={"ls": spec}), {})
     finally:
         REGISTRY.unregister("half_momentum")
     rules = text.split("E12 runs the update rules ")[1].split("with the samplers")[0]

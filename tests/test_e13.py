@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems, theory
+from sgdbench.experiments.e13 import EXPERIMENT as REGISTERED_E13
 from sgdbench.experiments.e13 import measure as e13
 from sgdbench.validation import ConfigError
 
@@ -61,4 +62,4 @@ def test_ratio_interval_comes_from_the_reference_seeds():
 ])  # fmt: skip
 def test_check_names_the_field(change, field):
     with pytest.raises(ConfigError, match=f"'{field}'"):
-        e13.EXPERIMENT.check({**SETTINGS, **change})
+        REGISTERED_E13.check({**SETTINGS, **change})

@@ -7,6 +7,7 @@ import pytest
 
 from sgdbench import measure, problems
 from sgdbench.experiments.e4 import measure as e4
+from sgdbench.experiments.e4bc import measurements as e4bc
 
 LOGISTIC = {  # each component λ-strongly convex: the theorem's assumptions hold
     "logistic": {
@@ -57,7 +58,7 @@ WELL = {"name": "least_squares", "params": {"n": 32, "d": 3, "cond": 3.0, "noise
 
 
 def test_decaying_steps_rates():
-    table, fits, _ = e4.decaying({"samplers": ["wr", "rr"], "problem": WELL, "step": 0.5, "scale": 4.0, "epochs": 320, "seeds": 24,
+    table, fits, _ = e4bc.decaying({"samplers": ["wr", "rr"], "problem": WELL, "step": 0.5, "scale": 4.0, "epochs": 320, "seeds": 24,
                                   "fit_from": 20, "seed": 0})  # fmt: skip
     f = fits.set_index(["quantity", "sampler"])["slope"]
     one_over_k = [q for q in f.index.get_level_values(0) if "0.75" not in q][0]
@@ -70,7 +71,7 @@ def test_decaying_steps_rates():
 
 
 def test_horizon_tuned_rates():
-    table, fits, _ = e4.horizon({"samplers": ["wr", "rr", "so", "cyclic"], "problem": WELL, "scale": 2.0, "epochs": [8, 16, 32, 64, 128], "seeds": 24,
+    table, fits, _ = e4bc.horizon({"samplers": ["wr", "rr", "so", "cyclic"], "problem": WELL, "scale": 2.0, "epochs": [8, 16, 32, 64, 128], "seeds": 24,
                                  "fit_from": 8, "seed": 0})  # fmt: skip
     f = fits.set_index("sampler")
     assert f.loc["wr", "ci_low"] <= -0.7 and f.loc["wr", "ci_high"] >= -1.3
@@ -79,7 +80,7 @@ def test_horizon_tuned_rates():
 
 
 def test_horizon_vs_n_table_and_fits():
-    table, fits, _ = e4.horizon_vs_n({"samplers": ["wr", "rr", "so", "cyclic"], "problem": WELL, "scale": 2.0, "K": 8, "sizes": [16, 32, 64], "seeds": 8,
+    table, fits, _ = e4bc.horizon_vs_n({"samplers": ["wr", "rr", "so", "cyclic"], "problem": WELL, "scale": 2.0, "K": 8, "sizes": [16, 32, 64], "seeds": 8,
                                       "seed": 0})  # fmt: skip
     assert len(table) == 4 * 3 and set(table["n"]) == {16, 32, 64}
     assert (table["error"] > 0).all() and table.groupby("n")["step_size"].nunique().eq(1).all()
@@ -109,7 +110,7 @@ def test_shuffling_variance_interval_covers_the_value_over_all_orders():
 def test_first_rows_is_the_exact_quadratic_of_those_rows():
     """Nested subsets for E4c vs n: x*, f* and constants of the first n rows by NumPy."""
     full = problems.build("least_squares", n=64, d=3, cond=3.0, noise=0.5)
-    sub = e4.first_rows(full, 16)
+    sub = e4bc.first_rows(full, 16)
     a, b = np.asarray(full.data["a"], float)[:16], np.asarray(full.data["b"], float)[:16]
     x_star = np.linalg.lstsq(a, b, rcond=None)[0]
     np.testing.assert_allclose(np.asarray(sub.x_star), x_star, rtol=1e-10)
@@ -128,23 +129,21 @@ def test_expected_exponents_name_their_regime():
     from sgdbench import samplers
 
     rr, so, wr = (samplers.get(s) for s in ("rr", "so", "wr"))
-    assert e4.n_exponent(rr, 0.1, 0.5)[0] == -2 and e4.n_exponent(rr, 2, 8)[0] == -1
-    assert np.isnan(e4.n_exponent(rr, 0.5, 8)[0])  # the window straddles n ≈ K
-    assert e4.k_exponent(rr, 0.1, 0.5)[0] == -3 and e4.k_exponent(rr, 2, 8)[0] == -2
-    assert e4.n_exponent(so, 0.5, 8)[0] == -1 and e4.k_exponent(wr, 0.5, 8)[0] == -1
-    assert all(e4.n_exponent(s, 0.5, 8)[1] for s in (rr, so, wr))  # every row states a regime
+    assert e4bc.n_exponent(rr, 0.1, 0.5)[0] == -2 and e4bc.n_exponent(rr, 2, 8)[0] == -1
+    assert np.isnan(e4bc.n_exponent(rr, 0.5, 8)[0])  # the window straddles n ≈ K
+    assert e4bc.k_exponent(rr, 0.1, 0.5)[0] == -3 and e4bc.k_exponent(rr, 2, 8)[0] == -2
+    assert e4bc.n_exponent(so, 0.5, 8)[0] == -1 and e4bc.k_exponent(wr, 0.5, 8)[0] == -1
+    assert all(e4bc.n_exponent(s, 0.5, 8)[1] for s in (rr, so, wr))  # every row states a regime
 
 
 def test_averaged_gaps_in_blocks_are_the_mean_of_the_second_half_of_epoch_ends(monkeypatch):
     """x̄_K over epochs ⌈K/2⌉..K, evaluated in blocks of epochs (here 3 at a time), equals a
     plain loop that averages its[K//2:K] and evaluates the loss once per (K, seed)."""
-    from sgdbench.experiments.e4 import measure as e4mod
-
     rng = np.random.default_rng(3)
     its = rng.standard_normal((10, 4, 2))  # (epochs, seeds, d)
     loss = lambda x: np.sum((x - 0.5) ** 2, axis=-1)  # noqa: E731
     k = np.arange(1, 11)
-    monkeypatch.setattr(e4mod, "POINT_ELEMENTS", 3 * 4 * 5)  # blocks of 3 epochs at n = 5
-    got = e4mod.averaged_gaps(loss, its, k, n=5)
+    monkeypatch.setattr(e4bc, "POINT_ELEMENTS", 3 * 4 * 5)  # blocks of 3 epochs at n = 5
+    got = e4bc.averaged_gaps(loss, its, k, n=5)
     want = np.array([[loss(its[K // 2 : K, s].mean(axis=0)) for K in k] for s in range(4)])
     np.testing.assert_allclose(got, want, rtol=1e-13)

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from sgdbench import problems
+from sgdbench.experiments.e6 import ghadimi_lan as e6_bound
 from sgdbench.experiments.e6 import measure as e6
+from sgdbench.experiments.e6 import paper as e6_paper
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +57,7 @@ def test_full_batch_is_n_and_oversized_batches_are_refused():
 def test_ghadimi_lan_bound_is_computed_as_stated_and_holds():
     spec = {"name": "nonconvex_logistic",
             "params": {"dataset": "synthetic", "n": 50, "d": 3, "reg": 0.2, "descent_steps": 3000}}  # fmt: skip
-    table, fit, _ = e6.bound({"sampler": "wr", "problem": spec, "horizons": [32, 128, 512], "scale": 1.0, "seeds": 6,
+    table, fit, _ = e6_bound.bound({"sampler": "wr", "problem": spec, "horizons": [32, 128, 512], "scale": 1.0, "seeds": 6,
                               "seed": 0})  # fmt: skip
     p = problems.from_spec(spec)
     f_gap0 = float(p.loss(p.x0)) - float(p.f_star)
@@ -138,7 +140,7 @@ def test_the_section_names_the_data_set_that_ran(params, want, unwanted):
     from sgdbench.pipeline_config import experiment_settings
 
     settings = experiment_settings("e6", {"problem": {"name": "mlp", "params": params}})
-    text = e6.section(settings, {})
+    text = e6_paper.section(settings, {})
     assert want in text and unwanted not in text
     unit = "signals" if params else "images"
     assert f"training {unit}" in text

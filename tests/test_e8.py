@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sgdbench.experiments.e8 import EXPERIMENT as REGISTERED_E8
 from sgdbench.experiments.e8 import measure as e8
 
 
@@ -60,10 +61,10 @@ def test_a_size_is_refused_exactly_when_its_working_set_exceeds_the_usable_memor
     need = e8.working_bytes(50_000, 32)
     assert need == 3 * 4 * 50_000 * 33 + 16 * 50_000  # data three times (float32), the indices
     monkeypatch.setenv("SGDBENCH_DEVICE_MEMORY_LIMIT", str(int(np.ceil(need / 0.8))))
-    e8._check(settings)  # fits
+    e8.check(settings)  # fits
     monkeypatch.setenv("SGDBENCH_DEVICE_MEMORY_LIMIT", str(int(need / 0.8) - 2))
     with pytest.raises(ConfigError, match=r"e8\.sizes\.1.*n = 50,000.*sizes up to about"):
-        e8._check(settings)
-    assert e8.EXPERIMENT.memory_mb(settings) == 4000  # small sizes keep the floor
+        e8.check(settings)
+    assert REGISTERED_E8.memory_mb(settings) == 4000  # small sizes keep the floor
     big = dict(settings, sizes=[10**8])
-    assert e8.EXPERIMENT.memory_mb(big) == 1024 + e8.working_bytes(10**8, 32) // 2**20
+    assert REGISTERED_E8.memory_mb(big) == 1024 + e8.working_bytes(10**8, 32) // 2**20

@@ -62,7 +62,7 @@ def test_paper_sources_follow_the_selected_experiments(tmp_path):
     # with them, the comparison names the samplers that ran.
     e1_text = (tmp_path / "sections/e1.tex").read_text()
     assert r"\section{E1" in e1_text and "coverage" not in e1_text
-    from sgdbench.experiments.e1 import measure as e1
+    from sgdbench.experiments.e1 import paper as e1
 
     text = e1.section({**cfg["e1"], "samplers": ["wr", "so"]}, {"e1/large/so/epochend_max": "0"})
     assert r"\sgd{e1/large/so/coverage}" in text and r"\sgd{e1/small/wr/coverage}" in text
@@ -73,7 +73,7 @@ def test_paper_sources_follow_the_selected_experiments(tmp_path):
 
 
 def test_e7_section_prints_no_undefined_boundary():
-    from sgdbench.experiments.e7 import measure as e7
+    from sgdbench.experiments.e7 import paper as e7
 
     settings = {"samplers": ["wr", "importance"], "problem": {"name": "ridge"},
                 "importance_samplers": ["wr", "importance"],
@@ -231,3 +231,13 @@ def test_the_smoke_helper_resolves_to_the_smoke_config_file():
     from_file = pipeline_config.pipeline_config([ROOT / "workflows/config/smoke.yaml"], ROOT)
     assert from_file["scale"] == "smoke" and written_out["scale"] == "default"
     assert {**written_out, "scale": "smoke"} == from_file
+
+
+def test_reading_the_registry_imports_no_figure_code():
+    """Figures are deferred: measure jobs and the CLI never pay for matplotlib and seaborn."""
+    import subprocess
+    import sys
+
+    code = "import sys, sgdbench.experiments; print(sorted({'matplotlib', 'seaborn'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -20,12 +20,6 @@ MAX_PARAMS = 8
 
 # Still over the limits, at their size today (issue "One experiment, one folder").
 LONG_MODULES = {
-    "experiments/e1/measure.py": 415,
-    "experiments/e2/measure.py": 496,
-    "experiments/e4/measure.py": 620,
-    "experiments/e6/measure.py": 596,
-    "experiments/e9/measure.py": 531,
-    "experiments/e10/measure.py": 447,
     "stationary.py": 627,
 }
 WIDE_FUNCTIONS = {
@@ -36,7 +30,7 @@ WIDE_FUNCTIONS = {
     "problems/logistic.py:build": 9,
     "problems/nonconvex_logistic.py:build": 9,
     "rates.py:rate_row": 9,
-    "experiments/e4/measure.py:_crossover": 9,
+    "experiments/e4bc/measurements.py:_crossover": 9,
 }
 
 

@@ -1,6 +1,27 @@
-"""Experiment e5b: settings in ``schema.yaml``, measurement in ``measure.py``, figures in
-``figures.py``."""
+"""E5b, steps and epochs to a target vs the batch size: settings in ``schema.yaml`` (sizes per scale in
+``scales.yaml``), the measurement in ``measure.py``, figures in ``figures.py``, paper text in
+``paper.py``; this file declares the experiment from them."""
 
-from .measure import EXPERIMENT
+from __future__ import annotations
+
+from ..base import Experiment, Figure, deferred, folder_scales, folder_schema
+from . import measure, paper
+
+EXPERIMENT = Experiment(
+    key_numbers=measure.key_numbers,
+    name="e5b", label="E5b", title="steps and epochs to a target vs the batch size",
+    schema=folder_schema(__file__), scales=folder_scales(__file__),
+    measure=measure.result, check=measure.check,
+    tables=("chains", "tuned", "critical_batch"), runtime=30,
+    figures=(Figure("e5b_batch_speed", ("tuned", "critical_batch"), deferred(f"{__package__}.figures", "draw"),
+                    "E5b, mini-batch speed: steps and epochs to reach a target (metric at most a "
+                    "tolerance times its value at x0) vs batch size b, the step size tuned per b "
+                    "(median over seeds); dashed: the fitted critical-batch model "
+                    "S_min(1 + B_crit/b); dotted: the exact noise scale B_simple where full-batch "
+                    "descent meets the target; dash-dot (convex): Gower et al.'s bound on the "
+                    "gradient count, rescaled to show its shape, and its optimal b*."),),
+    section=paper.section,
+)  # fmt: skip
+
 
 __all__ = ["EXPERIMENT"]

@@ -9,7 +9,7 @@ import seaborn as sns
 from scipy import stats
 
 from ...figures import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
-from .measure import dataset_words
+from .paper import dataset_words
 
 PANELS = [("train_loss", "training loss", "log"), ("grad_norm_sq", r"$\|\nabla f\|^2$", "log"),
           ("test_loss", "test loss", "linear"), ("test_acc", "test accuracy", "linear")]  # fmt: skip

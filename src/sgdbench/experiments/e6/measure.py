@@ -18,17 +18,16 @@ for the bound's uniform σ²), f_inf the problem's documented estimate.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ... import engine, measure, problems, rates, samplers
-from ...latex import fmt, tex
+from ... import engine, problems, samplers
+from ...latex import fmt
 from ...stats import entry
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
-from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
+from ..base import Result
+from . import ghadimi_lan
 
 
 def batch_sizes(values, n: int) -> list[int]:
@@ -40,6 +39,8 @@ def batch_sizes(values, n: int) -> list[int]:
 
 
 REFINEMENTS = 6  # extra step sizes tried per (sampler, b) until the tuned one is interior
+
+
 FINEST_RATIO = 2**0.25  # neighbours closer than this are not split further
 
 
@@ -221,52 +222,6 @@ def summary(curves: pd.DataFrame) -> pd.DataFrame:
     return out.assign(seeds=seeds, matched_loss=matched)
 
 
-def bound(settings: dict) -> tuple[pd.DataFrame, dict, dict]:
-    """Average ‖∇f‖² over T steps vs T with γ_T ∝ 1/√T, beside the Ghadimi–Lan bound."""
-    problem = problems.from_spec(settings["problem"])
-    lip, n = problem.constants["L"], problem.n
-    horizons = sorted(int(t) for t in settings["horizons"])
-    seeds = list(range(settings["seed"], settings["seed"] + settings["seeds"]))
-    f_gap0 = float(problem.loss(problem.x0)) - float(problem.f_star)
-    rows, per_seed, tic, compile_s = [], [], time.perf_counter(), 0.0
-    for horizon in horizons:
-        gamma = settings["scale"] / lip * np.sqrt(horizons[0] / horizon)
-        res = engine.run_grid(engine.RunPlan(problem, settings["sampler"], 1, [gamma], seeds, horizon / n, dtype="float64",
-                              checkpoints=np.arange(horizon + 1)))  # fmt: skip
-        compile_s += res.compile_seconds
-        avg = res.metrics["grad_norm_sq"][:-1, :, 0].mean(axis=0)  # t = 0 … T−1, per seed
-        # tr Σ(x_t) on a log grid (the early, large values set the max) and a uniform one
-        # (its mean is the time average the descent lemma sums).
-        early = np.unique(np.geomspace(1, horizon, 24).astype(int))
-        uniform = np.unique(np.linspace(0, horizon - 1, 24).astype(int))
-        trace = {c: [measure.moments(problem, res.iterates[c, s, 0]).trace for s in range(len(seeds))]
-                 for c in np.union1d(early, uniform)}  # fmt: skip
-        sigma_sq = max(max(v) for v in trace.values())
-        sigma_mean = float(np.mean([trace[c] for c in uniform]))
-        f_gap_end = float(res.metrics["loss_gap"][-1, :, 0].mean())
-        lg = lip * gamma
-        rows.append({"T": horizon, "step_size": gamma, "avg_grad_norm_sq": avg.mean(),
-                     "se": avg.std(ddof=1) / np.sqrt(len(avg)), "sigma_sq": sigma_sq,
-                     "bound_optimisation": 2 * f_gap0 / (gamma * horizon),
-                     "bound_noise": lip * gamma * sigma_sq,
-                     # The descent-lemma argument with the run's own quantities: f(x_T) for f_inf,
-                     # the time-averaged tr Σ for the uniform σ², and the exact 1 − Lγ/2.
-                     "f_gap_end": f_gap_end, "sigma_sq_mean": sigma_mean,
-                     "path_optimisation": (f_gap0 - f_gap_end) / (gamma * horizon * (1 - lg / 2)),
-                     "path_noise": lg * sigma_mean / (2 * (1 - lg / 2)),
-                     "diverged": int((res.diverged_at >= 0).sum())})  # fmt: skip
-        per_seed.append(avg)
-    table = pd.DataFrame(rows)
-    table["bound"] = table["bound_optimisation"] + table["bound_noise"]
-    table["path_bound"] = table["path_optimisation"] + table["path_noise"]
-    # Local slope of the measured average between successive horizons (NaN for the first).
-    table["local_slope"] = np.log(table["avg_grad_norm_sq"]).diff() / np.log(table["T"]).diff()
-    table = table.assign(L=lip, f_gap0=f_gap0, seeds=len(seeds), n=n)
-    fit = rates.fit_power_law(table["T"], np.stack(per_seed, axis=1), seed=settings["seed"])
-    timing = {"compile_seconds": compile_s, "run_seconds": time.perf_counter() - tic - compile_s}
-    return table, fit, timing
-
-
 def _difference(a: pd.Series, b: pd.Series, col: str, seeds: int) -> tuple[float, float, float]:
     """b[col] − a[col] of two means over independent seeds, with a 95% Welch t interval
     (standard errors in ``col + "_se"``)."""
@@ -356,183 +311,7 @@ def macros(
     return out
 
 
-def findings(settings: dict, values: dict) -> dict[str, str]:
-    k = f"e6/{settings['figure_sampler']}"
-    if f"{k}/acc/verdict" not in values:
-        return {}
-    says = {"lower": "lower", "higher": "higher", "indistinguishable": "indistinguishable"}
-    return {
-        "minibatch": (
-            rf"On an MLP (E6, \S\ref{{sec:e6}}), with the step tuned per $b$, the full batch's test "
-            rf"accuracy is {says[values[f'{k}/acc/verdict']]} than $b=\sgd{{e6/bmin}}$'s after the same "
-            rf"epochs (difference \sgd{{{k}/acc/diff}} points [\sgd{{{k}/acc/difflo}}, \sgd{{{k}/acc/diffhi}}], "
-            rf"\sgd{{e6/seeds}} seeds) but {says[values[f'{k}/matchedacc/verdict']]} at matched training loss "
-            rf"([\sgd{{{k}/matchedacc/difflo}}, \sgd{{{k}/matchedacc/diffhi}}]), and its generalisation gap is "
-            rf"{says[values[f'{k}/gap/verdict']]}: here what large batches lose at a fixed budget is "
-            r"optimisation, which the data show, more than generalisation, which they do not."
-            if values[f"{k}/acc/verdict"] == "lower"
-            and values[f"{k}/matchedacc/verdict"] != "lower"
-            and values[f"{k}/gap/verdict"] != "higher"
-            else rf"On an MLP (E6, \S\ref{{sec:e6}}) the full batch's test accuracy is "
-            rf"{says[values[f'{k}/acc/verdict']]} than $b=\sgd{{e6/bmin}}$'s at matched epochs and "
-            rf"{says[values[f'{k}/matchedacc/verdict']]} at matched training loss (95\% $t$ intervals over "
-            r"\sgd{e6/seeds} seeds)."
-        )
-    }
-
-
-# How the paper and figure name the data an MLP was trained on (``mlp``'s ``dataset``).
-DATASETS = {"digits": ("scikit-learn's digits", "images"),
-            "mnist1d": (r"MNIST-1D (made offline by the \texttt{mnist1d} package)", "signals")}  # fmt: skip
-
-
-def dataset_words(spec: dict) -> tuple[str, str, str]:
-    """(short name, LaTeX description, what one example is) of the data in problem ``spec``."""
-    name = spec.get("params", {}).get("dataset", "digits")
-    if spec.get("params", {}).get("data_file"):
-        return "a data file", r"a data file", "examples"
-    words, unit = DATASETS.get(name, (rf"\texttt{{{tex(name)}}}", "examples"))
-    return name, words, unit
-
-
-def section(settings: dict, values: dict) -> str:
-    """E6's section, written from what ran: each comparison is stated with its t interval and
-    its verdict, never as a claim the intervals do not support."""
-    tt = lambda s: rf"\texttt{{{tex(s)}}}"  # noqa: E731
-    main = settings["figure_sampler"]
-    problem = tex(settings["problem"]["name"])
-    _, data, unit = dataset_words(settings["problem"])
-    k = f"e6/{main}"
-    text = [
-        r"\section{E6: nonconvex problems and large batches}",
-        r"\label{sec:e6}",
-        r"The lectures claim that very large mini-batches hurt test error. We train the "
-        rf"\texttt{{{problem}}} problem on {data} ($n=\sgd{{e6/n}}$ training {unit}, "
-        r"\sgd{e6/nvalid} for validation, \sgd{e6/ntest} for test, standardised with training "
-        r"statistics only) with softmax cross-entropy, for every sampler and $b$ from \sgd{e6/bmin} "
-        r"to the full batch ($b=\sgd{e6/bmax}$), each for the same \sgd{e6/epochs} epochs and "
-        r"\sgd{e6/seeds} seeds. The step size is tuned per sampler and $b$ by the final validation "
-        r"accuracy on a grid that is widened and refined until the chosen step has a worse "
-        r"neighbour on each side; where the next larger step diverged the choice is "
-        r"\emph{stability-limited}, the largest stable step found rather than an interior optimum. "
-        r"Intervals are 95\% $t$ intervals over seeds ($t=\sgd{e6/tq}$). "
-        r"Figure~\ref{fig:e6-training} shows the training curves, Figure~\ref{fig:e6-summary} the "
-        r"test accuracy and the generalisation gap against $b$.",
-    ]
-    verdict = values.get(f"{k}/acc/verdict", "")
-    matched = values.get(f"{k}/matchedacc/verdict", "")
-    text.append(
-        rf"With {tt(main)} the final test accuracy is \sgd{{{k}/acc/small}}\,$\pm$\,\sgd{{{k}/acc/smallhalf}}\% "
-        rf"at $b=\sgd{{e6/bmin}}$ and \sgd{{{k}/acc/full}}\,$\pm$\,\sgd{{{k}/acc/fullhalf}}\% with the full "
-        rf"batch: a difference of \sgd{{{k}/acc/diff}} points [\sgd{{{k}/acc/difflo}}, \sgd{{{k}/acc/diffhi}}], "
-        rf"about \sgd{{{k}/acc/images}} of the \sgd{{e6/ntest}} test {unit}."
-        + (r" The seeds vary the sampling only (the start $x_0$ is part of the problem), so the full "
-           r"batch, which is gradient descent, is the same chain for every seed."
-           if values.get(f"{k}/acc/fullhalf") == "0" else "")
-        + (rf" Stability-limited choices: $b=$ \sgd{{{k}/stability}}."
-           if values.get(f"{k}/stability", "none") != "none" else " No choice is stability-limited.")
-    )  # fmt: skip
-    text.append(
-        r"At a matched budget of epochs the full batch takes one step per epoch, so the "
-        rf"comparison mixes optimisation with generalisation: its final training loss is "
-        rf"\sgd{{{k}/fulltrain}} against \sgd{{{k}/smalltrain}} at $b=\sgd{{e6/bmin}}$ "
-        rf"(\sgd{{{k}/trainratio}} times higher). Read instead at matched training loss (the "
-        rf"first epoch each chain's training loss is at most \sgd{{e6/matchedloss}}, the largest "
-        rf"final loss of any configuration), the accuracies are \sgd{{{k}/matchedacc/small}}\% and "
-        rf"\sgd{{{k}/matchedacc/full}}\%, a difference of \sgd{{{k}/matchedacc/diff}} points "
-        rf"[\sgd{{{k}/matchedacc/difflo}}, \sgd{{{k}/matchedacc/diffhi}}]. The generalisation gap "
-        rf"(test minus training loss) is \sgd{{{k}/gap/small}} at $b=\sgd{{e6/bmin}}$ and "
-        rf"\sgd{{{k}/gap/full}} with the full batch (difference [\sgd{{{k}/gap/difflo}}, "
-        rf"\sgd{{{k}/gap/diffhi}}])."
-    )
-    gap = values.get(f"{k}/gap/verdict", "")
-    says = {
-        "lower": "lower",
-        "higher": "higher",
-        "indistinguishable": "not distinguishable from the small batch's",
-    }
-    text.append(
-        rf"So the full batch's test accuracy is {says.get(verdict, verdict)} at matched epochs and "
-        rf"{says.get(matched, matched)} at matched training loss, and its generalisation gap is "
-        rf"{says.get(gap, gap)}."
-    )
-    if verdict == "lower" and matched == "lower" and gap == "higher":
-        text.append(r"The full batch is worse at matched epochs and at matched fit, and generalises "
-                    r"worse: on this problem the data support the lectures' claim.")  # fmt: skip
-    elif verdict == "lower" and matched != "lower":
-        text.append(r"On this problem the data do not show that large batches generalise worse: "
-                    r"what the full batch loses at a matched budget of epochs is optimisation "
-                    r"progress, and it disappears at matched training loss.")  # fmt: skip
-    elif matched == "lower":
-        text.append(r"Even at matched training loss the full batch is less accurate, the pattern "
-                    r"the lectures describe, though its generalisation gap is not larger.")  # fmt: skip
-    else:
-        text.append(r"At this number of seeds no accuracy difference between the smallest and the "
-                    r"full batch is resolved.")  # fmt: skip
-    text.append(
-        rf"Stopping each chain at its epoch of best validation accuracy changes the test accuracy by "
-        rf"$\sgd{{{k}/stopgain}}$ points on average over $b$."
-    )
-    text.append(
-        r"\paragraph{The Ghadimi--Lan bound.} \citet{ghadimi2013} bound the average squared "
-        r"gradient norm of SGD on an $L$-smooth nonconvex $f$ with gradient variance at most "
-        r"$\sigma^2$ everywhere: $\frac1T\sum_{t<T}\mathrm{E}\|\nabla f(x_t)\|^2\le "
-        r"2(f(x_0)-f_{\inf})/(\gamma T)+L\gamma\sigma^2$ for $\gamma\le1/L$. On the "
-        rf"\texttt{{{tex(settings['bound']['problem']['name'])}}} problem ($L=\sgd{{e6/bound/L}}$) we run "
-        rf"{tt(settings['bound']['sampler'])} with $b=1$ and $\gamma_T\propto T^{{-1/2}}$ for "
-        r"$T=\sgd{e6/bound/tmin}\ldots\sgd{e6/bound/tmax}$ over \sgd{e6/bound/seeds} seeds and take "
-        r"for $\sigma^2$ the largest exact single-example variance $\operatorname{tr}\Sigma(x)$ met "
-        r"along the chains (\sgd{e6/bound/sigmasq}). The measurement \sgd{e6/bound/verdict}, which "
-        r"is \sgd{e6/bound/ratiomin} to \sgd{e6/bound/ratiomax} times the measurement "
-        r"(Figure~\ref{fig:e6-summary}, right). The looseness has measured reasons: the noise term "
-        r"$L\gamma\sigma^2$ is at least \sgd{e6/bound/noiseshare}\% of the bound, and its "
-        r"$\sigma^2$ is a maximum, \sgd{e6/bound/sigmaratio} times the time-averaged "
-        r"$\operatorname{tr}\Sigma(x_t)$ at the longest horizon; the same descent-lemma argument with "
-        r"the run's own $f(x_T)$ and averaged variance is still \sgd{e6/bound/pathmin} to "
-        r"\sgd{e6/bound/pathmax} times the measurement, the factor the global $L$ loses against the "
-        r"curvature the noise actually meets."
-    )
-    against = values.get("e6/bound/vshalf", "indistinguishable")
-    text.append(
-        r"The measured average falls like $T^{\sgd{e6/bound/slope}}$ (95\% bootstrap interval "
-        r"$\sgd{e6/bound/lo}$ to $\sgd{e6/bound/hi}$), "
-        + {"steeper": "steeper than", "shallower": "shallower than",
-           "indistinguishable": "not distinguishable from"}[against]  # fmt: skip
-        + r" the bound's $T^{-1/2}$; the bound is an upper bound on the order, and the local slopes "
-        r"between successive horizons run from $\sgd{e6/bound/localfirst}$ to "
-        r"$\sgd{e6/bound/locallast}$ as the time-averaged variance along the path falls from "
-        r"\sgd{e6/bound/sigmameanfirst} to \sgd{e6/bound/sigmameanlast}"
-        + (": longer runs spend more of their time where the gradient noise is smaller, which "
-           "steepens the decay on this window." if against == "steeper" else ".")  # fmt: skip
-    )
-    figures = r"""
-\begin{figure}[t]
-  \centering
-  \includegraphics[width=\textwidth]{e6_training.pdf}
-  \caption{E6. Training loss, $\|\nabla f\|^2$, test loss and test accuracy per epoch for
-  each batch size at its tuned step size (bands: 95\% $t$ intervals over seeds).}
-  \label{fig:e6-training}
-\end{figure}
-
-\begin{figure}[t]
-  \centering
-  \includegraphics[width=\textwidth]{e6_summary.pdf}
-  \caption{E6. Left: test accuracy vs batch size, step size tuned per $b$: at the end of the
-  epoch budget (filled), early-stopped on the validation split (open) and at matched training
-  loss (crosses); 95\% $t$ intervals. Middle: generalisation gap (test minus training loss) at
-  the end and at matched training loss. Right: average $\|\nabla f(x_t)\|^2$ over $T$ steps with
-  $\gamma\propto1/\sqrt T$, the Ghadimi--Lan bound (dashed), the same argument with the run's own
-  quantities (dash-dotted) and a $T^{-1/2}$ reference (dotted).}
-  \label{fig:e6-summary}
-\end{figure}
-"""
-    return "\n".join(text) + "\n" + figures
-
-
-# ---- the pipeline's view ----------------------------------------------------------------
-
-
-def _check(settings: dict) -> None:
+def check(settings: dict) -> None:
     problem = pipeline_problem(settings["problem"], "e6.problem")
     if not {"valid", "test"} <= set(problem.held_out) or problem.example_correct is None:
         raise ConfigError("e6.problem", f"problem {settings['problem']['name']!r} is not a classifier with "
@@ -550,16 +329,14 @@ def _check(settings: dict) -> None:
     require_constants(bound_problem, ("L",), "e6.bound.problem", "the Ghadimi–Lan bound")
 
 
-def _measure(settings: dict, out) -> Result:
+def result(settings: dict, out) -> Result:
     curves, t1 = training(settings)
     table = summary(curves)
-    bound_table, fit, t2 = bound(dict(settings["bound"]))
+    bound_table, fit, t2 = ghadimi_lan.bound(dict(settings["bound"]))
     tables = {"curves": curves, "summary": table, "tuned": tuned(curves),
               "ghadimi_lan": bound_table.assign(**{f"fit_{k}": v for k, v in fit.items()})}  # fmt: skip
     return Result(tables, macros(curves, table, bound_table, fit),
                   **{k: t1[k] + t2[k] for k in t1})  # fmt: skip
-
-
 
 
 def key_numbers(tables: dict) -> dict:
@@ -571,26 +348,3 @@ def key_numbers(tables: dict) -> dict:
         out[f"{key}/final_test_acc"] = entry(r["final_test_acc"], r["final_test_acc_se"])
         out[f"{key}/final_train_loss"] = entry(r["final_train_loss"], r["final_train_loss_se"])
     return out
-
-
-EXPERIMENT = Experiment(
-    key_numbers=key_numbers,
-    name="e6", label="E6", title="a neural network and a nonconvex bound across batch sizes",
-    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check,
-    tables=("curves", "summary", "tuned", "ghadimi_lan"), runtime=40,
-    figures=(
-        Figure("e6_training", ("curves", "tuned"), deferred(f"{__package__}.figures", "draw_training"),
-               "E6, the MLP on its data set (named in the title): training loss, full gradient norm squared, "
-               "test loss and test accuracy per epoch for each batch size at its tuned step size "
-               "(bands: ±1.96 standard errors over seeds)."),
-        Figure("e6_summary", ("summary", "ghadimi_lan"), deferred(f"{__package__}.figures", "draw_summary"),
-               "E6: left, test accuracy vs batch size at a matched budget of epochs with the step "
-               "size tuned per b on the validation split, at the end of training and at the epoch "
-               "of best validation accuracy (early stopping), per sampler; right, the average "
-               "squared gradient norm over T steps of SGD with step proportional to 1/sqrt(T) on "
-               "the nonconvex logistic problem, beside the Ghadimi–Lan bound (dashed) and a "
-               "T^(-1/2) reference (dotted)."),
-    ),
-    section=section,
-    findings=findings,
-)  # fmt: skip

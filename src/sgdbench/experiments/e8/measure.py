@@ -32,10 +32,9 @@ import pandas as pd
 
 from ... import samplers
 from ...device_memory import HEADROOM, limit_bytes
-from ...latex import defined as latex_defined
-from ...latex import fmt, words
+from ...latex import fmt
 from ...validation import ConfigError
-from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
+from ..base import Result
 
 
 def _loss(x, rows):
@@ -200,56 +199,7 @@ def macros(table: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def section(settings: dict, values: dict) -> str:
-    """E8's section for the batch sizes that ran (the comparison needs a reshuffled sampler and
-    one with replacement; without them only the description and the figure are printed)."""
-    sizes = sorted(int(b) for b in settings["batch_sizes"])
-    have = [b for b in sizes if latex_defined(values, f"e8/b{b}/gatheroverstream")]
-    per = lambda name, unit="": words([rf"\sgd{{e8/b{b}/{name}}}{unit}" for b in have])  # noqa: E731
-    text = [
-        r"\section{E8: what does each way of sampling cost in wall-clock?}",
-        r"\label{sec:e8}",
-        r"The lecture's reason for shuffling and streaming rather than sampling with replacement is "
-        r"speed: random access ``kills GPU performance''. E8 times one epoch of SGD on least squares "
-        r"($d=\sgd{e8/d}$, single precision) on \texttt{\sgd{e8/device}} for "
-        rf"$n=\sgd{{e8/nmin}}\ldots\sgd{{e8/nmax}}$ and batch sizes {words([f'${b}$' for b in sizes])}, "
-        r"split into the host's index generation, the gradient steps, and, for streaming, the "
-        r"permuted copy of the data that lets each step read a contiguous slice "
-        r"(Figure~\ref{fig:e8}). The numbers describe this hardware only.",
-    ]
-    if have:
-        pct = r"\%"
-        copy, index = per("copyshare", pct), per("rrindexshare", pct)
-        text.append(
-            rf"At $n=\sgd{{e8/nmax}}$ the gradient steps that gather rows by index take "
-            rf"{per('gatheroverstream')} times as long as steps that stream a permuted copy, for "
-            rf"$b=$ {words([f'${b}$' for b in have])}. Counting the copy, a reshuffled epoch that streams "
-            rf"costs {per('rrstreamoverwr')} times a with-replacement epoch that gathers; the copy is "
-            rf"{copy} of the streaming epoch, and generating the permutation on the "
-            rf"host {index} of a gathering one. Shuffling once pays for its copy "
-            r"a single time, and a stored order none."
-        )
-    return "\n\n".join(text) + "\n" + SECTION_FIGURE
-
-
-SECTION_FIGURE = r"""
-\begin{figure}[t]
-  \centering
-  \includegraphics[width=\textwidth]{e8_systems.pdf}
-  \caption{E8. Top: seconds per epoch vs $n$ per sampler, gathering rows by
-  index (solid) or streaming a permuted copy (dashed). Bottom: the parts at
-  the largest $n$ (index generation, permuted copy, gradient steps); shuffle
-  once's one shuffle and copy are spread over the run. Epochs longer than the
-  configured number of timed steps are timed on their first steps and scaled.}
-  \label{fig:e8}
-\end{figure}
-"""
-
-
-# ---- the pipeline's view ----------------------------------------------------------------
-
-
-def _check(settings: dict) -> None:
+def check(settings: dict) -> None:
     for j, name in enumerate(settings["samplers"]):
         s = samplers.get(name)
         if s.kind != "stream" or s.weighted:
@@ -273,23 +223,6 @@ def _check(settings: dict) -> None:
                               f"use batch sizes up to {largest}")  # fmt: skip
 
 
-def _measure(settings: dict, out) -> Result:
+def result(settings: dict, out) -> Result:
     table = measure(settings)
     return Result({"timings": table, "parts": breakdown(table, settings["epochs"])}, macros(table))
-
-
-
-EXPERIMENT = Experiment(
-    name="e8", label="E8", title="what each sampler costs in wall-clock",
-    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check, tables=("timings", "parts"),
-    mem_mb=lambda settings: max(4000, 1024 + working_bytes(max(settings["sizes"]), settings["d"]) // 2**20),
-    runtime=60, threads=None,  # None: the whole machine (timings run alone)
-    figures=(Figure("e8_systems", ("timings", "parts"), deferred(f"{__package__}.figures", "draw"),
-                    "E8, the wall-clock cost of sampling on the device named in the title: seconds "
-                    "per epoch vs n for each sampler, reading rows by random index (solid, "
-                    "\"gather\") or streaming consecutive slices of a permuted copy (dashed, "
-                    "\"stream\"), for each batch size; below, the parts of each at the largest n "
-                    "(index generation on the host, the permuted copy, the gradient steps), with "
-                    "shuffle-once's single shuffle amortised over the run."),),
-    section=section,
-)  # fmt: skip

@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import engine, measure, problems, samplers
-from ...latex import fmt, problem_shape, tex, words
+from ... import engine, measure, problems
+from ...latex import fmt
 from ...schedules import Schedule
 from ...stats import entry
 from ...validation import ConfigError, pipeline_problem
-from ..base import Experiment, Figure, Result, deferred, folder_scales, folder_schema
+from ..base import Result
 
 
 def trajectory(settings: dict) -> pd.DataFrame:
@@ -65,65 +65,7 @@ def macros(traj: pd.DataFrame, check: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def section(settings: dict, values: dict) -> str:
-    """E5a's section for the samplers that ran: with replacement the two-batch estimator is
-    unbiased for B_simple; without replacement it tends to the finite-population limit."""
-    names = list(settings["samplers"])
-    with_ = [m for m in names if samplers.get(m).with_replacement]
-    without = [m for m in names if not samplers.get(m).with_replacement]
-    tt = lambda m: rf"\texttt{{{tex(m)}}}"  # noqa: E731
-    spec = settings["problem"]
-    shape = problem_shape(spec.get("params", {}), r"\sgd{ns/n}")
-    # the problem that ran, not a fixed name (the full config runs n = 10^5, d = 100)
-    text = [SECTION_INTRO.replace("PROBLEM", rf"\texttt{{{tex(spec['name'])}}} (${shape}$")]
-    if with_:
-        parts = [
-            rf"{tt(m)} (median ratio to the exact value \sgd{{ns/{m}/medianratio}})" for m in with_
-        ]
-        text.append(
-            rf"McCandlish et al.'s two-batch estimator with batches drawn with replacement recovers it: {words(parts)}."
-        )
-    if without:
-        parts = [rf"{tt(m)} (median ratio \sgd{{ns/{m}/medianratio}}, and \sgd{{ns/{m}/vslimit}} times the limit)"
-                 for m in without]  # fmt: skip
-        text.append(
-            rf"Drawn without replacement from the finite set it is biased: {words(parts)}; the predicted "
-            r"limit is \sgd{ns/limitratio} times the exact value, because "
-            r"$\mathrm E|G_B|^2=\|\nabla f\|^2+\frac{\operatorname{tr}\Sigma}{B}\frac{n-B}{n-1}$ makes the "
-            r"estimator read $\|\nabla f\|^2$ low by $\operatorname{tr}\Sigma/(n-1)$."
-        )
-    text.append(r"On mean estimation $B_\mathrm{simple}(x)=\sigma^2/(x-\bar a)^2$ holds to a relative "
-                r"error of \sgd{ns/mean/maxrelerr}.")  # fmt: skip
-    return "\n".join(text) + "\n" + SECTION_FIGURE
-
-
-SECTION_INTRO = r"""\section{E5a: the gradient noise scale}
-\label{sec:noise}
-The simple noise scale $B_\mathrm{simple}=\operatorname{tr}\Sigma/\|\nabla f\|^2$
-\citep{mccandlish2018} predicts the batch size beyond which larger batches stop
-paying. For a finite sum it can be computed exactly. Along an SGD trajectory on
-PROBLEM, Figure~\ref{fig:noise}) it grows from
-\sgd{ns/early} to \sgd{ns/late} examples as the iterate approaches $x^*$ and the
-gradient shrinks."""
-
-SECTION_FIGURE = r"""
-\begin{figure}[t]
-  \centering
-  \includegraphics[width=\textwidth]{noise_scale.pdf}
-  \caption{E5a. Left: exact noise scale along an SGD run (line), two-batch
-  estimates with and without replacement (markers; non-positive estimates, which
-  occur when $\|\nabla f\|^2$ is tiny, are not drawn) and the limit of the
-  estimator without replacement (dashed). Right: mean estimation, exact vs
-  $\sigma^2/(x-\bar a)^2$ on both sides of $\bar a$.}
-  \label{fig:noise}
-\end{figure}
-"""
-
-
-# ---- the pipeline's view ----------------------------------------------------------------
-
-
-def _check(settings: dict) -> None:
+def check(settings: dict) -> None:
     problem = pipeline_problem(settings["problem"], "noise_scale.problem")
     if not settings["b_small"] < settings["b_big"] <= problem.n:
         raise ConfigError("noise_scale.b_big", f"need b_small < b_big <= n = {problem.n}, got "
@@ -131,11 +73,10 @@ def _check(settings: dict) -> None:
                           "choose b_small < b_big <= n")  # fmt: skip
 
 
-def _measure(settings: dict, out) -> Result:
+def result(settings: dict, out) -> Result:
     traj = trajectory(settings)
     check = mean_estimation_check(settings["mean_n"], settings["seed"])
     return Result({"trajectory": traj, "mean_estimation": check}, macros(traj, check))
-
 
 
 def key_numbers(tables: dict) -> dict:
@@ -144,16 +85,3 @@ def key_numbers(tables: dict) -> dict:
         f"ns/exact@step={int(r['step'])}": entry(r["exact"])
         for _, r in tables["trajectory"].iterrows()
     }
-
-
-EXPERIMENT = Experiment(
-    key_numbers=key_numbers,
-    name="noise_scale", label="E5a", title="the gradient noise scale",
-    schema=folder_schema(__file__), scales=folder_scales(__file__), measure=_measure, check=_check,
-    tables=("trajectory", "mean_estimation"), threads=1,
-    figures=(Figure("noise_scale", ("trajectory", "mean_estimation"), deferred(f"{__package__}.figures", "draw"),
-                    "E5a, the gradient noise scale B_simple = tr Σ/‖∇f‖² along an SGD run (exact, "
-                    "and two-batch estimates with and without replacement); right: mean "
-                    "estimation against σ²/(x − ā)²."),),
-    section=section,
-)  # fmt: skip
