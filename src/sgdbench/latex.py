@@ -15,6 +15,9 @@ PREAMBLE = r"""\providecommand{\sgd}[1]{\ifcsname sgd@#1\endcsname\csname sgd@#1
   \errmessage{sgdbench: no measured value named #1 (rerun the pipeline)}\fi}
 """
 
+# The engine's checkpoint metrics (engine.METRICS) as math, for the paper and the figures alike.
+METRIC_SYMBOLS = {"loss_gap": r"f-f^*", "grad_norm_sq": r"\|\nabla f\|^2", "dist_sq": r"\|x-x^*\|^2"}
+
 
 def fmt(value: float, digits: int = 3) -> str:
     """A number for running text: fixed for moderate magnitudes, else a×10^b."""

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .results import UnreadableTable, read_parquet
+from .stats import mean_interval
 
 CONFIG = ["problem", "sampler", "update", "batch_size", "schedule", "step_size"]
 REQUIRED = [*CONFIG, "seed", "step", "epoch", "diverged"]
@@ -41,12 +41,8 @@ def load(results_dir) -> pd.DataFrame:
 
 
 def _stats(values: pd.Series) -> dict:
-    v = values.dropna().to_numpy(dtype=float)
-    m = len(v)
-    se = v.std(ddof=1) / np.sqrt(m) if m > 1 else np.nan
-    half = stats.t.ppf(0.975, m - 1) * se if m > 1 else np.nan
-    return {"mean": v.mean() if m else np.nan, "se": se, "lo": v.mean() - half if m else np.nan,
-            "hi": v.mean() + half if m else np.nan, "seeds": m}  # fmt: skip
+    m = mean_interval(values.dropna())
+    return {"mean": m.mean, "se": m.se, "lo": m.lo, "hi": m.hi, "seeds": m.n}
 
 
 def at_epochs(frame: pd.DataFrame, epochs, metric: str) -> pd.DataFrame:

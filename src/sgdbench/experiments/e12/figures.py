@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...figures import SAMPLER_COLORS, SAMPLER_LABELS, TEXT_WIDTH, save, style
-
-METRIC_LABELS = {"loss_gap": r"$f-f^*$", "grad_norm_sq": r"$\|\nabla f\|^2$",
-                 "dist_sq": r"$\|x-x^*\|^2$"}  # fmt: skip
+from ...latex import METRIC_SYMBOLS
 
 
 def plot(table: pd.DataFrame, settings, stem) -> None:
@@ -31,7 +29,7 @@ def plot(table: pd.DataFrame, settings, stem) -> None:
                         label=SAMPLER_LABELS[sampler])  # fmt: skip
         ax.axhline(1.0, color=SAMPLER_COLORS[ref], lw=0.9, ls="--", label=f"{SAMPLER_LABELS[ref]} (= 1)")
         ax.set_xticks(np.arange(len(rules)), rules)
-        metric = METRIC_LABELS[t["metric"].iloc[0]]
+        metric = f"${METRIC_SYMBOLS[t['metric'].iloc[0]]}$"
         ax.set(yscale="log", ylabel=f"final {metric} / {ref}'s", title=label.replace("_", " "))
     handles, names_ = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names_, loc="lower center", ncol=len(handles), fontsize=6, frameon=False)

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ... import engine, problems, rates, samplers
 from ...latex import fmt, tex
-from ...stats import entry
+from ...stats import entry, mean_interval, t_quantile
 from ...updates import Update
 from ...validation import ConfigError, check_samplers, pipeline_problem
 from ..base import Result
@@ -60,16 +59,14 @@ def run(settings: dict) -> tuple[pd.DataFrame, dict]:
                     new = [grid[0] / 4, grid[0] / 2] if below else [grid[-1] * 2, grid[-1] * 4]
                 v = final[k:, best]
                 ok = v[np.isfinite(v)]
-                se = ok.std(ddof=1) / np.sqrt(len(ok)) if len(ok) > 1 else np.nan
-                half = stats.t.ppf(0.975, len(ok) - 1) * se if len(ok) > 1 else np.nan
+                m = mean_interval(ok)
                 rows.append({"problem": label, "update": rule, "sampler": sampler, "step_size": grid[best],
                              "step_index": best, "grid_size": len(grid),
                              "interior": 0 < best < len(grid) - 1, "metric": spec["metric"],
-                             "value": ok.mean() if len(ok) else np.nan, "se": se,
+                             "value": m.mean, "se": m.se,
                              "median": float(np.median(ok)) if len(ok) else np.nan,
                              "max": float(ok.max()) if len(ok) else np.nan,
-                             "lo": ok.mean() - half if len(ok) > 1 else np.nan,
-                             "hi": ok.mean() + half if len(ok) > 1 else np.nan,
+                             "lo": m.lo, "hi": m.hi,
                              "seeds": len(v), "diverged": int(len(v) - len(ok)), "n": problem.n,
                              "batch_size": spec["batch_size"], "epochs": spec["epochs"]})  # fmt: skip
     table = pd.DataFrame(rows)
@@ -88,7 +85,7 @@ def with_ratios(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     r_val, r_se = look("value"), look("se")
     out = table.copy()
     seeds = np.minimum(out["seeds"], look("seeds")) if "seeds" in out else np.full(len(out), np.inf)
-    q = stats.t.ppf(0.975, np.maximum(seeds - 1, 1))
+    q = t_quantile(np.maximum(seeds - 1, 1))
     out["ratio"], out["ratio_lo"], out["ratio_hi"], log_se = rates.ratio_interval(
         out["value"], out["se"], r_val, r_se, q
     )

@@ -3,11 +3,9 @@ that ran and the measured macros."""
 
 from __future__ import annotations
 
+from ...latex import METRIC_SYMBOLS, fmt, tex, words
 from ...latex import defined as latex_defined
-from ...latex import fmt, tex, words
 from ...updates import Update
-
-METRIC_TEX = {"loss_gap": r"f-f^*", "grad_norm_sq": r"\|\nabla f\|^2", "dist_sq": r"\|x-x^*\|^2"}
 
 
 def _number(v: float) -> str:
@@ -48,7 +46,7 @@ def section(settings: dict, values: dict) -> str:
         "Figure~\\ref{fig:e12}).",
     ]
     for label, spec in settings["problems"].items():
-        metric = METRIC_TEX[spec["metric"]]
+        metric = METRIC_SYMBOLS[spec["metric"]]
         parts = []
         for rule in spec["steps"]:
             cells = [rf"{tt(s)} \sgd{{e12/{label}/{rule}/{s}/ratio}} [\sgd{{e12/{label}/{rule}/{s}/ratiolo}}, "

@@ -3,8 +3,8 @@ that ran and the measured macros."""
 
 from __future__ import annotations
 
+from ...latex import METRIC_SYMBOLS, tex
 from ...latex import defined as latex_defined
-from ...latex import tex
 
 
 def section(settings: dict, values: dict) -> str:
@@ -33,8 +33,7 @@ def section(settings: dict, values: dict) -> str:
         base = f"e5b/{label}"
         if not defined(f"{base}/n"):
             continue
-        metric = {"dist_sq": r"$\|x-x^*\|^2$", "grad_norm_sq": r"$\|\nabla f\|^2$",
-                  "loss_gap": r"$f-f^*$"}[spec.get("metric", "dist_sq")]  # fmt: skip
+        metric = f"${METRIC_SYMBOLS[spec.get('metric', 'dist_sq')]}$"
         para = [
             rf"\paragraph{{{label.replace('_', ' ')}}} ($n=\sgd{{{base}/n}}$, target on {metric})."
         ]

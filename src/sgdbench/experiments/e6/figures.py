@@ -6,9 +6,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from scipy import stats
 
 from ...figures import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
+from ...stats import t_half_width, t_quantile
 from .paper import dataset_words
 
 PANELS = [("train_loss", "training loss", "log"), ("grad_norm_sq", r"$\|\nabla f\|^2$", "log"),
@@ -33,7 +33,7 @@ def plot_training(curves: pd.DataFrame, choice: pd.DataFrame, sampler: str, stem
             )
             ax.plot(d["epoch"], d["mean"], color=colors[b], lw=1.0, label=f"b={b}, γ={gamma:.3g}")
             seeds = picked["seed"].nunique()
-            half = stats.t.ppf(0.975, max(seeds - 1, 1)) * d["sem"].fillna(0)
+            half = t_quantile(max(seeds - 1, 1)) * d["sem"].fillna(0)
             lo, hi = d["mean"] - half, d["mean"] + half
             if scale == "log":
                 lo = lo.clip(lower=d["mean"] * 0.1)
@@ -85,7 +85,7 @@ def plot_summary(summary: pd.DataFrame, bound: pd.DataFrame, stem, bound_sampler
         title="generalisation gap",
     )
     t = bound["T"].to_numpy()
-    bx.errorbar(t, bound["avg_grad_norm_sq"], yerr=stats.t.ppf(0.975, bound["seeds"].iloc[0] - 1) * bound["se"],
+    bx.errorbar(t, bound["avg_grad_norm_sq"], yerr=t_half_width(bound["se"], bound["seeds"].iloc[0]),
                 fmt="o-", ms=3, lw=1.0, color=SAMPLER_COLORS[bound_sampler],
                 label=r"measured $\frac{1}{T}\sum_t \|\nabla f(x_t)\|^2$")  # fmt: skip
     bx.plot(t, bound["bound"], "k--", lw=1.0, label="Ghadimi–Lan bound")

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ... import engine, problems, samplers
 from ...latex import fmt
-from ...stats import entry
+from ...stats import entry, t_half_width, t_quantile, welch_difference
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
 from . import ghadimi_lan
@@ -191,11 +190,6 @@ def early_stopping(curves: pd.DataFrame, matched_loss: float | None = None) -> p
     return curves.groupby(keys).apply(one, include_groups=False).reset_index()
 
 
-def t_half_width(se, seeds: int, level: float = 0.95):
-    """Half-width of a t interval for a mean over ``seeds`` independent chains."""
-    return stats.t.ppf(0.5 + level / 2, seeds - 1) * se
-
-
 def summary(curves: pd.DataFrame) -> pd.DataFrame:
     """Mean, standard error and 95% t half-width over seeds at the tuned step of each (sampler, b).
 
@@ -225,13 +219,7 @@ def summary(curves: pd.DataFrame) -> pd.DataFrame:
 def _difference(a: pd.Series, b: pd.Series, col: str, seeds: int) -> tuple[float, float, float]:
     """b[col] − a[col] of two means over independent seeds, with a 95% Welch t interval
     (standard errors in ``col + "_se"``)."""
-    d = float(b[col] - a[col])
-    va, vb = float(a[f"{col}_se"]) ** 2, float(b[f"{col}_se"]) ** 2
-    if va + vb == 0:
-        return d, d, d
-    df = (va + vb) ** 2 / (va**2 / (seeds - 1) + vb**2 / (seeds - 1))
-    half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
-    return d, d - half, d + half
+    return welch_difference(a[col], a[f"{col}_se"], b[col], b[f"{col}_se"], seeds)
 
 
 def _whole(x: float) -> float | int:
@@ -264,7 +252,7 @@ def macros(
     out = {"e6/seeds": fmt(seeds), "e6/n": fmt(int(curves["n"].iloc[0])),
            "e6/ntest": fmt(n_test), "e6/nvalid": fmt(int(curves["n_valid"].iloc[0])),
            "e6/epochs": fmt(_whole(float(curves["budget_epochs"].iloc[0]))),
-           "e6/tq": fmt(float(stats.t.ppf(0.975, seeds - 1))),
+           "e6/tq": fmt(float(t_quantile(seeds - 1))),
            "e6/matchedloss": fmt(float(summ["matched_loss"].iloc[0])),
            "e6/grid/min": fmt(int(summ.merge(tuned(curves))["grid_size"].min())) if len(summ) else "n/a",
            "e6/bound/verdict": "stays below the bound at every horizon" if (ratio >= 1).all()

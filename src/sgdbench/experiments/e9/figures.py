@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ...figures import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
+from ...stats import t_half_width
 
 
 def plot(floors: pd.DataFrame, curves: pd.DataFrame, stem) -> None:
@@ -42,7 +43,6 @@ def plot(floors: pd.DataFrame, curves: pd.DataFrame, stem) -> None:
 def plot_order(orders: pd.DataFrame, by_n: pd.DataFrame, stem) -> None:
     """Left: order error per epoch with the exact lower bounds (dashed). Right: the tuned
     final error against n, measured (points, 95% t bars) and exact (lines), with slope guides."""
-    from scipy import stats
 
     style()
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.6))
@@ -57,7 +57,7 @@ def plot_order(orders: pd.DataFrame, by_n: pd.DataFrame, stem) -> None:
            title=f"order error (n = {int(orders['n'].iloc[0])})")  # fmt: skip
     for s in [s for s in SAMPLER_ORDER if s in set(by_n["sampler"])]:
         t = by_n[by_n["sampler"] == s].sort_values("n")
-        half = stats.t.ppf(0.975, t["seeds"] - 1) * t["se"]
+        half = t_half_width(t["se"], t["seeds"])
         bx.errorbar(t["n"], t["error"], yerr=[half.clip(upper=0.95 * t["error"]), half], fmt="o", ms=3,
                     color=SAMPLER_COLORS[s], label=SAMPLER_LABELS[s])  # fmt: skip
         if t["exact"].notna().all():
@@ -87,7 +87,6 @@ def plot_order(orders: pd.DataFrame, by_n: pd.DataFrame, stem) -> None:
 def plot_network(curves: pd.DataFrame, horizons: pd.DataFrame, stem) -> None:
     """Per network problem: ‖∇f‖² at epoch ends (fresh seeds, 95% t bands) and the horizon-tuned
     min_{k≤K} ‖∇f‖² against K with the upper bound's slope −2/3 as a dotted guide."""
-    from scipy import stats
 
     style()
     labels = list(dict.fromkeys(curves["problem"]))
@@ -100,7 +99,7 @@ def plot_network(curves: pd.DataFrame, horizons: pd.DataFrame, stem) -> None:
             ax.fill_between(d["epoch"], d["lo"].clip(lower=d["grad_norm_sq"] * 0.05), d["hi"],
                             color=SAMPLER_COLORS[s], alpha=0.2, lw=0)  # fmt: skip
             t = h[h["sampler"] == s].sort_values("K")
-            half = stats.t.ppf(0.975, t["seeds"] - 1) * t["se"]
+            half = t_half_width(t["se"], t["seeds"])
             bx.errorbar(t["K"], t["value"], yerr=[half.clip(upper=0.95 * t["value"]), half], fmt="o-", ms=3,
                         lw=0.8, color=SAMPLER_COLORS[s])  # fmt: skip
         ks = np.sort(h["K"].unique()).astype(float)

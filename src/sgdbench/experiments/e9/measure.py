@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ... import engine, problems, rates, samplers
 from ...latex import fmt
-from ...stats import entry, from_interval
+from ...stats import entry, from_interval, mean_interval, t_half_width
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
 from . import network as e9_network
@@ -83,11 +82,10 @@ def curves(settings: dict) -> tuple[pd.DataFrame, dict]:
             timing["compile_seconds"] += res.compile_seconds
             timing["run_seconds"] += res.run_seconds
             gap = res.metrics["loss_gap"][:, :, 0]  # (epoch ends + start, seeds)
-            mean, se = gap.mean(1), gap.std(1, ddof=1) / np.sqrt(gap.shape[1])
-            half = stats.t.ppf(0.975, gap.shape[1] - 1) * se
+            m = mean_interval(gap, axis=1)
             for k in range(gap.shape[0]):
-                rows.append({"problem": label, "sampler": sampler, "epoch": k, "gap": mean[k], "se": se[k],
-                             "lo": mean[k] - half[k], "hi": mean[k] + half[k], "seeds": gap.shape[1],
+                rows.append({"problem": label, "sampler": sampler, "epoch": k, "gap": m.mean[k], "se": m.se[k],
+                             "lo": m.lo[k], "hi": m.hi[k], "seeds": m.n,
                              "step_size": gamma, "step_size_lmax": settings["curve_step"], "n": problem.n,
                              "dim": problem.dim})  # fmt: skip
     return pd.DataFrame(rows), timing
@@ -169,7 +167,7 @@ def network_macros(horizons: pd.DataFrame, exps: pd.DataFrame, settings: dict) -
         out[f"{key}/lastabove"] = "yes" if r["local_last"] > e9_network.BOUND_EXPONENT else "no"
     for (label, name), h in horizons.groupby(["problem", "sampler"]):
         last = h[h["K"] == kmax].iloc[0]
-        half = stats.t.ppf(0.975, last["seeds"] - 1) * last["se"]
+        half = t_half_width(last["se"], last["seeds"])
         key = f"e9/net/{label}/{name}"
         out[f"{key}/final"] = fmt(float(last["value"]))
         out[f"{key}/finallo"] = fmt(float(last["value"] - half))

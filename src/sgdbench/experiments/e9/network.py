@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ... import engine, problems, rates, samplers
+from ...stats import mean_interval
 
 BOUND_EXPONENT = -2.0 / 3.0  # in K at fixed n, for rr and GraB alike
 
@@ -58,11 +58,10 @@ def run(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
                                      "seeds": seeds, "diverged": int(bad[seeds:, j].sum()),
                                      "values": fresh.tolist(), "n": problem.n, "batch_size": b})  # fmt: skip
             curve = g[:, seeds:, j]  # j: the longest horizon's tuned step
-            mean, se = curve.mean(axis=1), curve.std(axis=1, ddof=1) / np.sqrt(seeds)
-            half = stats.t.ppf(0.975, seeds - 1) * se
-            for k in range(len(mean)):
-                curve_rows.append({"problem": label, "sampler": name, "epoch": k, "grad_norm_sq": mean[k],
-                                   "se": se[k], "lo": mean[k] - half[k], "hi": mean[k] + half[k],
+            m = mean_interval(curve, axis=1)
+            for k in range(len(m.mean)):
+                curve_rows.append({"problem": label, "sampler": name, "epoch": k, "grad_norm_sq": m.mean[k],
+                                   "se": m.se[k], "lo": m.lo[k], "hi": m.hi[k],
                                    "step_size": steps[j], "seeds": seeds, "n": problem.n,
                                    "dim": problem.dim, "batch_size": b})  # fmt: skip
     return pd.DataFrame(curve_rows), pd.DataFrame(horizon_rows), timing

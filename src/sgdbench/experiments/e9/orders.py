@@ -27,9 +27,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ... import engine, problems, rates, samplers, theory
+from ...stats import mean_interval
 
 
 def order_error(example_grads: np.ndarray, order: np.ndarray, weights=None) -> tuple[float, float]:
@@ -88,10 +88,8 @@ def order_errors(settings: dict) -> tuple[pd.DataFrame, dict]:
             pairs = [order_error(grads[j], orders[k, j], None if w is None else w[orders[k, j]])
                      for j in range(len(seeds))]  # fmt: skip
             ratio = np.array([e / (n * v) for e, v in pairs])
-            mean, se = ratio.mean(), ratio.std(ddof=1) / np.sqrt(len(ratio))
-            half = stats.t.ppf(0.975, len(ratio) - 1) * se
-            rows.append({"sampler": name, "epoch": k, "order_error": mean, "se": se, "lo": mean - half,
-                         "hi": mean + half, "raw": float(np.mean([e for e, _ in pairs])),
+            m = mean_interval(ratio)
+            rows.append({"sampler": name, "epoch": k, "order_error": m.mean, "se": m.se, "lo": m.lo, "hi": m.hi, "raw": float(np.mean([e for e, _ in pairs])),
                          "bound": order_error_bound(n, name), "seeds": len(ratio), "n": n,
                          "step_size_lmax": settings["order_step"],
                          "diverged": int((res.diverged_at >= 0).sum())})  # fmt: skip

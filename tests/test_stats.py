@@ -1,0 +1,56 @@
+"""The shared interval helpers against scipy's own t interval, Welch test and a Monte Carlo
+coverage count."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sgdbench.stats import mean_interval, t_half_width, t_quantile, welch_difference
+
+
+def test_t_quantile_is_scipys_two_sided_quantile():
+    assert t_quantile(4) == stats.t.ppf(0.975, 4)
+    assert t_quantile(9, level=0.9) == pytest.approx(stats.t.ppf(0.95, 9), rel=1e-15)
+
+
+@pytest.mark.parametrize("n", [2, 3, 10])
+def test_mean_interval_is_scipys_t_interval(n):
+    v = np.random.default_rng(n).normal(3.0, 2.0, size=n)
+    m = mean_interval(v)
+    lo, hi = stats.t.interval(0.95, n - 1, loc=v.mean(), scale=stats.sem(v))
+    assert (m.mean, m.se, m.n) == (pytest.approx(v.mean()), pytest.approx(stats.sem(v)), n)
+    assert (m.lo, m.hi) == (pytest.approx(lo, rel=1e-12), pytest.approx(hi, rel=1e-12))
+
+
+def test_mean_interval_along_an_axis_equals_one_interval_per_row():
+    v = np.random.default_rng(0).normal(size=(4, 6))
+    m = mean_interval(v, axis=1)
+    for i in range(4):
+        row = mean_interval(v[i])
+        assert (m.mean[i], m.lo[i], m.hi[i]) == pytest.approx((row.mean, row.lo, row.hi), rel=1e-12)
+
+
+def test_one_value_has_a_mean_but_no_interval():
+    m = mean_interval([2.5])
+    assert m.mean == 2.5 and m.n == 1
+    assert np.isnan(m.se) and np.isnan(m.lo) and np.isnan(m.hi)
+    half = t_half_width(np.array([1.0, 1.0]), np.array([1, 5]))
+    assert np.isnan(half[0]) and half[1] == pytest.approx(stats.t.ppf(0.975, 4))
+
+
+def test_welch_difference_is_scipys_welch_interval():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.0, 1.0, size=7), rng.normal(1.0, 3.0, size=7)
+    d, lo, hi = welch_difference(a.mean(), stats.sem(a), b.mean(), stats.sem(b), 7)
+    ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert d == pytest.approx(b.mean() - a.mean())
+    assert (lo, hi) == (pytest.approx(ci.low, rel=1e-10), pytest.approx(ci.high, rel=1e-10))
+    assert welch_difference(1.0, 0.0, 3.0, 0.0, 5) == (2.0, 2.0, 2.0)
+
+
+def test_the_interval_covers_the_mean_at_its_level():
+    # 4000 intervals of 4 normal draws: coverage is Binomial(4000, 0.95), sd 0.0034; ±4 sd.
+    v = np.random.default_rng(2).normal(1.0, 1.0, size=(4000, 4))
+    m = mean_interval(v, axis=1)
+    covered = np.mean((m.lo <= 1.0) & (1.0 <= m.hi))
+    assert abs(covered - 0.95) < 4 * np.sqrt(0.95 * 0.05 / 4000)
