@@ -1,11 +1,11 @@
 """The shared interval helpers against scipy's own t interval, Welch test and a Monte Carlo
-coverage count."""
+coverage count; the tuned-on-half choice against enumeration."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from sgdbench.stats import mean_interval, t_half_width, t_quantile, welch_difference
+from sgdbench.stats import mean_interval, t_half_width, t_quantile, tuned_index, welch_difference
 
 
 def test_t_quantile_is_scipys_two_sided_quantile():
@@ -54,3 +54,24 @@ def test_the_interval_covers_the_mean_at_its_level():
     m = mean_interval(v, axis=1)
     covered = np.mean((m.lo <= 1.0) & (1.0 <= m.hi))
     assert abs(covered - 0.95) < 4 * np.sqrt(0.95 * 0.05 / 4000)
+
+
+def test_tuned_index_picks_the_least_tuning_mean_among_steps_no_tuning_chain_diverged():
+    rng = np.random.default_rng(3)
+    values = rng.exponential(size=(6, 5))
+    diverged = np.zeros_like(values, dtype=bool)
+    diverged[1, 2] = True  # a tuning chain diverged at step 2
+    diverged[4, 3] = True  # a measured chain: it does not bar step 3
+    values[0, 4] = np.inf  # a tuning chain blew up at step 4
+    allowed = [j for j in range(5) if not diverged[:3, j].any() and np.isfinite(values[:3, j]).all()]
+    expected = min(allowed, key=lambda j: values[:3, j].mean())
+    assert tuned_index(values, 3, diverged=diverged) == expected
+    values[:3, expected] = 0.0  # the measured chains never influence the choice
+    values[3:, expected] = 1e9
+    assert tuned_index(values, 3, diverged=diverged) == expected
+
+
+def test_tuned_index_treats_nan_as_diverged_and_falls_back_to_the_first_step():
+    values = np.array([[np.nan, 2.0, 1.0], [1.0, 2.0, np.inf], [0.0, 0.0, 0.0]])
+    assert tuned_index(values, 2) == 1
+    assert tuned_index(np.full((2, 3), np.inf), 2) == 0

@@ -66,3 +66,14 @@ def welch_difference(a: float, se_a: float, b: float, se_b: float, n: int, level
     df = (va + vb) ** 2 / (va**2 / (n - 1) + vb**2 / (n - 1))
     half = t_quantile(df, level) * np.sqrt(va + vb)
     return d, d - half, d + half
+
+
+def tuned_index(values, tuning: int, diverged=None) -> int:
+    """The tuned-on-half protocol: of ``values`` (chains, steps), chains 0…tuning−1 choose the
+    step with the least mean and the other chains are measured there, so the reported value
+    carries none of the selection's optimism. A step where a tuning chain diverged (``diverged``
+    true, or a value that is inf or NaN) is never chosen unless every step has one (then 0)."""
+    v = np.asarray(values, dtype=float)[:tuning]
+    bad = ~np.isfinite(v) if diverged is None else ~np.isfinite(v) | np.asarray(diverged)[:tuning]
+    score = np.where(bad.any(axis=0), np.inf, np.where(bad, 0.0, v).mean(axis=0))
+    return int(np.argmin(score))

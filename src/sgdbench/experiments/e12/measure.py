@@ -17,7 +17,7 @@ import pandas as pd
 
 from ... import engine, problems, rates, samplers
 from ...latex import fmt, tex
-from ...stats import entry, mean_interval, t_quantile
+from ...stats import entry, mean_interval, t_quantile, tuned_index
 from ...updates import Update
 from ...validation import ConfigError, check_samplers, pipeline_problem
 from ..base import Result
@@ -51,7 +51,7 @@ def run(settings: dict) -> tuple[pd.DataFrame, dict]:
                     timing["run_seconds"] += res.run_seconds
                     grid = [*new, *grid] if below else [*grid, *new]
                     final = np.hstack([part, final] if below else [final, part])
-                    best = int(np.argmin(final[:k].mean(axis=0)))  # inf where a tuning chain diverged
+                    best = tuned_index(final, k)
                     if 0 < best < len(grid) - 1 or widening == settings["widen"]:
                         break
                     # The best step is on an edge: extend the grid past it by two factors of 2.

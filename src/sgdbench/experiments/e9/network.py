@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ... import engine, problems, rates, samplers
-from ...stats import mean_interval
+from ...stats import mean_interval, tuned_index
 
 BOUND_EXPONENT = -2.0 / 3.0  # in K at fixed n, for rr and GraB alike
 
@@ -49,8 +49,7 @@ def run(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             bad = res.diverged_at >= 0  # (chains, γ): a diverged chain's frozen iterate is not a result
             running = np.minimum.accumulate(g[1:], axis=0)  # min over epoch ends 1..k
             for K in horizons:
-                tune = np.where(bad[:seeds].any(axis=0), np.inf, running[K - 1, :seeds].mean(axis=0))
-                j = int(np.argmin(tune))
+                j = tuned_index(running[K - 1], seeds, diverged=bad)
                 fresh = running[K - 1, seeds:, j]
                 horizon_rows.append({"problem": label, "sampler": name, "K": int(K), "step_size": steps[j],
                                      "step_index": j, "interior": bool(0 < j < len(steps) - 1),
