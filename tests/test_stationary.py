@@ -10,8 +10,9 @@ import pytest
 from scipy import stats
 
 from sgdbench import engine, problems, samplers, theory
+from sgdbench.quadratic_moments import Quadratic, quadratic_form
 from sgdbench.schedules import Schedule
-from sgdbench.stationary import Quadratic, quadratic_form, stationary_mse
+from sgdbench.stationary import stationary_mse
 
 
 def _least_squares(n, d, seed):
@@ -263,14 +264,14 @@ def test_expected_path_agrees_with_engine_runs(alpha):
 def test_reshuffling_bias_is_the_leading_term_of_the_exact_stationary_mean():
     """β = ½H⁻¹(1/n)ΣA_i g_i: the exact rr epoch-end mean (all 6! orders, 2-D) is −γβ + O(γ²),
     and in 1-D (closed form, n = 20) the stationary error is γ²‖β‖² + O(γ³)."""
-    from sgdbench.stationary import _block_map, reshuffling_bias
+    from sgdbench.quadratic_moments import block_map, reshuffling_bias
 
     p = problems.build("least_squares", n=6, d=2, cond=3.0, noise=0.5)
     q, beta = quadratic_form(p), reshuffling_bias(p)
     for gl in (1e-3, 1e-4):
         gamma = gl / p.constants["L_max"]
         maps = [
-            _block_map(q, ("identity",), np.array(o), gamma, 1)
+            block_map(q, ("identity",), np.array(o), gamma, 1)
             for o in itertools.permutations(range(6))
         ]
         phi, psi = np.mean([m[0] for m in maps], 0), np.mean([m[1] for m in maps], 0)

@@ -19,9 +19,7 @@ MAX_LINES = 400
 MAX_PARAMS = 8
 
 # Still over the limits, at their size today (issue "One experiment, one folder").
-LONG_MODULES = {
-    "stationary.py": 627,
-}
+LONG_MODULES: dict[str, int] = {}
 WIDE_FUNCTIONS = {
     "samplers/_philox.py:_chain": 16,  # Numba kernels: arrays passed one by one
     "samplers/_philox.py:_orders": 14,

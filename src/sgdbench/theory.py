@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stationary import derivatives_at_optimum as derivatives_at_optimum
-from .stationary import expected_mse_path as expected_mse_path  # exact theory of quadratics
-from .stationary import finite_horizon_mean as finite_horizon_mean
-from .stationary import finite_horizon_mse as finite_horizon_mse
-from .stationary import quadratic_form as quadratic_form
-from .stationary import reshuffling_bias as reshuffling_bias
+# Exact theory of quadratics, in one namespace with the closed forms below.
+from .finite_horizon import expected_mse_path as expected_mse_path
+from .finite_horizon import finite_horizon_mean as finite_horizon_mean
+from .finite_horizon import finite_horizon_mse as finite_horizon_mse
+from .quadratic_moments import derivatives_at_optimum as derivatives_at_optimum
+from .quadratic_moments import quadratic_form as quadratic_form
+from .quadratic_moments import reshuffling_bias as reshuffling_bias
 from .stationary import stationary_mse as stationary_mse
 
 
