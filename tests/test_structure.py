@@ -133,6 +133,26 @@ def test_the_package_has_no_import_cycles():
     assert cycles(import_graph()) == []
 
 
+# Package modules imported inside a function on purpose: importing them loads or compiles a
+# Numba loop (seconds, once per process), which only the runs that use it should pay.
+DEFERRED_IMPORTS = {"cpu_kernel.py": {"sgdbench._cpu_loop"},
+                    "samplers/numba_streams.py": {"sgdbench.samplers._philox"}}  # fmt: skip
+
+
+def test_package_imports_sit_at_module_top_except_the_deferred_numba_loops():
+    """An import inside a function hides a dependency (and, often, a cycle) from the reader."""
+    modules, found = _modules(), {}
+    for module, path in modules.items():
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(fn):
+                    if isinstance(node, (ast.Import, ast.ImportFrom)):
+                        names = _imported(module, path, modules, node)
+                        if names:
+                            found.setdefault(str(path.relative_to(PACKAGE)), set()).update(names)
+    assert found == DEFERRED_IMPORTS
+
+
 def _lines() -> dict[str, int]:
     return {str(p.relative_to(PACKAGE)): len(p.read_text().splitlines())
             for p in PACKAGE.rglob("*.py")}  # fmt: skip

@@ -11,18 +11,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config as cfgmod
 from . import (
+    __version__,
     engine,
     pipeline_config,
     plugins,
     problems,
+    report,
     runner,
     samplers,
     updates,
     validation,
+    verify,
     yamlio,
 )
+from . import config as cfgmod
 from .claim import ClaimError, claim
 
 EXIT_CONFIG = 2
@@ -188,8 +191,6 @@ def _show_problem(name: str, settings: list[str]) -> int:
 
 
 def _cmd_verify(args) -> int:
-    from . import verify
-
     try:
         if args.write:
             verify.write_reference(Path(args.results), Path(args.reference))
@@ -208,8 +209,6 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_summary(args) -> int:
-    from . import report
-
     try:
         table = report.at_epochs(report.load(args.results), args.at_epochs, args.metric)
     except (report.ResultsError, KeyError) as e:
@@ -228,8 +227,6 @@ def _cmd_summary(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from . import report
-
     try:
         report.plot(report.load(args.results), args.metric, args.x, Path(args.out))
     except (report.ResultsError, KeyError) as e:
@@ -288,8 +285,6 @@ def run_config_help() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line (the docs' CLI reference is generated from it)."""
-    from . import __version__
-
     parser = argparse.ArgumentParser(prog="sgdbench", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sgdbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

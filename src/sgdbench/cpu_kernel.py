@@ -104,7 +104,7 @@ def _loop():
     and the loop loaded from its on-disk cache (or compiled, the first time), on first use."""
     import numba
 
-    from ._cpu_loop import loop
+    from ._cpu_loop import loop  # deferred: importing it loads (or compiles) the Numba loop
 
     wanted = max(1, min(numba.config.NUMBA_NUM_THREADS, _THREADS or _usable_cores()))
     if numba.get_num_threads() != wanted:

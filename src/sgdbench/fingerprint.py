@@ -13,6 +13,8 @@ import hashlib
 import sys
 from pathlib import Path
 
+from . import plugins
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 _SOURCE_SUFFIXES = (".py", ".yaml")
 
@@ -74,8 +76,6 @@ def plugin_files(specs) -> list[str]:
     """The source files of the listed plugins (loaded already): a ``.py`` path itself, an
     imported module's file, or every source, schema and template file of an imported package
     or experiment folder."""
-    from . import plugins
-
     out: list[str] = []
     for spec in specs or []:
         name = plugins.loaded_module(str(spec))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cpu_kernel, engine, experiments, findings, plugins, provenance
+from . import cpu_kernel, engine, experiments, findings, plugins, provenance, samplers
 from .latex import write_macros
 from .results import write_atomic, write_json, write_parquet
 
@@ -120,8 +120,6 @@ def section_files(names, repo: Path) -> list[str]:
 
 def samplers_in(settings) -> list[str]:
     """Registered sampler names an experiment's settings select (keys that name samplers)."""
-    from . import samplers
-
     found = []
 
     def walk(node, key=""):
@@ -139,8 +137,6 @@ def samplers_in(settings) -> list[str]:
 
 def sampler_list(names, configs: dict) -> str:
     """The samplers the selected experiments compare, by their labels, in registry order."""
-    from . import samplers
-
     used = {s for n in names for s in samplers_in(configs[n])}
     labels = [samplers.get(s).label for s in samplers.REGISTRY.names() if s in used]
     if not labels:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__, fingerprint, process_env
 from .latex import escape, fmt
+from .samplers.device import STREAM_ALGORITHMS
 
 
 def git_commit() -> str:
@@ -46,8 +47,6 @@ def environment(streams: str = "auto") -> dict:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    from .samplers.device import STREAM_ALGORITHMS
-
     devices = jax.devices()
     auto = "numba" if jax.default_backend() == "cpu" else "device"  # engine.stream_place's auto
     return {

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .figures import SAMPLER_COLORS, save, style
 from .results import UnreadableTable, read_parquet
 from .stats import mean_interval
 
@@ -76,8 +77,6 @@ def plot(frame: pd.DataFrame, metric: str, x: str, stem) -> None:
     or grad_evals) per sampler and step size, with 95% t bands; diverged chains are left out
     of the means from the step they diverged (and counted in the legend)."""
     import matplotlib.pyplot as plt
-
-    from .figures import SAMPLER_COLORS, save, style
 
     if metric not in frame:
         raise KeyError(f"no metric {metric!r}; the table has {sorted(frame.columns)}")

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import optimize
 
+from ..device_memory import DeviceMemoryError, check
 from . import _data
 from .base import Problem, make_problem
 
@@ -83,8 +84,6 @@ class Network:
 def _check_size(net: Network, n: int) -> None:
     """Refuse, before any weight or one-hot label exists, a network that cannot fit: a width of
     10⁹ would otherwise hang in NumPy, or die in XLA, long after validation."""
-    from ..device_memory import DeviceMemoryError, check
-
     # L-BFGS-B keeps about 2·10 + 10 vectors of the parameters; the full-batch pass holds every
     # layer's activations and their gradients for all n rows; the labels are one-hot.
     activations = n * sum(net.sizes[1:])

@@ -109,7 +109,7 @@ class Windows:
 
         if not 1 <= b <= n:  # the loop's epochs would hold no batch ("drop" would never end one)
             raise ValueError(f"batch size must satisfy 1 <= b <= n, got b={b}, n={n}")
-        from . import _philox  # loads the loop from its disk cache
+        from . import _philox  # deferred: importing it loads (or compiles) the Numba loop
 
         self._fill, self._threads, self._spec, self._n, self._b = _philox.fill, numba.get_num_threads, spec, n, b
         self._drop = last_batch == "drop"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ... import problems, samplers, theory
+from ... import config, problems, runner, samplers, theory
 from ...latex import fmt
 from ...stats import entry
 from ...validation import check_samplers, pipeline_problem
@@ -254,8 +254,6 @@ def example_runs(frame: pd.DataFrame, x_star: float, n: int, seeds=(0, 1, 2)) ->
 
 def result(settings: dict, out) -> Result:
     """One `sgdbench run` per population size (shards in ``out/N<n>/``), then the summaries."""
-    from ... import config, runner
-
     runs = []
     for n in settings["sizes"]:
         shard = Path(out) / f"N{n}"

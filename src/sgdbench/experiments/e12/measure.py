@@ -18,6 +18,7 @@ import pandas as pd
 from ... import engine, problems, rates, samplers
 from ...latex import fmt, tex
 from ...stats import entry, mean_interval, t_quantile, tuned_index
+from ...updates import REGISTRY as UPDATES
 from ...updates import Update
 from ...validation import ConfigError, check_samplers, pipeline_problem
 from ..base import Result
@@ -142,8 +143,6 @@ def macros(table: pd.DataFrame, settings: dict) -> dict[str, str]:
 
 
 def check(settings: dict) -> None:
-    from ...updates import REGISTRY as UPDATES
-
     if settings["reference"] not in settings["samplers"]:
         raise ConfigError("e12.samplers", f"does not contain the reference {settings['reference']!r}",
                           "add it or change e12.reference")  # fmt: skip

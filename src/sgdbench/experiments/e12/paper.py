@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ...latex import METRIC_SYMBOLS, fmt, tex, words
 from ...latex import defined as latex_defined
+from ...updates import REGISTRY as UPDATES
 from ...updates import Update
 
 
@@ -16,8 +17,6 @@ def _number(v: float) -> str:
 def rule_words(name: str) -> str:
     """A registered update rule for running text: its name, description and the parameters E12
     runs it with (the rule's defaults: E12 names rules, not settings)."""
-    from ...updates import REGISTRY as UPDATES
-
     rule = UPDATES.get(name)
     params = ", ".join(f"{tex(k)} = {_number(v) if isinstance(v, float) else tex(v)}"
                        for k, v in Update.from_config({"name": name}).params)  # fmt: skip

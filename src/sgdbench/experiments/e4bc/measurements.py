@@ -8,6 +8,7 @@ import pandas as pd
 
 from ... import engine, problems, rates, samplers, theory
 from ...latex import fmt
+from ...schedules import Schedule
 from ...theory import expected_exponent, exponent_regime
 from ..e4.measure import add_timing
 
@@ -58,8 +59,6 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     long enough for them (table ``local``, returned in the third element's "local").
     """
     import jax
-
-    from ...schedules import Schedule
 
     spec = settings["problem"]
     problem = problems.from_spec(spec)

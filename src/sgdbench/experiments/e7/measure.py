@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import engine, problems, samplers
+from ... import engine, problems, samplers, theory
 from ...latex import fmt
 from ...stats import entry
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
@@ -71,8 +71,6 @@ def exact_boundary(problem, sampler: str, lo: float = 1e-4, hi: float = 1e3) -> 
     which the stationary E‖x − x*‖² is infinite (the moment recursion's spectral radius passes 1),
     by bisection in log γ over [lo, hi]. Exact for laws of i.i.d. steps on a quadratic; nan for
     permutation orders (their stationary moment is per epoch, not per step)."""
-    from ... import theory
-
     law = samplers.get(sampler).law(problem)
     if not isinstance(law, samplers.BatchLaw):
         return float("nan")
