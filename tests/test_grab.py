@@ -29,7 +29,7 @@ def _numpy_grab(p, b, gamma, epochs, first_order):
             per = a[idx] * (a[idx] @ x - y[idx])[:, None]  # per-example gradients at x
             for j, i in enumerate(idx):
                 c = per[j] - mean
-                if np.sum((s + c) ** 2) <= np.sum((s - c) ** 2):
+                if s @ c < 0:  # ‖s + c‖ < ‖s − c‖; a tie (s = 0) goes to −1
                     s, nxt[front], front = s + c, i, front + 1
                 else:
                     s, nxt[back], back = s - c, i, back - 1
@@ -113,3 +113,53 @@ def test_recorded_state_holds_each_epochs_numpy_order(ls):
     for k in range(epochs + 1):
         np.testing.assert_array_equal(res.sampler_states["order"][k, 0, 0], orders[k])
     assert engine.run_grid(engine.RunPlan(ls, "grab", 1, [g], [3], 1, dtype="float64")).sampler_states is None
+
+
+def _numpy_pairgrab(p, b, gamma, epochs, first_order):
+    """Pair balancing as CD-GraB states it: consecutive visited examples (2j, 2j + 1) as one
+    difference against the running sum; the orders after every epoch and the iterates."""
+    a, y = np.asarray(p.data["a"]), np.asarray(p.data["b"])
+    n, d = a.shape
+    x, order = np.asarray(p.x0, float).copy(), np.array(first_order)
+    orders, xs = [order.copy()], []
+    for _ in range(epochs):
+        s, nxt, front, back, pending = np.zeros(d), np.full(n, -1), 0, n - 1, None
+        for step in range(n // b):
+            idx = order[step * b : (step + 1) * b]
+            per = a[idx] * (a[idx] @ x - y[idx])[:, None]
+            for j, i in enumerate(idx):
+                if pending is None:
+                    pending = (i, per[j])
+                    continue
+                first, diff = pending[0], pending[1] - per[j]
+                if s @ diff < 0:
+                    nxt[front], nxt[back], s = first, i, s + diff
+                else:
+                    nxt[back], nxt[front], s = first, i, s - diff
+                front, back, pending = front + 1, back - 1, None
+            x = x - gamma * per.mean(0)
+            xs.append(x.copy())
+        assert pending is None and sorted(nxt) == list(range(n))
+        order = nxt
+        orders.append(order.copy())
+    return orders, np.array(xs)
+
+
+@pytest.mark.parametrize("b", [1, 3, 4])
+def test_pairgrab_in_the_engine_gives_the_numpy_orders_and_iterates(ls, b):
+    """b = 3 on n = 12: pairs straddle batches, so a pair's first gradient waits in the state."""
+    n, g, epochs, seed = ls.n, 0.05, 4, 3
+    total = epochs * n // b
+    res = engine.run_grid(engine.RunPlan(ls, "pairgrab", b, [g], [seed], epochs, dtype="float64",
+                                         checkpoints=np.arange(total + 1), record_state=True))  # fmt: skip
+    orders, xs = _numpy_pairgrab(ls, b, g, epochs, _first_order(seed, n))
+    for k in range(epochs + 1):
+        np.testing.assert_array_equal(res.sampler_states["order"][k * (n // b), 0, 0], orders[k])
+    np.testing.assert_allclose(res.iterates[1:, 0, 0], xs, rtol=1e-10, atol=1e-12)
+    assert not all(np.array_equal(orders[0], o) for o in orders[1:])
+
+
+def test_pairgrab_refuses_an_odd_n():
+    odd = problems.build("least_squares", n=11, d=3, cond=5.0, noise=0.5, seed=2)
+    with pytest.raises(ValueError, match="n = 11 must be even"):
+        engine.run_grid(engine.RunPlan(odd, "pairgrab", 1, [0.1], [0], 1))

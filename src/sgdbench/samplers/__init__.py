@@ -27,7 +27,7 @@ from .base import (
     num_steps,
     steps_per_epoch,
 )
-from .grab import GraB
+from .grab import GraB, PairGraB
 from .importance import Importance
 from .law_check import host_stream
 from .streams import BNice, FixedOrder, FlipFlop, Reshuffle, WithReplacement
@@ -89,6 +89,8 @@ for _s in (
     # after the first epoch a step's example is not marginally uniform.
     GraB("grab", "GraB (online gradient balancing)", "#56b4e9", with_replacement=False,
          epoch_based=True, uniform_marginal=False, linestyle="-."),
+    PairGraB("pairgrab", "PairGraB (pair balancing, CD-GraB)", "#ece133", with_replacement=False,
+             epoch_based=True, uniform_marginal=False, linestyle=":"),
 ):  # fmt: skip
     register(_s)
 

@@ -1,13 +1,25 @@
-"""GraB: online gradient balancing with the stale mean (Lu, Guo & De Sa, NeurIPS 2022).
+"""GraB and its pair-balancing variant: orders that balance the epoch's gradients, as their
+authors' released implementation (``grab-sampler``, its ``MeanBalance`` and ``PairBalance``
+sorters) orders them.
 
+**GraB** (online gradient balancing with the stale mean; Lu, Guo & De Sa, NeurIPS 2022).
 While epoch k walks its order π_k, each visited example's gradient g_i (at the
 iterate of the step that visits it) is centred by the previous epoch's mean
 gradient m_{k−1}, c_i = g_i − m_{k−1}, and given the sign ε_i = ±1 that keeps the
-running signed sum s short: ε_i = +1 when ‖s + c_i‖ ≤ ‖s − c_i‖ (ties go to +1),
-then s ← s + ε_i c_i. Examples with ε_i = +1 fill π_{k+1} from the front in visiting
-order; those with ε_i = −1 fill it from the back, so they appear in reverse visiting
+running signed sum s short: ε_i = +1 when ⟨s, c_i⟩ < 0 (‖s + c_i‖ < ‖s − c_i‖), else −1,
+then s ← s + ε_i c_i. A tie, ⟨s, c_i⟩ = 0 — always the epoch's first example, where s = 0 —
+goes to −1, as in the authors' code; sending it to +1 instead flips every later sign of the
+epoch and gives the reversed order. Examples with ε_i = +1 fill π_{k+1} from the front in
+visiting order; those with ε_i = −1 fill it from the back, so they appear in reverse visiting
 order. At the epoch's end π_{k+1} replaces π_k, m_k is the mean of the gradients the
 epoch visited, and s is reset to 0.
+
+**PairGraB** (the pair balancing of CD-GraB; Cooper et al., NeurIPS 2023): consecutive visited
+examples (2j, 2j + 1) are balanced as one difference d = g_{2j} − g_{2j+1} against the
+running sum s, which needs no stale mean (a difference has mean zero). When ⟨s, d⟩ < 0 the
+pair's first example goes to the front and its second to the back, and s ← s + d; otherwise
+the reverse, and s ← s − d. Each epoch must hold whole pairs: n even. A pair may span two
+batches (b odd): its first gradient waits in the state until the second is seen.
 
 Choices the paper leaves to the implementation, fixed here:
 
@@ -66,7 +78,7 @@ class GraB(AdaptiveSampler):
         def one(j, carry):
             s, nxt, front, back = carry
             c = g[j] - mean
-            plus = jnp.sum((s + c) ** 2) <= jnp.sum((s - c) ** 2)
+            plus = jnp.vdot(s, c) < 0  # the authors' rule: a tie (s = 0 first) goes to −1
             s = jnp.where(plus, s + c, s - c)
             slot = jnp.where(plus, front, back)
             nxt = nxt.at[slot].set(idx[j])
@@ -86,4 +98,65 @@ class GraB(AdaptiveSampler):
             "balance": jnp.where(done, zero, s),
             "stale_mean": jnp.where(done, acc / n, mean),
             "epoch_sum": jnp.where(done, zero, acc),
+        }
+
+
+@dataclass(frozen=True)
+class PairGraB(AdaptiveSampler):
+    whole_epochs: ClassVar[bool] = True  # every example of an epoch is in one balanced pair
+
+    def check(self, problem, b: int, last_batch: str) -> None:
+        super().check(problem, b, last_batch)
+        if problem.n % 2:
+            raise ValueError(f"sampler {self.name!r} balances examples in pairs: n = {problem.n} "
+                             "must be even (choose an even n, or use grab)")  # fmt: skip
+
+    def device_params(self, problem):
+        return {"zero": jnp.zeros(problem.dim, dtype=jnp.float64)}
+
+    def init(self, params, n, b, seed):
+        zero = params["zero"]
+        return {
+            "order": jax.random.permutation(jax.random.PRNGKey(seed), n).astype(jnp.int32),
+            "next": jnp.zeros(n, dtype=jnp.int32),
+            "front": jnp.int32(0),
+            "back": jnp.int32(n - 1),
+            "balance": zero,
+            "first_grad": zero,  # the gradient of a pair's first example, until its second
+            "first_index": jnp.int32(-1),  # that example, or −1 when no pair is open
+        }
+
+    def select(self, params, state, t, row, n, b):
+        pos = (t % (n // b)) * b
+        return jax.lax.dynamic_slice(state["order"], (pos,), (b,))
+
+    def observe(self, params, state, t, idx, example_grads, n, b):
+        g = example_grads.reshape(b, -1)
+
+        def one(j, carry):
+            s, nxt, front, back, first_grad, first = carry
+            closing = first >= 0
+            d = first_grad - g[j]
+            plus = jnp.vdot(s, d) < 0
+            # (first, second) go to (front, back) when plus, to (back, front) otherwise.
+            first_slot, second_slot = jnp.where(plus, front, back), jnp.where(plus, back, front)
+            written = nxt.at[first_slot].set(first).at[second_slot].set(idx[j])
+            return (jnp.where(closing, jnp.where(plus, s + d, s - d), s),
+                    jnp.where(closing, written, nxt),
+                    front + closing.astype(jnp.int32), back - closing.astype(jnp.int32),
+                    jnp.where(closing, first_grad, g[j]),
+                    jnp.where(closing, jnp.int32(-1), idx[j]).astype(jnp.int32))  # fmt: skip
+
+        carry = (state["balance"], state["next"], state["front"], state["back"],
+                 state["first_grad"], state["first_index"])  # fmt: skip
+        s, nxt, front, back, first_grad, first = jax.lax.fori_loop(0, b, one, carry)
+        done = (t + 1) % (n // b) == 0
+        return {
+            "order": jnp.where(done, nxt, state["order"]),
+            "next": nxt,
+            "front": jnp.where(done, 0, front).astype(jnp.int32),
+            "back": jnp.where(done, n - 1, back).astype(jnp.int32),
+            "balance": jnp.where(done, jnp.zeros_like(s), s),
+            "first_grad": first_grad,
+            "first_index": first,
         }

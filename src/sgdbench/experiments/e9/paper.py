@@ -8,6 +8,17 @@ from ...latex import tex, words
 from . import orders as e9_orders
 
 
+def _pair_sentence(settings: dict) -> str:
+    """PairGraB in one sentence, where a part of E9 runs it."""
+    lists = ("floor_samplers", "curve_samplers", "order_samplers", "rate_samplers", "network_samplers")
+    if not any("pairgrab" in settings[k] for k in lists):
+        return ""
+    return (r" PairGraB, the pair balancing of CD-GraB \citep{cooper2023cdgrab}, takes visited examples "
+            "in consecutive pairs and balances their gradient difference, which needs no stale mean; "
+            "the pair's first example goes to the front and its second to the back, or the reverse "
+            "(it needs an even $n$).")
+
+
 def section(settings: dict, values: dict) -> str:
     """The paper section, written from the settings that ran and the measured values."""
     defined = lambda key: latex_defined(values, key)  # noqa: E731
@@ -26,7 +37,10 @@ def section(settings: dict, values: dict) -> str:
         "(in reverse), which keeps the prefix sums of centred gradients, the error an order adds to an "
         r"epoch, small. FlipFlop \citep{rajput2022} visits a random order and then its reverse. E9 runs "
         "them beside shuffle-once, with-replacement and importance sampling ($p_i\\propto L_i$); "
-        f"the reference is {tt(ref)}. Here GraB's first epoch is a uniform order and centres by zero.",
+        f"the reference is {tt(ref)}. Here GraB's first epoch is a uniform order and centres by zero, "
+        "and a tie (the epoch's first example, where the sum is zero) takes the negative sign, as in "
+        "the authors' released code, whose orders it reproduces exactly (the other tie rule gives the "
+        "reversed order)." + _pair_sentence(settings),
         rf"\paragraph{{Floors.}} On {floor_name} ($n=\sgd{{e9/n}}$, "
         r"$d=\sgd{e9/d}$, strongly convex) every ordering runs \sgd{e9/flooreps} epochs at constant "
         r"steps over \sgd{e9/seeds} seeds; the floor is the mean of $\|x-x^*\|^2$ over the last quarter "
