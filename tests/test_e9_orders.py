@@ -89,7 +89,7 @@ def test_k_exponent_of_the_network_part_recovers_a_known_slope_and_reads_the_bou
 
     rng = np.random.default_rng(3)
     rows = []
-    for name, slope in (("rr", -1.5), ("grab", -0.3)):
+    for name, slope in (("rr", -1.5), ("grab", -0.3), ("wr", -0.6), ("so", -0.58)):
         for k in (1, 2, 4, 8):
             values = 0.1 * k**slope * rng.lognormal(0.0, 0.05, 30)
             rows.append({"problem": "net", "sampler": name, "K": k, "value": values.mean(),
@@ -99,6 +99,9 @@ def test_k_exponent_of_the_network_part_recovers_a_known_slope_and_reads_the_bou
     assert out.loc["rr", "slope"] == pytest.approx(-1.5, abs=0.05)
     assert out.loc["rr", "consistent"]  # faster than K^{-2/3}: consistent with the upper bound
     assert not out.loc["grab", "consistent"]  # clearly slower: the bound's exponent is not reached
+    # Each ordering is read against the bound that covers it: i.i.d. steps K^{-1/2}, orders K^{-2/3}.
+    assert out.loc["wr", "expected"] == -0.5 and out.loc["so", "expected"] == pytest.approx(-2 / 3)
+    assert out.loc["wr", "consistent"] and not out.loc["so", "consistent"]
 
 
 @pytest.mark.parametrize("sampler", ["wr", "rr", "so", "flipflop", "grab"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -9,6 +11,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ...figures import SAMPLER_COLORS, SAMPLER_LABELS, SAMPLER_ORDER, TEXT_WIDTH, save, style
 from ...stats import t_half_width
+from .network import bound_exponent
 
 
 def plot(floors: pd.DataFrame, curves: pd.DataFrame, stem) -> None:
@@ -104,9 +107,15 @@ def plot_network(curves: pd.DataFrame, horizons: pd.DataFrame, stem) -> None:
                         lw=0.8, color=SAMPLER_COLORS[s])  # fmt: skip
         ks = np.sort(h["K"].unique()).astype(float)
         top = h.loc[h["K"] == ks[0], "value"].max()
-        bx.plot(ks, top * (ks / ks[0]) ** (-2 / 3), ":", color="0.4", lw=0.8)
-        bx.annotate("slope -2/3 (upper bound)", (ks[0], top * 1.15), fontsize=5,
-                    color="0.3", ha="left", va="bottom")  # fmt: skip
+        # The slopes of the upper bounds that cover the orderings drawn (−2/3 for orders, −1/2
+        # for i.i.d. steps), as guides from the first horizon's largest value.
+        bounds = sorted({bound_exponent(s) for s in set(h["sampler"])})
+        for j, bound in enumerate(bounds):  # the steepest labelled below its line, others above
+            end = top * (ks[-1] / ks[0]) ** bound
+            bx.plot(ks, top * (ks / ks[0]) ** bound, ":", color="0.4", lw=0.8)
+            bx.annotate(f"slope {Fraction(bound).limit_denominator(3)} (upper bound)",
+                        (ks[-1], end * (0.8 if j == 0 and len(bounds) > 1 else 1.2)), fontsize=5,
+                        color="0.3", ha="right", va="top" if j == 0 and len(bounds) > 1 else "bottom")  # fmt: skip
         ax.set(yscale="log", xlabel="epochs", ylabel=r"$\|\nabla f\|^2$",
                title=f"{label.replace('_', ' ')}: at the longest horizon's step")  # fmt: skip
         bx.set(xscale="log", yscale="log", xlabel="horizon K (epochs)",

@@ -164,7 +164,7 @@ def network_macros(horizons: pd.DataFrame, exps: pd.DataFrame, settings: dict) -
         out[f"{key}/locals"] = ", ".join(fmt(float(v)) for v in r["locals"])
         out[f"{key}/consistent"] = "yes" if r["consistent"] else "no"
         # the last local slope above the bound's exponent: the decay is slower there
-        out[f"{key}/lastabove"] = "yes" if r["local_last"] > e9_network.BOUND_EXPONENT else "no"
+        out[f"{key}/lastabove"] = "yes" if r["local_last"] > r["expected"] else "no"
     for (label, name), h in horizons.groupby(["problem", "sampler"]):
         last = h[h["K"] == kmax].iloc[0]
         half = t_half_width(last["se"], last["seeds"])
