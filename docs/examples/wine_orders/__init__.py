@@ -8,14 +8,15 @@ experiment from its parts, ``schema.yaml`` its settings, ``measure.py`` the tabl
 ``EXPERIMENT`` when it loads the folder.
 """
 
-from sgdbench.experiments import Experiment, Figure, deferred, folder_schema
+from sgdbench.experiments import folder_experiment
 
 from . import measure, paper
 
-EXPERIMENT = Experiment(
-    name="wine_orders", label="W1", title="orders on softmax regression",
-    schema=folder_schema(__file__), measure=measure.measure, check=measure.check,
-    tables=("curves",), section=paper.section,
-    figures=(Figure("wine_orders", ("curves",), deferred(f"{__name__}.figures", "draw"),
-                    "W1: mean suboptimality at epoch ends per sampler on softmax regression."),),
+# Read from the folder by convention: schema.yaml, measure.result and measure.check,
+# paper.section; the name is given (the folder may be copied under another name).
+EXPERIMENT = folder_experiment(
+    __file__, measure, paper,
+    name="wine_orders", label="W1", title="orders on softmax regression", tables=("curves",),
+    figures=(("wine_orders", ("curves",), "draw",
+              "W1: mean suboptimality at epoch ends per sampler on softmax regression."),),
 )  # fmt: skip

@@ -14,7 +14,7 @@ def check(settings):
                           "list wine_plugin.py in plugins: before the wine_orders folder")  # fmt: skip
 
 
-def measure(settings, out):
+def result(settings, out):
     problem = problems.build("softmax_wine", reg=settings["reg"])
     gamma = settings["step"] / problem.constants["L_max"]
     frames, compile_s = [], 0.0

@@ -26,6 +26,7 @@ from .base import (
     Result,
     builtin_schema,
     deferred,
+    folder_experiment,
     folder_scales,
     folder_schema,
 )
@@ -73,4 +74,4 @@ _discover_builtins()
 plugins.on_load(register_module)
 
 __all__ = ["REGISTRY", "Experiment", "Figure", "Result", "builtin_schema", "deferred",
-           "folder_scales", "folder_schema", "register", "register_module"]  # fmt: skip
+           "folder_experiment", "folder_scales", "folder_schema", "register", "register_module"]  # fmt: skip

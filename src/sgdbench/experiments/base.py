@@ -123,6 +123,27 @@ def folder_scales(module_file: str) -> dict[str, dict]:
     return _read_schema(str(path)) if path.is_file() else {}
 
 
+def folder_experiment(module_file: str, measure, paper, *, figures=(), **fields) -> Experiment:
+    """The experiment an experiment folder declares, read from its files by convention.
+
+    ``module_file`` is the folder's ``__init__.py`` (its ``__file__``): the name is the
+    folder's (``name=`` overrides it), the settings schema and sizes its ``schema.yaml`` and
+    ``scales.yaml``. ``measure`` gives ``result`` and, where it defines them, ``check`` and
+    ``key_numbers``; ``paper`` gives ``section`` and, where defined, ``findings``. Each of
+    ``figures`` is (name, tables, function of the folder's ``figures.py``, caption); the
+    function is imported when the figure is drawn. ``fields`` are the rest of
+    :class:`Experiment` (label, title, tables, tex, resources).
+    """
+    package = measure.__name__.rpartition(".")[0]
+    wired = {"name": Path(module_file).parent.name, "schema": folder_schema(module_file),
+             "scales": folder_scales(module_file), "measure": measure.result,
+             "check": getattr(measure, "check", _no_check), "key_numbers": getattr(measure, "key_numbers", None),
+             "section": paper.section, "findings": getattr(paper, "findings", None),
+             "figures": tuple(Figure(name, tuple(tables), deferred(f"{package}.figures", function), caption)
+                              for name, tables, function, caption in figures)}  # fmt: skip
+    return Experiment(**{**wired, **fields})
+
+
 def builtin_schema(name: str) -> dict:
     """The settings schema of built-in experiment ``name`` (``experiments/<name>/schema.yaml``)."""
     return _read_schema(str(resources.files("sgdbench.experiments").joinpath(name, "schema.yaml")))

@@ -4,19 +4,20 @@
 
 from __future__ import annotations
 
-from ..base import Experiment, Figure, deferred, folder_scales, folder_schema
+from ..base import folder_experiment
 from . import measure, paper
 
-EXPERIMENT = Experiment(
-    name="e10", label="E10", title="when reshuffling beats sampling with replacement",
-    schema=folder_schema(__file__), scales=folder_scales(__file__),
-    measure=measure.result, check=measure.check,
-    tables=("curves", "runs", "ratios", "crossover", "rates"), tex=("table-e10-rates",),
-    section=paper.section, findings=paper.findings, key_numbers=measure.key_numbers,
-    figures=(Figure("e10_crossover", ("curves", "ratios", "crossover"), deferred(f"{__package__}.figures", "draw"),
-                    "E10: the shuffled sampler's error over the baseline's at horizon-tuned steps "
-                    "against K/κ (exact lines, measured points with bootstrap intervals), and the first "
-                    "horizon reaching the advantage threshold against κ."),),
+EXPERIMENT = folder_experiment(
+    __file__, measure, paper,
+    label="E10", title="when reshuffling beats sampling with replacement",
+    tables=("curves", "runs", "ratios", "crossover", "rates"),
+    tex=("table-e10-rates",),
+    figures=(
+        ("e10_crossover", ("curves", "ratios", "crossover"), "draw",
+         "E10: the shuffled sampler's error over the baseline's at horizon-tuned steps "
+         "against K/κ (exact lines, measured points with bootstrap intervals), and the first "
+         "horizon reaching the advantage threshold against κ."),
+    ),
 )  # fmt: skip
 
 

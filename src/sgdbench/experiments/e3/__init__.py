@@ -4,22 +4,22 @@
 
 from __future__ import annotations
 
-from ..base import Experiment, Figure, deferred, folder_scales, folder_schema
+from ..base import folder_experiment
 from . import measure, paper
 
-EXPERIMENT = Experiment(
-    key_numbers=measure.key_numbers,
-    name="e3", label="E3", title="bias and variance of the mini-batch gradient",
-    schema=folder_schema(__file__), scales=folder_scales(__file__),
-    measure=measure.result, check=measure.check, tables=("variance", "bias"),
-    tex=("table-e3-bias",), threads=1,
-    figures=(Figure("e3_variance", ("variance",), deferred(f"{__package__}.figures", "draw"),
-                    "E3, variance of the mini-batch gradient vs batch size at x0, midway and x*: "
-                    "Monte Carlo from the real samplers (markers, 95% intervals) against tr Σ/b "
-                    "with replacement, tr Σ/b·(n−b)/(n−1) without, and the exact weighted "
-                    "formula for importance sampling (dashed)."),),
-    section=paper.section,
-    findings=paper.findings,
+EXPERIMENT = folder_experiment(
+    __file__, measure, paper,
+    label="E3", title="bias and variance of the mini-batch gradient",
+    tables=("variance", "bias"),
+    tex=("table-e3-bias",),
+    threads=1,
+    figures=(
+        ("e3_variance", ("variance",), "draw",
+         "E3, variance of the mini-batch gradient vs batch size at x0, midway and x*: "
+         "Monte Carlo from the real samplers (markers, 95% intervals) against tr Σ/b "
+         "with replacement, tr Σ/b·(n−b)/(n−1) without, and the exact weighted "
+         "formula for importance sampling (dashed)."),
+    ),
 )  # fmt: skip
 
 

@@ -4,21 +4,22 @@
 
 from __future__ import annotations
 
-from ..base import Experiment, Figure, deferred, folder_scales, folder_schema
+from ..base import folder_experiment
 from . import measure, paper
 
-EXPERIMENT = Experiment(
-    key_numbers=measure.key_numbers,
-    name="e4", label="E4a", title="constant-step floors", schema=folder_schema(__file__), scales=folder_scales(__file__),
-    measure=measure.result, check=measure.check, tables=("floors", "rates"), tex=("table-e4-rates",),
+EXPERIMENT = folder_experiment(
+    __file__, measure, paper,
+    label="E4a", title="constant-step floors",
+    tables=("floors", "rates"),
+    tex=("table-e4-rates",),
     runtime=30,
-    figures=(Figure("e4_floors", ("floors",), deferred(f"{__package__}.figures", "draw"),
-                    "E4a, constant-step floors: E‖x − x*‖² at late epoch ends vs γ for each "
-                    "sampler and problem (95% intervals over seeds), with the bounds 2γσ*²/μ "
-                    "(with replacement) and 2γσ²_Shuffle/μ (reshuffling, "
-                    "Mishchenko–Khaled–Richtárik)."),),
-    section=paper.section,
-    findings=paper.findings,
+    figures=(
+        ("e4_floors", ("floors",), "draw",
+         "E4a, constant-step floors: E‖x − x*‖² at late epoch ends vs γ for each "
+         "sampler and problem (95% intervals over seeds), with the bounds 2γσ*²/μ "
+         "(with replacement) and 2γσ²_Shuffle/μ (reshuffling, "
+         "Mishchenko–Khaled–Richtárik)."),
+    ),
 )  # fmt: skip
 
 

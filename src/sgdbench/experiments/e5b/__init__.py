@@ -4,23 +4,23 @@
 
 from __future__ import annotations
 
-from ..base import Experiment, Figure, deferred, folder_scales, folder_schema
+from ..base import folder_experiment
 from . import measure, paper
 
-EXPERIMENT = Experiment(
-    key_numbers=measure.key_numbers,
-    name="e5b", label="E5b", title="steps and epochs to a target vs the batch size",
-    schema=folder_schema(__file__), scales=folder_scales(__file__),
-    measure=measure.result, check=measure.check,
-    tables=("chains", "tuned", "critical_batch"), runtime=30,
-    figures=(Figure("e5b_batch_speed", ("tuned", "critical_batch"), deferred(f"{__package__}.figures", "draw"),
-                    "E5b, mini-batch speed: steps and epochs to reach a target (metric at most a "
-                    "tolerance times its value at x0) vs batch size b, the step size tuned per b "
-                    "(median over seeds); dashed: the fitted critical-batch model "
-                    "S_min(1 + B_crit/b); dotted: the exact noise scale B_simple where full-batch "
-                    "descent meets the target; dash-dot (convex): Gower et al.'s bound on the "
-                    "gradient count, rescaled to show its shape, and its optimal b*."),),
-    section=paper.section,
+EXPERIMENT = folder_experiment(
+    __file__, measure, paper,
+    label="E5b", title="steps and epochs to a target vs the batch size",
+    tables=("chains", "tuned", "critical_batch"),
+    runtime=30,
+    figures=(
+        ("e5b_batch_speed", ("tuned", "critical_batch"), "draw",
+         "E5b, mini-batch speed: steps and epochs to reach a target (metric at most a "
+         "tolerance times its value at x0) vs batch size b, the step size tuned per b "
+         "(median over seeds); dashed: the fitted critical-batch model "
+         "S_min(1 + B_crit/b); dotted: the exact noise scale B_simple where full-batch "
+         "descent meets the target; dash-dot (convex): Gower et al.'s bound on the "
+         "gradient count, rescaled to show its shape, and its optimal b*."),
+    ),
 )  # fmt: skip
 
 
