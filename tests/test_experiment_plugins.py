@@ -177,6 +177,41 @@ def test_an_experiment_folder_outside_the_package_is_registered_by_plugins(tmp_p
     assert {Path(f).name for f in files} >= {"__init__.py", "schema.yaml", "measure.py", "figures.py"}
 
 
+def test_a_returned_column_its_tables_yaml_does_not_list_is_refused_before_writing(tmp_path, clean_registries):
+    """The folder's tables.yaml is the declaration: a table with a column it does not list
+    stops the job naming the column, and no table or provenance is written."""
+    import shutil
+
+    from sgdbench import pipeline, plugins
+
+    shutil.copy(ROOT / "docs/examples/wine_plugin.py", tmp_path / "wine_plugin.py")
+    folder = tmp_path / "lab_orders"
+    shutil.copytree(ROOT / "docs/examples/wine_orders", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "tables.yaml").write_text("curves:\n  columns: {sampler: , epoch: , loss_gap: }\n")
+    specs = [str(tmp_path / "wine_plugin.py"), str(folder)]
+    plugins.load_all(specs)
+    assert experiments.REGISTRY.get("wine_orders").columns == {"curves": ("sampler", "epoch", "loss_gap")}
+    settings = {"samplers": ["rr"], "reg": 0.01, "step": 0.5, "epochs": 1, "seeds": 2}
+    with pytest.raises(RuntimeError, match=r"table 'curves' has columns \['run_id', 'experiment'"):
+        pipeline.measure_job("wine_orders", settings, specs, tmp_path / "results")
+    assert not list((tmp_path / "results").rglob("*.parquet"))
+    assert not list((tmp_path / "results").rglob("provenance.json"))
+
+
+def test_every_builtin_declares_its_tables_and_the_docs_page_is_generated_from_them():
+    from sgdbench import rates, results, tables_doc
+    from sgdbench.experiments.base import SHARED_TABLES
+
+    for name, exp in experiments.REGISTRY.items():
+        assert exp.columns and set(exp.columns) == set(exp.tables), name
+    shared = yaml.safe_load(SHARED_TABLES.read_text())
+    assert list(shared["trajectory"]["columns"]) == results.COLUMNS
+    row = rates.rate_row("e", "p", "s", "q", -1.0, (1, 2), {"slope": -1, "ci_low": -2, "ci_high": 0, "seeds": 2}, "r")
+    assert list(shared["rates"]["columns"]) == list(row)
+    assert (ROOT / "docs/tables.md").read_text() == tables_doc.markdown(), (
+        "docs/tables.md is stale: python -m sgdbench.tables_doc > docs/tables.md")
+
+
 def test_a_plugin_folder_without_init_is_one_message(tmp_path, capsys, clean_registries):
     from sgdbench import cli
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import cpu_kernel, engine, experiments, findings, plugins, provenance, samplers
+from .experiments.base import unlisted_columns
 from .latex import write_macros
 from .results import write_atomic, write_json, write_parquet
 
@@ -51,6 +52,11 @@ def measure_job(
     missing = sorted(set(exp.tables) - set(result.tables)) + sorted(set(exp.tex) - set(result.tex))
     if missing:
         raise RuntimeError(f"experiment {name!r} declared but did not return {missing}")
+    for key, patterns in exp.columns.items():  # checked before anything is written
+        unlisted = unlisted_columns(result.tables[key].columns, patterns)
+        if unlisted:
+            raise RuntimeError(f"experiment {name!r}: table {key!r} has columns {unlisted} that its "
+                               "tables.yaml does not list; list them there (docs/adding-an-experiment.md)")  # fmt: skip
     for key, text in result.tex.items():
         _write_text(Path(results) / "macros" / f"{key}.tex", text)
     write_macros(result.macros, Path(results) / "macros" / f"{exp.macro_file()}.tex")

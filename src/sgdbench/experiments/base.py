@@ -24,6 +24,7 @@ complete plugin.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,9 @@ class Experiment:
     # {scale: settings} the pipeline config's top-level `scale:` picks (smoke, full), merged
     # under the config's own section: the folder's scales.yaml (folder_scales)
     scales: dict[str, dict] = field(default_factory=dict)
+    # {table: its column names (fnmatch patterns)}: the folder's tables.yaml (folder_tables).
+    # Where given, the pipeline refuses a returned table with a column it does not list.
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def memory_mb(self, settings: dict) -> int:
         """The measure job's memory request for these settings (see ``mem_mb``)."""
@@ -131,10 +135,17 @@ def folder_experiment(module_file: str, measure, paper, *, figures=(), **fields)
     ``scales.yaml``. ``measure`` gives ``result`` and, where it defines them, ``check`` and
     ``key_numbers``; ``paper`` gives ``section`` and, where defined, ``findings``. Each of
     ``figures`` is (name, tables, function of the folder's ``figures.py``, caption); the
-    function is imported when the figure is drawn. ``fields`` are the rest of
-    :class:`Experiment` (label, title, tables, tex, resources).
+    function is imported when the figure is drawn. The tables and their columns are the
+    folder's ``tables.yaml`` where it has one. ``fields`` are the rest of :class:`Experiment`
+    (label, title, tex, resources; ``tables`` without a tables.yaml).
     """
     package = measure.__name__.rpartition(".")[0]
+    declared = folder_tables(module_file)
+    if declared:  # the tables are the declared ones, in their order
+        if "tables" in fields and tuple(fields["tables"]) != tuple(declared):
+            raise ValueError(f"{module_file}: tables={fields['tables']} differ from tables.yaml's {tuple(declared)}")
+        fields = {**fields, "tables": tuple(declared),
+                  "columns": {k: tuple(v["columns"]) for k, v in declared.items()}}  # fmt: skip
     wired = {"name": Path(module_file).parent.name, "schema": folder_schema(module_file),
              "scales": folder_scales(module_file), "measure": measure.result,
              "check": getattr(measure, "check", _no_check), "key_numbers": getattr(measure, "key_numbers", None),
@@ -142,6 +153,29 @@ def folder_experiment(module_file: str, measure, paper, *, figures=(), **fields)
              "figures": tuple(Figure(name, tuple(tables), deferred(f"{package}.figures", function), caption)
                               for name, tables, function, caption in figures)}  # fmt: skip
     return Experiment(**{**wired, **fields})
+
+
+SHARED_TABLES = Path(__file__).resolve().parents[1] / "tables.yaml"
+
+
+def folder_tables(module_file: str) -> dict[str, dict]:
+    """The tables declared beside a module of an experiment's folder (``<folder>/tables.yaml``:
+    ``{table: {description?, extends?, columns: {name: description}}}``), with ``extends: rates``
+    resolved against the shared tables (``sgdbench/tables.yaml``); {} when the folder has none."""
+    path = Path(module_file).with_name("tables.yaml")
+    if not path.is_file():
+        return {}
+    shared = _read_schema(str(SHARED_TABLES))
+    out = {}
+    for name, spec in _read_schema(str(path)).items():
+        base = shared[spec["extends"]]["columns"] if spec.get("extends") else {}
+        out[name] = {**spec, "columns": {**base, **(spec.get("columns") or {})}}
+    return out
+
+
+def unlisted_columns(columns, patterns) -> list[str]:
+    """The ``columns`` no pattern of ``patterns`` (fnmatch: ``*_se``) matches."""
+    return [c for c in columns if not any(fnmatch.fnmatchcase(str(c), p) for p in patterns)]
 
 
 def builtin_schema(name: str) -> dict:

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E1", title="mean estimation with and without replacement",
-    tables=("summary", "half", "example_runs"),
     figures=(
         ("e1_mean_estimation", ("summary", "half", "example_runs"), "draw",
          "E1, mean estimation with and without replacement: mean squared error of the "

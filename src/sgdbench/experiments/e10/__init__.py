@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E10", title="when reshuffling beats sampling with replacement",
-    tables=("curves", "runs", "ratios", "crossover", "rates"),
     tex=("table-e10-rates",),
     figures=(
         ("e10_crossover", ("curves", "ratios", "crossover"), "draw",

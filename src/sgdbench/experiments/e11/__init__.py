@@ -11,7 +11,6 @@ EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E11", title="when reshuffling loses",
     threads=1,
-    tables=("sweep", "runs", "ratios"),
     figures=(
         ("e11_amgm", ("sweep", "runs"), "draw",
          "E11: on the noncommutative AM–GM counterexample, the norm of the mean error and "

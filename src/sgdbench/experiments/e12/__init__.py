@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E12", title="orderings under momentum and Adam",
-    tables=("finals",),
     figures=(
         ("e12_updates", ("finals",), "draw",
          "E12: each sampler's final value over the reference's under the same update rule "

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E13", title="a cyclic order on adversarially sorted data",
-    tables=("floors",),
     figures=(
         ("e13_sorted", ("floors",), "draw",
          "E13: constant-step floors against n for a random order and for cyclic on rows as "

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E2", title="the region of confusion",
-    tables=("trajectories", "sign_agreement", "spread", "rates", "exact_curves", "batch_region", "batch_spread"),
     tex=("table-e2-rates",),
     figures=(
         ("e2_region_of_confusion", ("trajectories", "sign_agreement"), "draw_region",

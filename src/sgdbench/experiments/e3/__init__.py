@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E3", title="bias and variance of the mini-batch gradient",
-    tables=("variance", "bias"),
     tex=("table-e3-bias",),
     threads=1,
     figures=(

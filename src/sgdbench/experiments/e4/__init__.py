@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E4a", title="constant-step floors",
-    tables=("floors", "rates"),
     tex=("table-e4-rates",),
     runtime=30,
     figures=(

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E4b/c", title="decaying and horizon-tuned steps",
-    tables=("decay", "decay_local", "horizon", "rates"),
     tex=("table-e4bc-rates",),
     runtime=30,
     figures=(

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E5b", title="steps and epochs to a target vs the batch size",
-    tables=("chains", "tuned", "critical_batch"),
     runtime=30,
     figures=(
         ("e5b_batch_speed", ("tuned", "critical_batch"), "draw",

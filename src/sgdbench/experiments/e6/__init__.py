@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E6", title="a neural network and a nonconvex bound across batch sizes",
-    tables=("curves", "summary", "tuned", "ghadimi_lan"),
     runtime=40,
     figures=(
         ("e6_training", ("curves", "tuned"), "draw_training",

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E7", title="step-size sensitivity",
-    tables=("chains", "summary", "importance_chains", "importance_summary", "importance_boundaries"),
     figures=(
         ("e7_step_sizes", ("chains", "summary"), "draw",
          "E7, step-size sensitivity: median final suboptimality after a fixed budget "

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E8", title="what each sampler costs in wall-clock",
-    tables=("timings", "parts"),
     mem_mb=lambda settings: max(4000, 1024 + measure.working_bytes(max(settings["sizes"]), settings["d"]) // 2**20),
     runtime=60,
     threads=None,  # None: the whole machine (timings run alone)

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E9", title="orderings beyond random reshuffling",
-    tables=("floors", "curves", "orders", "error_vs_n", "network_curves", "network_horizons", "rates"),
     tex=("table-e9-rates",),
     figures=(
         ("e9_orderings", ("floors", "curves"), "draw",

@@ -10,7 +10,6 @@ from . import measure, paper
 EXPERIMENT = folder_experiment(
     __file__, measure, paper,
     label="E5a", title="the gradient noise scale",
-    tables=("trajectory", "mean_estimation"),
     threads=1,
     figures=(
         ("noise_scale", ("trajectory", "mean_estimation"), "draw",
