@@ -164,6 +164,16 @@ def schema_fix(err: jsonschema.ValidationError) -> str:
         return "add the missing key"
     if kind == "pattern":
         return f"use a name matching {err.validator_value}"
+    if kind == "uniqueItems":
+        return "remove the repeated items"
+    if kind == "minItems":
+        return f"give at least {err.validator_value} item{'s' if err.validator_value != 1 else ''}"
+    if kind == "minLength":
+        return f"give at least {err.validator_value} character{'s' if err.validator_value != 1 else ''}"
+    if kind == "minProperties":
+        return f"give at least {err.validator_value} of its keys"
+    if kind == "maxProperties":
+        return f"keep at most {err.validator_value} of its keys"
     return "see the schema: src/sgdbench/run_schema.yaml (run configs) or `sgdbench.pipeline_config.pipeline_schema`"
 
 
