@@ -28,7 +28,6 @@ WIDE_FUNCTIONS = {
     "problems/logistic.py:build": 9,
     "problems/nonconvex_logistic.py:build": 9,
     "rates.py:rate_row": 9,
-    "experiments/e4bc/measurements.py:_crossover": 9,
 }
 
 

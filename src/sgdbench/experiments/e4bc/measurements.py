@@ -219,10 +219,12 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
 
-def _crossover(sampler, low: float, high: float, var: str, other: str, below: float, above: float,
+def _crossover(sampler, window: tuple[float, float], ratio: tuple[str, str], reshuffled: tuple[float, float],
                wr: tuple[float, str], fixed: tuple[float, str]) -> tuple[float, str]:  # fmt: skip
-    """Reshuffled orders: exponent ``below`` while var/other ≤ 1, ``above`` once ≥ 1, NaN for a
-    window [low, high] of var/other spanning 1; ``wr`` and ``fixed`` for the other samplers."""
+    """Reshuffled orders: exponent ``reshuffled[0]`` while var/other ≤ 1 over the window
+    [low, high] of var/other (``ratio`` = (var, other)), ``reshuffled[1]`` once ≥ 1, NaN for a
+    window spanning 1; ``wr`` and ``fixed`` for the other samplers."""
+    (low, high), (var, other), (below, above) = window, ratio, reshuffled
     if sampler.with_replacement:
         return wr
     if not sampler.reshuffled:
@@ -241,7 +243,7 @@ def k_exponent(sampler, low: float, high: float) -> tuple[float, str]:
     with replacement K⁻¹; a fixed uniformly random order (or a fixed order of exchangeable
     rows) 1/(nK²): K⁻².
     """
-    return _crossover(sampler, low, high, "K", "n", -3.0, -2.0, (-1.0, exponent_regime("horizon_vs_K")),
+    return _crossover(sampler, (low, high), ("K", "n"), (-3.0, -2.0), (-1.0, exponent_regime("horizon_vs_K")),
                       (-2.0, r"$K\to\infty$; exchangeable rows"))  # fmt: skip
 
 
@@ -252,5 +254,5 @@ def n_exponent(sampler, low: float, high: float) -> tuple[float, str]:
     :func:`theory.expected_exponent`, with a fixed order on exchangeable rows counted as a
     uniformly random one.
     """
-    return _crossover(sampler, low, high, "n", "K", -2.0, -1.0, (-1.0, exponent_regime("horizon_vs_n")),
+    return _crossover(sampler, (low, high), ("n", "K"), (-2.0, -1.0), (-1.0, exponent_regime("horizon_vs_n")),
                       (-1.0, r"$K$ fixed; exchangeable rows"))  # fmt: skip
