@@ -206,7 +206,7 @@ def test_every_builtin_declares_its_tables_and_the_docs_page_is_generated_from_t
         assert exp.columns and set(exp.columns) == set(exp.tables), name
     shared = yaml.safe_load(SHARED_TABLES.read_text())
     assert list(shared["trajectory"]["columns"]) == results.COLUMNS
-    row = rates.rate_row("e", "p", "s", "q", -1.0, (1, 2), {"slope": -1, "ci_low": -2, "ci_high": 0, "seeds": 2}, "r")
+    row = rates.rate_row(("e", "p", "s"), "q", -1.0, (1, 2), {"slope": -1, "ci_low": -2, "ci_high": 0, "seeds": 2}, "r")
     assert list(shared["rates"]["columns"]) == list(row)
     assert (ROOT / "docs/tables.md").read_text() == tables_doc.markdown(), (
         "docs/tables.md is stale: python -m sgdbench.tables_doc > docs/tables.md")

@@ -27,7 +27,6 @@ WIDE_FUNCTIONS = {
     "problems/mlp.py:build": 11,  # a problem's config parameters, keyword-only
     "problems/logistic.py:build": 9,
     "problems/nonconvex_logistic.py:build": 9,
-    "rates.py:rate_row": 9,
 }
 
 

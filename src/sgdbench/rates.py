@@ -86,13 +86,15 @@ def _bootstrap_slopes(lx, ys, n_boot: int, seed: int, chunk: int = 256) -> np.nd
     return out
 
 
-def rate_row(experiment: str, problem: str, sampler: str, quantity: str, expected: float,
-             window, fit: dict, regime: str, exact: float = float("nan")) -> dict:  # fmt: skip
+def rate_row(where: tuple[str, str, str], quantity: str, expected: float, window, fit: dict, regime: str,
+             exact: float = float("nan")) -> dict:  # fmt: skip
     """One tidy row of the rates table the paper's exponent tables are built from.
 
-    ``regime`` is where ``expected`` holds (e.g. γ → 0); ``exact`` the same fit
-    applied to an exact curve at the same points, where one exists.
+    ``where`` is (experiment, problem, sampler); ``regime`` is where ``expected`` holds
+    (e.g. γ → 0); ``exact`` the same fit applied to an exact curve at the same points, where
+    one exists.
     """
+    experiment, problem, sampler = where
     return {"experiment": experiment, "problem": problem, "sampler": sampler, "quantity": quantity,
             "slope": fit["slope"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
             "exact": exact, "expected": expected, "regime": regime,

@@ -208,7 +208,7 @@ def exponent_rows(cross: pd.DataFrame, runs: pd.DataFrame, settings: dict) -> pd
             expected, regime = 1.0, r"$K\gtrsim\kappa$, two eigenvalues"
         else:
             expected, regime = np.nan, "no theorem for this spectrum"
-        row = rates.rate_row("e10", f"{settings['problem']['name']} d={dim}", shuffled,
+        row = rates.rate_row(("e10", f"{settings['problem']['name']} d={dim}", shuffled),
                              r"$K_{\mathrm{adv}}$ vs $\kappa$", expected, (kappas.min(), kappas.max()), fit,
                              regime, growth_exponent(kappas, c["exact_k"]))  # fmt: skip
         rows.append(

@@ -140,7 +140,7 @@ def stationary_spread(problem, settings: dict) -> tuple[pd.DataFrame, pd.DataFra
         exact_fit = (rates.fit_power_law(gammas, exact[None, :], n_boot=0)["slope"]
                      if np.isfinite(exact).all() else math.nan)  # fmt: skip
         window = (float(gammas.min() * h), float(gammas.max() * h))
-        fits.append(rates.rate_row("e2", "roc1d", sampler, "spread vs $\\gamma h$", expected_exponent("floor_vs_gamma", samplers.get(sampler)),
+        fits.append(rates.rate_row(("e2", "roc1d", sampler), "spread vs $\\gamma h$", expected_exponent("floor_vs_gamma", samplers.get(sampler)),
                                    window, fit, exponent_regime("floor_vs_gamma"), exact_fit))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits)
 

@@ -90,7 +90,7 @@ def floors(label: str, spec: dict, settings: dict) -> tuple[pd.DataFrame, pd.Dat
                          "diverged": int((res.diverged_at[:, gi] >= 0).sum()), "epochs": epochs,
                          "kappa": c["L"] / c["mu"]})  # fmt: skip
         fit = rates.fit_power_law(gammas, per_seed, n_boot=500, seed=settings["seed"])
-        fits.append(rates.rate_row("e4a", label, sampler, "floor vs $\\gamma$", expected_exponent("floor_vs_gamma", samplers.get(sampler)),
+        fits.append(rates.rate_row(("e4a", label, sampler), "floor vs $\\gamma$", expected_exponent("floor_vs_gamma", samplers.get(sampler)),
                                    (gammas.min(), gammas.max()), fit, exponent_regime("floor_vs_gamma")))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 

@@ -94,7 +94,7 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             label = (
                 "gap vs epochs, $1/k$" if variant == "inv" else "gap vs epochs, $1/k^{0.75}$ + avg."
             )
-            fits.append(rates.rate_row("e4b", spec["name"], sampler, label, expected,
+            fits.append(rates.rate_row(("e4b", spec["name"], sampler), label, expected,
                                        window, fit, exponent_regime(f"decay_{variant}")))  # fmt: skip
     timing["local"] = pd.DataFrame(local)
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
@@ -127,7 +127,7 @@ def horizon(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         window = (float(settings["fit_from"]), float(ks.max()))
         fit = rates.fit_power_law(ks, final, window=window, n_boot=500, seed=settings["seed"])
         expected, regime = k_exponent(samplers.get(sampler), window[0] / n, window[1] / n)
-        fits.append(rates.rate_row("e4c", spec["name"], sampler, "error vs $K$, tuned $\\gamma$",
+        fits.append(rates.rate_row(("e4c", spec["name"], sampler), "error vs $K$, tuned $\\gamma$",
                                    expected, window, fit, regime))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 
@@ -214,7 +214,7 @@ def horizon_vs_n(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         fit = rates.fit_power_law(
             sizes, np.stack(finals[sampler], axis=1), n_boot=500, seed=settings["seed"]
         )
-        fits.append(rates.rate_row("e4c", spec["name"], sampler, f"error vs $n$, $K={k}$", expected,
+        fits.append(rates.rate_row(("e4c", spec["name"], sampler), f"error vs $n$, $K={k}$", expected,
                                    (float(sizes.min()), float(sizes.max())), fit, regime))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(fits), timing
 

@@ -85,7 +85,7 @@ def k_exponents(horizons: pd.DataFrame, settings: dict) -> pd.DataFrame:
                                   seed=settings["bootstrap_seed"])  # fmt: skip
         local = np.diff(np.log(h["value"].to_numpy())) / np.diff(np.log(ks))
         bound = bound_exponent(name)
-        row = rates.rate_row("e9", label, name, r"tuned $\min_{k\le K}\|\nabla f\|^2$ vs $K$",
+        row = rates.rate_row(("e9", label, name), r"tuned $\min_{k\le K}\|\nabla f\|^2$ vs $K$",
                              bound, (ks.min(), ks.max()), fit,
                              "upper bound (a slope at or below it is consistent)")  # fmt: skip
         out.append({**row, "locals": local.tolist(), "local_first": float(local[0]),

@@ -196,7 +196,7 @@ def n_exponents(table: pd.DataFrame, settings: dict) -> pd.DataFrame:
         regime = (r"$K\gtrsim\kappa$, tuned $\gamma$" if reached else
                   f"not reached ({'exact' if has_exact else 'measured'} local slopes {shown[0]:.2f} to {shown[-1]:.2f})"
                   if np.isfinite(expected) else "no exponent in $n$ stated for it")
-        row = rates.rate_row("e9", settings["rate_problem"]["name"], name,
+        row = rates.rate_row(("e9", settings["rate_problem"]["name"], name),
                              rf"tuned error vs $n$ ($K={settings['rate_epochs']}$)",
                              expected, (ns.min(), ns.max()), fit, regime, exact_fit)  # fmt: skip
         out.append({**row, "in_regime": reached, "local_first": float(local[0]), "local_last": float(local[-1]),
