@@ -75,3 +75,21 @@ def test_tuned_index_treats_nan_as_diverged_and_falls_back_to_the_first_step():
     values = np.array([[np.nan, 2.0, 1.0], [1.0, 2.0, np.inf], [0.0, 0.0, 0.0]])
     assert tuned_index(values, 2) == 1
     assert tuned_index(np.full((2, 3), np.inf), 2) == 0
+
+
+def test_a_diverged_flag_alone_bars_a_step_and_the_choice_is_per_step():
+    """Killed mutants: a finite value flagged diverged must bar its step (| not &), and the score
+    is the mean per step (axis 0), so the least mean wins even when it is not the first step."""
+    values = np.array([[3.0, 2.0, 1.0], [3.0, 2.0, 1.0], [9.0, 9.0, 9.0]])
+    assert tuned_index(values, 2) == 2
+    flagged = np.zeros_like(values, dtype=bool)
+    flagged[0, 2] = True  # finite, but the chain diverged there
+    assert tuned_index(values, 2, diverged=flagged) == 1
+
+
+def test_welch_difference_with_equal_nonzero_errors_is_scipys():
+    """Killed mutant: equal standard errors (va = vb ≠ 0) are an ordinary case, not a degenerate one."""
+    a, b = np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0])
+    d, lo, hi = welch_difference(a.mean(), stats.sem(a), b.mean(), stats.sem(b), 4)
+    ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert (d, lo, hi) == (pytest.approx(1.0), pytest.approx(ci.low, rel=1e-10), pytest.approx(ci.high, rel=1e-10))
