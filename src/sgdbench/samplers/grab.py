@@ -102,8 +102,8 @@ class GraB(AdaptiveSampler):
 
 
 @dataclass(frozen=True)
-class PairGraB(AdaptiveSampler):
-    whole_epochs: ClassVar[bool] = True  # every example of an epoch is in one balanced pair
+class PairGraB(GraB):
+    """GraB's orders and fill positions, balanced in pairs: its own state and observe."""
 
     def check(self, problem, b: int, last_batch: str) -> None:
         super().check(problem, b, last_batch)
@@ -111,24 +111,13 @@ class PairGraB(AdaptiveSampler):
             raise ValueError(f"sampler {self.name!r} balances examples in pairs: n = {problem.n} "
                              "must be even (choose an even n, or use grab)")  # fmt: skip
 
-    def device_params(self, problem):
-        return {"zero": jnp.zeros(problem.dim, dtype=jnp.float64)}
-
     def init(self, params, n, b, seed):
-        zero = params["zero"]
-        return {
-            "order": jax.random.permutation(jax.random.PRNGKey(seed), n).astype(jnp.int32),
-            "next": jnp.zeros(n, dtype=jnp.int32),
-            "front": jnp.int32(0),
-            "back": jnp.int32(n - 1),
-            "balance": zero,
-            "first_grad": zero,  # the gradient of a pair's first example, until its second
-            "first_index": jnp.int32(-1),  # that example, or −1 when no pair is open
-        }
-
-    def select(self, params, state, t, row, n, b):
-        pos = (t % (n // b)) * b
-        return jax.lax.dynamic_slice(state["order"], (pos,), (b,))
+        state = super().init(params, n, b, seed)
+        for unused in ("stale_mean", "epoch_sum"):  # a pair difference has mean zero
+            del state[unused]
+        # The gradient of a pair's first example until its second is seen, and that example
+        # (−1 when no pair is open).
+        return {**state, "first_grad": params["zero"], "first_index": jnp.int32(-1)}
 
     def observe(self, params, state, t, idx, example_grads, n, b):
         g = example_grads.reshape(b, -1)
