@@ -8,10 +8,8 @@ shows up in the docs in the same change.
 
 from __future__ import annotations
 
-import inspect
-
 from . import experiments
-from .experiments.base import SHARED_TABLES, folder_tables
+from .experiments.base import SHARED_TABLES
 from .yamlio import parse_yaml
 
 INTRO = """\
@@ -43,13 +41,8 @@ def markdown() -> str:
               "Tables marked *rates* have the shared `rates` columns and add the ones listed.", "",
               "| table | columns |", "| --- | --- |"]  # fmt: skip
     for name in experiments.REGISTRY:
-        exp = experiments.REGISTRY.get(name)
-        declared = folder_tables(inspect.getfile(exp.measure))  # a module of the folder
-        for table, spec in declared.items():
-            own = spec["columns"]
-            if spec.get("extends"):
-                base = shared[spec["extends"]]["columns"]
-                own = {k: v for k, v in own.items() if k not in base}
+        for table, spec in experiments.REGISTRY.get(name).declared_tables.items():
+            own = spec.get("columns") or {}
             note = f"*{spec['extends']}*" + ("; " if own else "") if spec.get("extends") else ""
             note += f"{spec['description']}: " if spec.get("description") else ""
             lines.append(f"| `{name}/{table}` | {note}{_columns(own)} |")

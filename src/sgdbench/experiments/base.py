@@ -37,6 +37,9 @@ import pandas as pd
 
 from ..yamlio import parse_yaml
 
+# The tables more than one producer writes (trajectory shards, fitted rates): sgdbench/tables.yaml
+SHARED_TABLES = Path(__file__).resolve().parents[1] / "tables.yaml"
+
 PlotFn = Callable[[dict[str, pd.DataFrame], dict, dict, Path], None]
 
 
@@ -97,9 +100,18 @@ class Experiment:
     # {scale: settings} the pipeline config's top-level `scale:` picks (smoke, full), merged
     # under the config's own section: the folder's scales.yaml (folder_scales)
     scales: dict[str, dict] = field(default_factory=dict)
-    # {table: its column names (fnmatch patterns)}: the folder's tables.yaml (folder_tables).
-    # Where given, the pipeline refuses a returned table with a column it does not list.
-    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # {table: {description?, extends?, columns: {name: description}}}: the folder's tables.yaml
+    # as written (folder_tables); `columns` resolves `extends` against the shared tables.
+    declared_tables: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> dict[str, tuple[str, ...]]:
+        """{table: its column names (fnmatch patterns)}, ``extends`` resolved; where declared,
+        the pipeline refuses a returned table with a column it does not list."""
+        shared = _read_schema(str(SHARED_TABLES)) if self.declared_tables else {}
+        return {name: tuple({**(shared[spec["extends"]]["columns"] if spec.get("extends") else {}),
+                             **(spec.get("columns") or {})})
+                for name, spec in self.declared_tables.items()}  # fmt: skip
 
     def memory_mb(self, settings: dict) -> int:
         """The measure job's memory request for these settings (see ``mem_mb``)."""
@@ -144,8 +156,7 @@ def folder_experiment(module_file: str, measure, paper, *, figures=(), **fields)
     if declared:  # the tables are the declared ones, in their order
         if "tables" in fields and tuple(fields["tables"]) != tuple(declared):
             raise ValueError(f"{module_file}: tables={fields['tables']} differ from tables.yaml's {tuple(declared)}")
-        fields = {**fields, "tables": tuple(declared),
-                  "columns": {k: tuple(v["columns"]) for k, v in declared.items()}}  # fmt: skip
+        fields = {**fields, "tables": tuple(declared), "declared_tables": declared}
     wired = {"name": Path(module_file).parent.name, "schema": folder_schema(module_file),
              "scales": folder_scales(module_file), "measure": measure.result,
              "check": getattr(measure, "check", _no_check), "key_numbers": getattr(measure, "key_numbers", None),
@@ -155,22 +166,12 @@ def folder_experiment(module_file: str, measure, paper, *, figures=(), **fields)
     return Experiment(**{**wired, **fields})
 
 
-SHARED_TABLES = Path(__file__).resolve().parents[1] / "tables.yaml"
-
-
 def folder_tables(module_file: str) -> dict[str, dict]:
     """The tables declared beside a module of an experiment's folder (``<folder>/tables.yaml``:
-    ``{table: {description?, extends?, columns: {name: description}}}``), with ``extends: rates``
-    resolved against the shared tables (``sgdbench/tables.yaml``); {} when the folder has none."""
+    ``{table: {description?, extends?, columns: {name: description}}}``, ``extends`` naming a
+    table of ``sgdbench/tables.yaml``), as written; {} when the folder has none."""
     path = Path(module_file).with_name("tables.yaml")
-    if not path.is_file():
-        return {}
-    shared = _read_schema(str(SHARED_TABLES))
-    out = {}
-    for name, spec in _read_schema(str(path)).items():
-        base = shared[spec["extends"]]["columns"] if spec.get("extends") else {}
-        out[name] = {**spec, "columns": {**base, **(spec.get("columns") or {})}}
-    return out
+    return _read_schema(str(path)) if path.is_file() else {}
 
 
 def unlisted_columns(columns, patterns) -> list[str]:
