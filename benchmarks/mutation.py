@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -49,10 +50,9 @@ def _shared_venv(where: Path) -> Path:
 def run_target(module: str, tests: list[str], python: Path, scratch: Path) -> dict:
     tree = scratch / Path(module).stem
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    tree.mkdir()
-    subprocess.run(["tar", "cf", "-", "-T", "-"], cwd=ROOT, input=files.encode(), check=True,
-                   stdout=open(tree / "files.tar", "wb"))  # fmt: skip
-    subprocess.run(["tar", "xf", "files.tar"], cwd=tree, check=True)
+    for name in files.splitlines():  # the tracked files, as they are in the working tree
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tree / name)
     with open(tree / "pyproject.toml", "a") as f:
         f.write(f'\n[tool.mutmut]\npaths_to_mutate = ["{module}"]\n'
                 f"pytest_add_cli_args_test_selection = {tests!r}\n".replace("'", '"')
