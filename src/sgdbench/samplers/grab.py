@@ -46,6 +46,17 @@ import jax.numpy as jnp
 from .base import AdaptiveSampler
 
 
+def _walked(order, filled, done, n):
+    """The order state after a step: the next order's (fill, front, back) and the balancing
+    sum ``s`` as filled; at an epoch's end (``done``) the next order replaces the current one,
+    the fill positions restart at both ends and the sum at 0."""
+    nxt, front, back, s = filled
+    return {"order": jnp.where(done, nxt, order), "next": nxt,
+            "front": jnp.where(done, 0, front).astype(jnp.int32),
+            "back": jnp.where(done, n - 1, back).astype(jnp.int32),
+            "balance": jnp.where(done, jnp.zeros_like(s), s)}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class GraB(AdaptiveSampler):
     whole_epochs: ClassVar[bool] = True  # a dropped remainder would leave examples out of the balanced sums
@@ -89,16 +100,9 @@ class GraB(AdaptiveSampler):
         )
         acc = acc + jnp.sum(g, axis=0)
         done = (t + 1) % (n // b) == 0
-        zero = jnp.zeros_like(s)
-        return {
-            "order": jnp.where(done, nxt, state["order"]),
-            "next": nxt,
-            "front": jnp.where(done, 0, front).astype(jnp.int32),
-            "back": jnp.where(done, n - 1, back).astype(jnp.int32),
-            "balance": jnp.where(done, zero, s),
-            "stale_mean": jnp.where(done, acc / n, mean),
-            "epoch_sum": jnp.where(done, zero, acc),
-        }
+        return {**_walked(state["order"], (nxt, front, back, s), done, n),
+                "stale_mean": jnp.where(done, acc / n, mean),
+                "epoch_sum": jnp.where(done, jnp.zeros_like(acc), acc)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -140,12 +144,5 @@ class PairGraB(GraB):
                  state["first_grad"], state["first_index"])  # fmt: skip
         s, nxt, front, back, first_grad, first = jax.lax.fori_loop(0, b, one, carry)
         done = (t + 1) % (n // b) == 0
-        return {
-            "order": jnp.where(done, nxt, state["order"]),
-            "next": nxt,
-            "front": jnp.where(done, 0, front).astype(jnp.int32),
-            "back": jnp.where(done, n - 1, back).astype(jnp.int32),
-            "balance": jnp.where(done, jnp.zeros_like(s), s),
-            "first_grad": first_grad,
-            "first_index": first,
-        }
+        return {**_walked(state["order"], (nxt, front, back, s), done, n),
+                "first_grad": first_grad, "first_index": first}  # fmt: skip
