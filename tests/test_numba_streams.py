@@ -140,6 +140,22 @@ def test_windows_at_any_offset_and_in_sequence_equal_the_one_shot_stream(sampler
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), whole)
 
 
+@pytest.mark.parametrize(("sampler", "blocks"), [("rr", [0, 0, 1, 1, 2]), ("flipflop", [0, 0, 0, 0, 1])])
+def test_windows_in_sequence_carry_the_epoch_permutation_instead_of_shuffling_again(sampler, blocks):
+    # Rows alone cannot tell (a shuffle redone gives the same rows); the carried state can:
+    # after each half-epoch window the chain holds its block's permutation, final as far as
+    # read (the shuffle runs in chunks of at most 256 draws; read backwards, it is whole).
+    n, b = 1000, 1
+    spec = ns.spec_of(samplers.get(sampler), samplers._Problemless(n), b)
+    windows = ns.Windows(spec, [3, 4], n, b)
+    for k, block in enumerate(blocks):
+        windows.get(500 * k, 500)
+        read = n if sampler == "flipflop" and k in (2, 3) else 500 * (k % 2 + 1)
+        held, final = windows._state.T
+        np.testing.assert_array_equal(held, [block, block])
+        assert np.all((read <= final) & (final <= min(n, read + 256))), (k, final)
+
+
 def _problem():
     return build("least_squares", n=24, d=3, seed=1)
 

@@ -10,6 +10,8 @@ NumPy's 4×64: Numba has no 128-bit product, and one built from 32-bit halves ma
 would turn the arithmetic into float64.
 """
 
+from collections import namedtuple
+
 import numba
 import numpy as np
 
@@ -131,14 +133,22 @@ def _advance(k0, k1, domain, perm, done, target, js):
 # Kinds of stream (numba_streams.KINDS) and where an order's permutation comes from.
 IID, SUBSETS, ORDERS = 0, 1, 2
 FRESH, ONCE, STORED = 0, 1, 2
+_TAG = np.uint64(0x5CD6)  # samplers.base._STREAM_TAG: streams apart from other uses of a seed
+
+# Which rows a stream draws (see fill): read-only, so one tuple. The arrays the loop writes
+# stay arguments of their own: written through a tuple member inside the parallel loop, the
+# held permutations were not carried to the next window (Numba 0.68; measured: every window
+# shuffled again, rr 1.4 times slower).
+Law = namedtuple("Law", "n kind draw reverse drop")
+_WORK = 5  # a block's uint64 work space: 4 words of one counter, the counter held, then picks, js
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def fill(keys, t0, out, n, kind, draw, reverse, drop, perms, held, done, blocks):
+def fill(keys, t0, out, law, perms, state, blocks):
     """Rows t0 … t0 + steps − 1 of every chain's stream into ``out`` (chains, steps, b) int32.
 
     ``keys`` (chains,) uint64 holds each chain's first key word (its seed); the second is the
-    stream tag. ``kind`` IID: draw t·b + j of domain 0 is index j of step t.
+    stream tag. ``law`` (:data:`Law`) says which rows: ``kind`` IID: draw t·b + j of domain 0 is index j of step t.
     SUBSETS: step t's b indices are a partial Fisher–Yates of range(n) on draws t·b … t·b + b − 1
     of domain 0 (swaps undone after the row, so the buffer is range(n) again). ORDERS: the epoch
     e of a position (``drop``: the first n // b rows of b of each epoch; otherwise the epochs
@@ -146,7 +156,7 @@ def fill(keys, t0, out, n, kind, draw, reverse, drop, perms, held, done, blocks)
     Fisher–Yates shuffle of domain block + 1 (``draw`` FRESH) or of domain 1 (ONCE) read from
     its last entry (:func:`_advance`), or range(n) (STORED); backwards where ``reverse[e mod k]``.
 
-    ``perms`` (chains, n) int32, ``held`` and ``done`` (chains,) int64 carry each chain's buffer
+    ``perms`` (chains, n) int32 and ``state`` (chains, 2) int64 (held, done) carry each chain's buffer
     from one window to the next: ORDERS the permutation of block ``held`` (−1: none yet) with
     its first ``done`` positions final (:func:`_advance`), SUBSETS range(n) (``held`` 0 once it
     is set up). A window that starts mid-epoch then goes on with the epoch's permutation
@@ -159,55 +169,53 @@ def fill(keys, t0, out, n, kind, draw, reverse, drop, perms, held, done, blocks)
     chains = out.shape[0]
     blocks = max(1, min(chains, blocks))
     for blk in numba.prange(blocks):
-        cache = np.full(1, _NONE, dtype=np.uint64)
-        words = np.empty(4, dtype=np.uint64)
-        picks = np.empty(out.shape[2], dtype=np.int64)
-        js = np.empty(256 if kind == ORDERS else 0, dtype=np.uint64)
+        work = np.empty(_WORK + out.shape[2] + (256 if law.kind == ORDERS else 0), dtype=np.uint64)
         for c in range(blk * chains // blocks, (blk + 1) * chains // blocks):
-            cache[0] = _NONE
-            _chain(keys[c], t0, out, c, n, kind, draw, reverse, drop, perms, held, done, cache, words, picks,
-                   js)  # fmt: skip
+            work[4] = _NONE
+            _chain(keys[c], t0, out, c, law, perms, state, work)
 
 
 @numba.njit(inline="always")
-def _chain(k0, t0, out, c, n, kind, draw, reverse, drop, perms, held, done, cache, words, picks, js):
-    """Chain c's rows of :func:`fill`."""
+def _chain(k0, t0, out, c, law, perms, state, work):
+    """Chain c's rows of :func:`fill`, ``work`` its block's work space (see _WORK)."""
     steps, b = out.shape[1], out.shape[2]
-    k1 = np.uint64(0x5CD6)  # samplers.base._STREAM_TAG: streams apart from other uses of a seed
-    perm = perms[c]
+    n, kind, k1, perm, held = law.n, law.kind, _TAG, perms[c], state[c]
+    words, cache, picks = work[:4], work[4:5], work[_WORK : _WORK + b]
     if kind == IID:  # index j of step t is draw t·b + j: the window is draws t0·b, t0·b + 1, …
         flat, first = out[c].reshape(steps * b), t0 * b
         for k in range(steps * b):
             flat[k] = _below(k0, k1, _ZERO, np.uint64(first + k), np.uint64(n), cache, words)
     elif kind == SUBSETS:
-        if held[c] < 0:
+        if held[0] < 0:
             for i in range(n):
                 perm[i] = i
-            held[c] = 0
+            held[0] = 0
         for t in range(steps):
             for j in range(b):
                 p = j + np.int64(_below(k0, k1, _ZERO, np.uint64((t0 + t) * b + j), np.uint64(n - j), cache, words))
-                picks[j] = p
+                picks[j] = np.uint64(p)
                 perm[j], perm[p] = perm[p], perm[j]
                 out[c, t, j] = perm[j]
             for j in range(b - 1, -1, -1):
-                p = picks[j]
+                p = np.int64(picks[j])
                 perm[j], perm[p] = perm[p], perm[j]
     else:
-        _orders(k0, k1, t0, out[c].reshape(steps * b), n, b, draw, reverse, drop, perm, held, done, c, js)
+        _orders(k0, t0, out[c].reshape(steps * b), b, law, perm, held, work[_WORK + b :])
 
 
 @numba.njit(inline="always")
-def _orders(k0, k1, t0, flat, n, b, draw, reverse, drop, perm, held, done, c, js):
+def _orders(k0, t0, flat, b, law, perm, held, js):
     """An ORDERS chain's window, its rows one after another in ``flat``: a run of epochs, each
     read from a start position to its end (``length`` positions: n carried, n // b rows of b
     dropped) or to the window's end. Copied a run at a time in a tight loop; index by index, the
-    epoch bookkeeping cost more than the shuffle (measured)."""
+    epoch bookkeeping cost more than the shuffle (measured). ``held`` is the chain's (block
+    whose permutation ``perm`` holds, positions final)."""
+    n, draw, reverse, drop, k1 = law.n, law.draw, law.reverse, law.drop, _TAG
     block = reverse.shape[0]
     per = n // b
     length = per * b if drop else n
     e, pos = (t0 // per, (t0 % per) * b) if drop else ((t0 * b) // n, (t0 * b) % n)
-    have, final = held[c], done[c]  # the block whose permutation ``perm`` holds, positions final
+    have, final = held[0], held[1]
     k, total = 0, flat.shape[0]
     while k < total:
         take = min(length - pos, total - k)
@@ -231,4 +239,4 @@ def _orders(k0, k1, t0, flat, n, b, draw, reverse, drop, perm, held, done, c, js
         pos += take
         if pos == length:
             e, pos = e + 1, 0
-    held[c], done[c] = have, final
+    held[0], held[1] = have, final

@@ -111,23 +111,22 @@ class Windows:
             raise ValueError(f"batch size must satisfy 1 <= b <= n, got b={b}, n={n}")
         from . import _philox  # deferred: importing it loads (or compiles) the Numba loop
 
-        self._fill, self._threads, self._spec, self._n, self._b = _philox.fill, numba.get_num_threads, spec, n, b
-        self._drop = last_batch == "drop"
+        self._fill, self._threads, self._b = _philox.fill, numba.get_num_threads, b
         self._keys = chain_keys(seeds)
         chains = len(self._keys)
+        reverse = np.asarray(spec.reverse, dtype=np.bool_)
+        self._law = _philox.Law(n, spec.kind, spec.draw, reverse, last_batch == "drop")
         self._perms = np.empty((chains, n if spec.holds_permutation else 0), dtype=np.int32)
-        self._held = np.full(chains, -1, dtype=np.int64)
-        self._done = np.zeros(chains, dtype=np.int64)
-        self._reverse = np.asarray(spec.reverse, dtype=np.bool_)
+        self._state = np.zeros((chains, 2), dtype=np.int64)  # per chain: block held, positions final
+        self._state[:, 0] = -1  # no block's permutation yet
         self._out = np.empty((chains, 0, b), dtype=np.int32)
 
     def get(self, t0: int, steps: int) -> np.ndarray:
         if self._out.shape[1] != steps:
             self._out = np.empty((len(self._keys), steps, self._b), dtype=np.int32)
-        out, s = self._out, self._spec
-        self._fill(self._keys, np.int64(t0), out, self._n, s.kind, s.draw, self._reverse, self._drop,
-                   self._perms, self._held, self._done, 8 * self._threads())  # blocks of chains: several per thread  # fmt: skip
-        return out
+        blocks = 8 * self._threads()  # blocks of chains: several per thread
+        self._fill(self._keys, np.int64(t0), self._out, self._law, self._perms, self._state, blocks)
+        return self._out
 
 
 def window(spec: Spec, seeds, n: int, b: int, t0: int, steps: int, last_batch: str = "carry") -> np.ndarray:
