@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import jax
@@ -226,6 +227,28 @@ def _freeze(mapping: Mapping[str, Any]) -> tuple:
 
 
 jax.tree_util.register_pytree_node(Problem, _flatten, _unflatten)
+
+
+def settings_build(settings: type, construct: Callable[[Any], Problem]) -> Callable[..., Problem]:
+    """The ``build(**params)`` a problem registers, for a problem with more config parameters
+    than a function should take: ``settings`` is a frozen dataclass whose fields are the
+    parameters (their defaults and types are the signature the config is validated against),
+    and ``construct`` builds the problem from one instance of it."""
+
+    def build(**params) -> Problem:
+        return construct(settings(**params))
+
+    build.__signature__ = inspect.Signature(
+        [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+         for f in fields(settings)]
+    )  # fmt: skip
+    build.__doc__, build.__module__ = settings.__doc__, construct.__module__
+    return build
+
+
+def settings_params(settings) -> dict[str, Any]:
+    """The settings as the ``params`` a problem records (tuples as YAML's lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()}
 
 
 def make_problem(

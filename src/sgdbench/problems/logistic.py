@@ -5,12 +5,14 @@ Data: a seeded synthetic set or scikit-learn's bundled breast-cancer data
 ``intercept`` a constant feature is appended (and regularised like the rest).
 """
 
+from dataclasses import dataclass
+
 import jax.numpy as jnp
 import numpy as np
 
 from ..cpu_kernel import LinearModel
 from . import _data
-from .base import Problem, make_problem
+from .base import Problem, make_problem, settings_build, settings_params
 
 
 def _example_loss(x, row):
@@ -60,17 +62,8 @@ def _newton_minimiser(a, y, reg, tol=1e-14, max_iter=100):
     return x, value(x)
 
 
-def build(
-    dataset: str = "synthetic",
-    n: int = 1000,
-    d: int = 10,
-    reg: float = 1e-2,
-    intercept: bool = True,
-    seed: int = 0,
-    data_file: str | None = None,
-    test_fraction: float = 0.0,
-    split_seed: int = 0,
-) -> Problem:
+@dataclass(frozen=True)
+class Settings:
     """Args:
     dataset: 'synthetic' (n × d Gaussian features, labels from a logistic model),
       'breast_cancer' (bundled, 569 × 30) or 'svmlight' (a user's LIBSVM file
@@ -81,17 +74,31 @@ def build(
     test_fraction, split_seed: hold out a seeded test split (accuracy and loss
       reported at every checkpoint); features are standardised on the rest.
     """
+
+    dataset: str = "synthetic"
+    n: int = 1000
+    d: int = 10
+    reg: float = 1e-2
+    intercept: bool = True
+    seed: int = 0
+    data_file: str | None = None
+    test_fraction: float = 0.0
+    split_seed: int = 0
+
+
+def _construct(s: Settings) -> Problem:
+    reg = s.reg
     if not reg > 0:  # μ = λ: without it the minimiser may not exist (separable data)
         raise ValueError(f"logistic: reg must be > 0, got {reg}")
-    a, y = _load(dataset, n, d, seed, data_file)
-    parts = _data.split(a, y, test_fraction, 0.0, split_seed)
-    if intercept:
+    a, y = _load(s.dataset, s.n, s.d, s.seed, s.data_file)
+    parts = _data.split(a, y, s.test_fraction, 0.0, s.split_seed)
+    if s.intercept:
         parts = {k: (np.hstack([v[0], np.ones((len(v[0]), 1))]), v[1]) for k, v in parts.items()}
     a, y = parts["train"]
     x_star, f_star = _newton_minimiser(a, y, reg)
     margins = y * (a @ x_star)
-    s = 1.0 / (1.0 + np.exp(margins))
-    per_example_grads = -(a * (y * s)[:, None]) + reg * x_star
+    weight = 1.0 / (1.0 + np.exp(margins))  # σ(−y aᵀx*)
+    per_example_grads = -(a * (y * weight)[:, None]) + reg * x_star
     return make_problem(
         "logistic",
         _example_loss,
@@ -113,15 +120,8 @@ def build(
             "mu": float(reg),
             "sigma_star_sq": float(np.mean(np.sum(per_example_grads**2, axis=1))),
         },
-        params={
-            "dataset": dataset,
-            "n": n,
-            "d": d,
-            "reg": reg,
-            "intercept": intercept,
-            "seed": seed,
-            "data_file": data_file,
-            "test_fraction": test_fraction,
-            "split_seed": split_seed,
-        },
+        params=settings_params(s),
     )
+
+
+build = settings_build(Settings, _construct)

@@ -24,7 +24,7 @@ from scipy import optimize
 
 from ..device_memory import DeviceMemoryError, check
 from . import _data
-from .base import Problem, make_problem
+from .base import Problem, make_problem, settings_build, settings_params
 
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "gelu": jax.nn.gelu}
 
@@ -110,13 +110,8 @@ def _full_batch_reference(net, data, x0, iterations):
     return res.x, value, float(grad @ grad)
 
 
-def build(
-    hidden: list[int] | tuple[int, ...] = (32,), activation: str = "relu", reg: float = 1e-4,
-    dataset: str = "digits", data_file: str | None = None, samples: int | None = None,
-    test_fraction: float = 0.25,
-    valid_fraction: float = 0.15, split_seed: int = 0, init_seed: int = 0,
-    reference_iterations: int = 500,
-) -> Problem:  # fmt: skip
+@dataclass(frozen=True)
+class Settings:
     """Args:
     hidden: widths of the hidden layers, e.g. [32] or [64, 32].
     activation: 'relu', 'tanh' or 'gelu'.
@@ -130,6 +125,22 @@ def build(
     init_seed: seed of the initial weights x0, shared by every chain.
     reference_iterations: L-BFGS iterations of the full-batch run that defines the reference point.
     """
+
+    hidden: list[int] | tuple[int, ...] = (32,)
+    activation: str = "relu"
+    reg: float = 1e-4
+    dataset: str = "digits"
+    data_file: str | None = None
+    samples: int | None = None
+    test_fraction: float = 0.25
+    valid_fraction: float = 0.15
+    split_seed: int = 0
+    init_seed: int = 0
+    reference_iterations: int = 500
+
+
+def _construct(s: Settings) -> Problem:
+    hidden, activation, reg = s.hidden, s.activation, s.reg
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"mlp: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
@@ -143,28 +154,28 @@ def build(
         )
     if reg < 0:
         raise ValueError(f"mlp: reg must be >= 0, got {reg}")
-    a, labels = _data.load(dataset, data_file, samples)
+    a, labels = _data.load(s.dataset, s.data_file, s.samples)
     classes, y = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(f"mlp: the data set has {len(classes)} class; it needs at least 2")
     net = Network((a.shape[1], *hidden, len(classes)), activation, float(reg))
     _check_size(net, len(a))
     onehot = np.eye(len(classes))[y]
-    parts = _data.split(a, onehot, test_fraction, valid_fraction, split_seed)
+    parts = _data.split(a, onehot, s.test_fraction, s.valid_fraction, s.split_seed)
     train = {"a": parts["train"][0], "y": parts["train"][1]}
-    x0 = net.init(init_seed)
+    x0 = net.init(s.init_seed)
     x_ref, f_ref, g_ref = _full_batch_reference(
-        net, jax.tree_util.tree_map(jnp.asarray, train), x0, reference_iterations
+        net, jax.tree_util.tree_map(jnp.asarray, train), x0, s.reference_iterations
     )
     return make_problem(
         "mlp", net, data=train, x0=x0, x_star=x_ref, f_star=f_ref,
         held_out={k: {"a": v[0], "y": v[1]} for k, v in parts.items() if k != "train"},
         example_correct=net.correct,
-        info={"x_star_from": f"full-batch L-BFGS, {reference_iterations} iterations from x0",
+        info={"x_star_from": f"full-batch L-BFGS, {s.reference_iterations} iterations from x0",
               "x_star_grad_norm_sq": g_ref, "f_star_estimated": True, "classes": len(classes),
               "parameters": net.size},
-        params={"hidden": list(hidden), "activation": activation, "reg": reg, "dataset": dataset,
-                "data_file": data_file, "samples": samples, "test_fraction": test_fraction,
-                "valid_fraction": valid_fraction, "split_seed": split_seed, "init_seed": init_seed,
-                "reference_iterations": reference_iterations},
+        params={**settings_params(s), "hidden": list(hidden)},
     )  # fmt: skip
+
+
+build = settings_build(Settings, _construct)

@@ -7,12 +7,14 @@ gradient-descent run (``info['x_star_from']``), f* its value, so loss gaps
 are relative to that point and ‖∇f‖² is the primary measure.
 """
 
+from dataclasses import dataclass
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _data
-from .base import Problem, make_problem
+from .base import Problem, make_problem, settings_build, settings_params
 
 
 def _example_loss(x, row):
@@ -34,32 +36,43 @@ def _full_batch_descent(a, y, reg, steps, lipschitz):
     return np.asarray(x), float(loss(x)), float(jnp.sum(grad(x) ** 2))
 
 
-def build(
-    dataset: str = "breast_cancer", reg: float = 0.1, n: int = 1000, d: int = 10, seed: int = 0,
-    data_file: str | None = None, descent_steps: int = 20000, test_fraction: float = 0.0,
-    split_seed: int = 0,
-) -> Problem:  # fmt: skip
+@dataclass(frozen=True)
+class Settings:
     """Args:
     dataset: 'breast_cancer' (bundled), 'synthetic' (n × d, seeded) or 'svmlight' (``data_file``).
     reg: λ ≥ 0 of the nonconvex regulariser.
     descent_steps: length of the full-batch run that defines the reference point.
     test_fraction, split_seed: hold out a seeded test split; features are standardised on the rest.
     """
+
+    dataset: str = "breast_cancer"
+    reg: float = 0.1
+    n: int = 1000
+    d: int = 10
+    seed: int = 0
+    data_file: str | None = None
+    descent_steps: int = 20000
+    test_fraction: float = 0.0
+    split_seed: int = 0
+
+
+def _construct(s: Settings) -> Problem:
+    dataset, reg, n, d = s.dataset, s.reg, s.n, s.d
     if dataset == "synthetic":
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(s.seed)
         a = rng.standard_normal((n, d))
         y = np.where(rng.uniform(size=n) < 1 / (1 + np.exp(-a @ rng.standard_normal(d))), 1.0, -1.0)
     else:
-        a, t = _data.load(dataset, data_file)
+        a, t = _data.load(dataset, s.data_file)
         y = np.where(
             t > np.median(t) if dataset == "svmlight" and set(np.unique(t)) - {-1, 1} else t > 0,
             1.0,
             -1.0,
         )
-    parts = _data.split(a, y, test_fraction, 0.0, split_seed)
+    parts = _data.split(a, y, s.test_fraction, 0.0, s.split_seed)
     a, y = parts["train"]
     lip = float(np.linalg.eigvalsh(a.T @ a / a.shape[0]).max() / 4 + 2 * reg)
-    x_ref, f_ref, g_ref = _full_batch_descent(a, y, reg, descent_steps, lip)
+    x_ref, f_ref, g_ref = _full_batch_descent(a, y, reg, s.descent_steps, lip)
     return make_problem(
         "nonconvex_logistic", _example_loss,
         data={"a": a, "y": y, "reg": np.full(a.shape[0], reg)},
@@ -68,8 +81,10 @@ def build(
                   for k, v in parts.items() if k != "train"},
         example_smoothness=np.sum(a**2, 1) / 4 + 2 * reg,  # L_i of each f_i
         constants={"L": lip, "L_max": float(np.max(np.sum(a**2, 1)) / 4 + 2 * reg)},
-        info={"x_star_from": f"full-batch gradient descent, {descent_steps} steps of 1/L from 0",
+        info={"x_star_from": f"full-batch gradient descent, {s.descent_steps} steps of 1/L from 0",
               "x_star_grad_norm_sq": g_ref, "f_star_estimated": True},
-        params={"dataset": dataset, "reg": reg, "n": n, "d": d, "seed": seed, "data_file": data_file,
-                "descent_steps": descent_steps, "test_fraction": test_fraction, "split_seed": split_seed},
+        params=settings_params(s),
     )  # fmt: skip
+
+
+build = settings_build(Settings, _construct)
