@@ -3,7 +3,8 @@
 ``fit_power_law`` fits log y = c + slope · log x on a window of x, where y is the
 mean over seeds of a per-seed curve; the interval comes from refitting on
 bootstrap resamples of the seeds (percentile interval), so it reflects the
-seed-to-seed variability the measurement actually has.
+seed-to-seed variability the measurement actually has. ``local_slopes`` repeats the fit over
+successive windows, to show where a rate has settled before it is compared with a limit.
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ def fit_power_law(
     lo, hi = np.quantile(boots, [alpha, 1 - alpha]) if len(boots) else (np.nan, np.nan)
     return {"slope": float(s), "ci_low": float(lo), "ci_high": float(hi), "intercept": float(c),
             "points": int(keep.sum()), "seeds": int(len(ys))}  # fmt: skip
+
+
+def local_slopes(k: np.ndarray, y_by_seed: np.ndarray, start: float, ratio: float = 2.0,
+                 seed: int = 0) -> list[dict]:  # fmt: skip
+    """Fitted slopes over successive windows [k, ratio·k] from ``start`` to the last k, with
+    bootstrap intervals over seeds: where they stop moving, the rate has settled."""
+    out, lo = [], float(start)
+    while lo * ratio <= k.max() * (1 + 1e-9):
+        hi = lo * ratio
+        fit = fit_power_law(k, y_by_seed, window=(lo, hi), n_boot=200, seed=seed)
+        out.append({"k_low": lo, "k_high": hi, "slope": fit["slope"], "ci_low": fit["ci_low"],
+                    "ci_high": fit["ci_high"]})  # fmt: skip
+        lo = hi
+    return out
 
 
 def _bootstrap_slopes(lx, ys, n_boot: int, seed: int, chunk: int = 256) -> np.ndarray:

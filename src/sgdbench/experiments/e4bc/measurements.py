@@ -12,21 +12,6 @@ from ...schedules import Schedule
 from ...theory import expected_exponent, exponent_regime
 from ..e4.measure import add_timing
 
-
-def local_slopes(k: np.ndarray, y_by_seed: np.ndarray, start: float, ratio: float = 2.0,
-                 seed: int = 0) -> list[dict]:  # fmt: skip
-    """Fitted slopes over successive windows [k, ratio·k] from ``start`` to the last k, with
-    bootstrap intervals over seeds: where they stop moving, the rate has settled."""
-    out, lo = [], float(start)
-    while lo * ratio <= k.max() * (1 + 1e-9):
-        hi = lo * ratio
-        fit = rates.fit_power_law(k, y_by_seed, window=(lo, hi), n_boot=200, seed=seed)
-        out.append({"k_low": lo, "k_high": hi, "slope": fit["slope"], "ci_low": fit["ci_low"],
-                    "ci_high": fit["ci_high"]})  # fmt: skip
-        lo = hi
-    return out
-
-
 POINT_ELEMENTS = 2**24  # points × examples per evaluation of the loss (128 MB of float64)
 
 
@@ -87,7 +72,7 @@ def decaying(settings: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
                 rows.append({"variant": variant, "sampler": sampler, "epoch": int(k[e]),
                              "gap": gap[:, e].mean(), "se": gap[:, e].std(ddof=1) / np.sqrt(gap.shape[0])})  # fmt: skip
             expected = expected_exponent(f"decay_{variant}", samplers.get(sampler))
-            for w in local_slopes(k, gap, settings["fit_from"], seed=settings["seed"]):
+            for w in rates.local_slopes(k, gap, settings["fit_from"], seed=settings["seed"]):
                 local.append({"variant": variant, "sampler": sampler, "expected": expected, **w})
             window = (epochs / 4, epochs)
             fit = rates.fit_power_law(k, gap, window=window, n_boot=500, seed=settings["seed"])
