@@ -135,7 +135,8 @@ def test_problems_name_shows_the_built_constants(capsys):
     assert "cond: condition number" in out  # the documented parameters follow
     assert cli.main(["problems", "ridge", "--set", "reg=-1"]) == 2
     err = capsys.readouterr().err
-    assert "'problem.params'" in err and "reg must be > 0" in err and err.count("\n") == 1
+    assert "'problem.params.reg'" in err and "reg must be > 0" in err and err.count("\n") == 1
+    assert "Fix: give a value > 0" in err
 
 
 def test_job_environment_fills_what_is_unset_and_keeps_what_the_user_set():

@@ -16,8 +16,8 @@ from test_bad_input import RUN_BASE, RUN_CASES
 
 from sgdbench import config as cfgmod
 
-# Fixes that describe the constraint instead of an action: the message before them says
-# what is wrong (e.g. "d = 10 exceeds n = 5"), which no single literal edit follows.
+# Fixes that describe the constraint instead of an action: a plugin problem's bare ValueError
+# (built-in problems raise ParamError, naming the parameter and an edit), a missing plugin.
 NOT_LITERAL = ("change the problem's parameters", "install it, put it on PYTHONPATH")
 
 
@@ -89,6 +89,10 @@ def follow(cfg: dict, err) -> dict:
         _set(cfg, path, RUN_BASE["epochs"])
     elif fix == "use seeds below 2^31":
         _set(cfg, path, 0)
+    elif fix == "remove it":
+        del _get(cfg, path[:-1])[path[-1]]
+    elif m := re.search(r"e\.g\. (\[.*\])$", fix):  # "give positive whole widths, e.g. [32]"
+        _set(cfg, path, ast.literal_eval(m.group(1)))
     elif fix.startswith("write plugins: ["):
         _set(cfg, path, [])
     else:

@@ -54,15 +54,15 @@ def test_logistic_and_ridge_load_a_users_svmlight_file(svmlight_file):
     assert r.n == 50 and r.dim == 4
 
 
-def _assert_refused_at_validation(tmp_path, capsys, problem: dict, phrase: str) -> None:
-    """`sgdbench run` on a config with this problem: exit 2, one line naming problem.params and
-    ``phrase``, and no output directory."""
+def _assert_refused_at_validation(tmp_path, capsys, problem: dict, phrase: str, param: str) -> None:
+    """`sgdbench run` on a config with this problem: exit 2, one line naming
+    problem.params.<param> and ``phrase``, and no output directory."""
     cfg = {"experiment": "x", "samplers": ["wr"], "step_sizes": [0.1], "problem": problem}
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
     assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "'problem.params'" in err and phrase in err and err.count("\n") == 1
+    assert f"'problem.params.{param}'" in err and phrase in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
 
 
@@ -74,7 +74,7 @@ def test_missing_or_malformed_data_file_is_one_clear_error(tmp_path, capsys):
         (str(bad), "not a valid svmlight"),
     ):
         problem = {"name": "logistic", "params": {"dataset": "svmlight", "data_file": data_file}}
-        _assert_refused_at_validation(tmp_path, capsys, problem, phrase)
+        _assert_refused_at_validation(tmp_path, capsys, problem, phrase, "data_file")
 
 
 def test_non_finite_or_absurdly_wide_data_files_are_refused_before_densifying(tmp_path):
@@ -84,8 +84,9 @@ def test_non_finite_or_absurdly_wide_data_files_are_refused_before_densifying(tm
     wide.write_text("1 1:0.5\n-1 1000000000:0.3\n")  # a stray index: 2 × 10⁹ dense entries
     with pytest.raises(ValueError, match="NaN or infinite"):
         problems.build("logistic", dataset="svmlight", data_file=str(nan))
-    with pytest.raises(ValueError, match="1,000,000,000.*Renumber"):
+    with pytest.raises(problems.ParamError, match="1,000,000,000") as refused:
         problems.build("logistic", dataset="svmlight", data_file=str(wide))
+    assert refused.value.param == "data_file" and refused.value.fix.startswith("renumber its features")
 
 
 def test_split_is_seeded_disjoint_and_standardised_on_train_only():
@@ -202,7 +203,7 @@ def test_mlp_on_mnist1d_uses_every_sample_once():
 )  # fmt: skip
 def test_bad_samples_is_one_clear_error_before_any_job(tmp_path, capsys, params, phrase):
     problem = {"name": "mlp", "params": {"hidden": [4], **params}}
-    _assert_refused_at_validation(tmp_path, capsys, problem, phrase)
+    _assert_refused_at_validation(tmp_path, capsys, problem, phrase, "samples")
 
 
 def test_mlp_reads_a_multiclass_svmlight_file(tmp_path):

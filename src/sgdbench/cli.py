@@ -172,10 +172,7 @@ def _show_problem(name: str, settings: list[str]) -> int:
                                      f"use one of {sorted(problems.REGISTRY)}")  # fmt: skip
         validation.reject_non_finite(cfg)
         validation.check_problem_params(name, params)
-        try:
-            problem = problems.build(name, **params)
-        except (ValueError, TypeError) as e:
-            raise cfgmod.ConfigError("problem.params", str(e), "change the --set values") from e
+        problem = validation.built_problem(cfg["problem"], "problem")
     except cfgmod.ConfigError as e:
         print(f"sgdbench: {e}", file=sys.stderr)
         return EXIT_CONFIG

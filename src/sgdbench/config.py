@@ -22,6 +22,7 @@ from . import engine, problems, samplers, updates
 from .device_memory import DeviceMemoryError, check
 from .validation import (
     ConfigError,
+    built_problem,
     check_problem_params,
     check_stream_law,
     first_error,
@@ -128,11 +129,7 @@ def _resolve_update(spec: dict | None, where: str) -> dict:
 
 def build_problem(cfg: dict) -> problems.Problem:
     """Construct the config's problem; a constructor's ValueError becomes a ConfigError."""
-    name, params = cfg["problem"]["name"], cfg["problem"]["params"]
-    try:
-        problem = problems.build(name, **params)
-    except (ValueError, TypeError) as e:
-        raise ConfigError("problem.params", str(e), "change the problem's parameters") from e
+    problem = built_problem(cfg["problem"], "problem")
     for i, b in enumerate(cfg["batch_sizes"]):
         if b > problem.n:
             raise ConfigError(

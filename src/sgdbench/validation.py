@@ -254,8 +254,17 @@ def pipeline_problem(spec: dict, where: str) -> problems.Problem:
         raise ConfigError(f"{where}.name", f"unknown problem {name!r}",
                           f"use one of {sorted(problems.REGISTRY)}")  # fmt: skip
     check_problem_params(name, params, where)
+    return built_problem(spec, where)
+
+
+def built_problem(spec: dict, where: str) -> problems.Problem:
+    """The problem of a checked ``{name, params}`` spec; the constructor's refusal becomes a
+    ConfigError naming the parameter and its fix (a bare ValueError, from a plugin that does not
+    raise ``ParamError``, names the params and asks to change them)."""
     try:
         return problems.from_spec(spec)
+    except problems.ParamError as e:
+        raise ConfigError(f"{where}.params.{e.param}", str(e), e.fix) from e
     except (ValueError, TypeError) as e:
         raise ConfigError(f"{where}.params", str(e), "change the problem's parameters") from e
 

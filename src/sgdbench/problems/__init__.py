@@ -22,7 +22,7 @@ from . import (
     ridge,
     roc1d,
 )
-from .base import Problem, make_problem
+from .base import ParamError, Problem, make_problem
 
 REGISTRY: Registry[Callable[..., Problem]] = Registry("problem")
 
@@ -54,4 +54,4 @@ def from_spec(spec: dict, **overrides) -> Problem:
     return build(spec["name"], **{**(spec.get("params") or {}), **overrides})
 
 
-__all__ = ["REGISTRY", "Problem", "build", "from_spec", "make_problem", "parameters", "register"]
+__all__ = ["REGISTRY", "ParamError", "Problem", "build", "from_spec", "make_problem", "parameters", "register"]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .base import ParamError
+
 MAX_DENSE = 1 << 28  # entries of a dense design matrix (2 GiB in float64)
 
 
@@ -25,47 +27,41 @@ def load(
     (LIBSVM format: a9a, w8a, …).
     """
     if samples is not None and dataset not in GENERATED:
-        raise ValueError(
-            f"samples sizes a generated data set ({', '.join(GENERATED)}); dataset {dataset!r} "
-            "has a fixed size: leave samples out"
-        )
+        raise ParamError("samples", f"samples sizes a generated data set ({', '.join(GENERATED)}); "
+                         f"dataset {dataset!r} has a fixed size", "remove it")  # fmt: skip
     if dataset == "mnist1d":
         return mnist1d(5000 if samples is None else samples)
     if dataset == "svmlight":
         if not data_file:
-            raise ValueError(
-                "dataset 'svmlight' needs data_file: the path of a LIBSVM/svmlight file"
-            )
+            raise ParamError("data_file", "dataset 'svmlight' needs data_file",
+                             "give the path of a LIBSVM/svmlight file")  # fmt: skip
         path = Path(data_file).expanduser()
         if not path.is_file():
-            raise ValueError(
-                f"data_file {str(path)!r} does not exist; give the path of a LIBSVM file you have"
-            )
+            raise ParamError("data_file", f"data_file {str(path)!r} does not exist",
+                             "give the path of a LIBSVM file you have")  # fmt: skip
         from sklearn.datasets import load_svmlight_file
 
         try:
             x, y = load_svmlight_file(str(path))
         except (ValueError, OSError) as e:
-            raise ValueError(f"data_file {str(path)!r} is not a valid svmlight file: {e}") from e
+            raise ParamError("data_file", f"data_file {str(path)!r} is not a valid svmlight file: {e}",
+                             "give a file in LIBSVM format (label index:value …)") from e  # fmt: skip
         rows, cols = x.shape
         if rows * cols > MAX_DENSE:  # a stray feature index of 10⁹ would densify to terabytes
-            raise ValueError(
-                f"data_file {str(path)!r} is {rows:,} × {cols:,} (largest feature index {cols:,}); "
-                f"dense, that exceeds {MAX_DENSE:,} entries. Renumber its features or use fewer rows"
-            )
+            raise ParamError("data_file", f"data_file {str(path)!r} is {rows:,} × {cols:,} (largest feature "
+                             f"index {cols:,}); dense, that exceeds {MAX_DENSE:,} entries",
+                             "renumber its features or use fewer rows")  # fmt: skip
         if not (np.isfinite(x.data).all() and np.isfinite(y).all()):
-            raise ValueError(
-                f"data_file {str(path)!r} holds NaN or infinite values; clean the file"
-            )
+            raise ParamError("data_file", f"data_file {str(path)!r} holds NaN or infinite values",
+                             "clean the file")  # fmt: skip
         return np.asarray(x.todense(), dtype=np.float64), np.asarray(y, dtype=np.float64)
     from sklearn import datasets
 
     loaders = {"breast_cancer": datasets.load_breast_cancer, "diabetes": datasets.load_diabetes,
                "digits": datasets.load_digits}  # fmt: skip
     if dataset not in loaders:
-        raise ValueError(
-            f"unknown dataset {dataset!r}; use one of {sorted(loaders) + [*GENERATED, 'svmlight']}"
-        )
+        raise ParamError("dataset", f"unknown dataset {dataset!r}",
+                         f"use one of {sorted(loaders) + [*GENERATED, 'svmlight']}")  # fmt: skip
     x, y = loaders[dataset](return_X_y=True)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
@@ -85,14 +81,14 @@ def mnist1d(samples: int) -> tuple[np.ndarray, np.ndarray]:
         or samples < 2 * MNIST1D_CLASSES
         or samples % MNIST1D_CLASSES
     ):
-        raise ValueError(
-            f"samples must be a multiple of {MNIST1D_CLASSES} and at least {2 * MNIST1D_CLASSES} "
-            f"(MNIST-1D draws equally from its {MNIST1D_CLASSES} classes), got {samples!r}"
+        raise ParamError(
+            "samples", f"samples must be a multiple of {MNIST1D_CLASSES} and at least {2 * MNIST1D_CLASSES} "
+            f"(MNIST-1D draws equally from its {MNIST1D_CLASSES} classes), got {samples!r}",
+            f"give a multiple of {MNIST1D_CLASSES}, e.g. {100 * MNIST1D_CLASSES}",
         )
     if samples * 40 > MAX_DENSE:
-        raise ValueError(
-            f"samples = {samples:,} would hold more than {MAX_DENSE:,} entries; use fewer"
-        )
+        raise ParamError("samples", f"samples = {samples:,} would hold more than {MAX_DENSE:,} entries",
+                         "give a smaller value, e.g. 5000")  # fmt: skip
     import random
 
     from mnist1d.data import get_dataset_args, make_dataset
@@ -131,13 +127,13 @@ def split(
     """
     for name, frac in (("test_fraction", test_fraction), ("valid_fraction", valid_fraction)):
         if not 0 <= frac < 1:
-            raise ValueError(f"{name} must be in [0, 1), got {frac}")
+            raise ParamError(name, f"{name} must be in [0, 1), got {frac}",
+                             "give a value >= 0" if not frac >= 0 else "give a value < 1")  # fmt: skip
     n = a.shape[0]
     n_test, n_valid = int(round(test_fraction * n)), int(round(valid_fraction * n))
     if n_test + n_valid >= n:
-        raise ValueError(
-            f"test_fraction + valid_fraction leave no training rows of {n}; make them smaller"
-        )
+        raise ParamError("test_fraction", f"test_fraction + valid_fraction leave no training rows of {n}",
+                         "make them smaller")  # fmt: skip
     order = np.random.default_rng(seed).permutation(n)
     parts = {"test": order[:n_test], "valid": order[n_test : n_test + n_valid],
              "train": np.sort(order[n_test + n_valid :])}  # fmt: skip

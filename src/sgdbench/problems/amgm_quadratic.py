@@ -24,7 +24,7 @@ so L = μ = s/2 and L_max = s.
 import jax.numpy as jnp
 import numpy as np
 
-from .base import Problem, make_problem
+from .base import ParamError, Problem, make_problem
 
 N = 5  # the family below is the n = 5 case (Lai & Lim's smallest n at which the inequality fails)
 
@@ -57,10 +57,11 @@ def build(scale: float = 1.0, x0: list[float] | tuple[float, ...] = (1.0, 0.0, 0
       the all-ones direction, where reshuffling's mean lags, and across it.
     """
     if not scale > 0:
-        raise ValueError(f"amgm_quadratic: scale must be > 0, got {scale}")
+        raise ParamError("scale", f"amgm_quadratic: scale must be > 0, got {scale}", "give a value > 0")
     start = np.asarray(x0, dtype=np.float64)
     if start.shape != (N,):
-        raise ValueError(f"amgm_quadratic: x0 must list {N} numbers, got {list(np.ravel(x0))}")
+        raise ParamError("x0", f"amgm_quadratic: x0 must list {N} numbers, got {list(np.ravel(x0))}",
+                         f"give a list of {N} numbers, e.g. {[1.0] + [0.0] * (N - 1)}")  # fmt: skip
     h = scale * (np.eye(N) - amgm_matrices() / 2)
     x_star = np.zeros(N)
     return make_problem(

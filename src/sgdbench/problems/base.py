@@ -229,6 +229,15 @@ def _freeze(mapping: Mapping[str, Any]) -> tuple:
 jax.tree_util.register_pytree_node(Problem, _flatten, _unflatten)
 
 
+class ParamError(ValueError):
+    """A problem parameter its constructor cannot build from: names the parameter and a fix a
+    user can follow, so a config's refusal points at ``problem.params.<param>``."""
+
+    def __init__(self, param: str, message: str, fix: str):
+        super().__init__(message)
+        self.param, self.fix = param, fix
+
+
 def settings_build(settings: type, construct: Callable[[Any], Problem]) -> Callable[..., Problem]:
     """The ``build(**params)`` a problem registers, for a problem with more config parameters
     than a function should take: ``settings`` is a frozen dataclass whose fields are the

@@ -10,7 +10,7 @@ has an exact closed form at any horizon (``sgdbench.theory.finite_horizon_mse``)
 import jax.numpy as jnp
 import numpy as np
 
-from .base import Problem, make_problem
+from .base import ParamError, Problem, make_problem
 
 
 def _example_loss(x, row):
@@ -34,9 +34,11 @@ def build(n: int = 32, d: int = 4, cond: float = 100.0, noise: float = 1.0, x0: 
       seed: seed of the NumPy generator.
     """
     if not cond >= 1:
-        raise ValueError(f"commuting_quadratic needs cond >= 1, got {cond}")
-    if n < 2 or d < 1:
-        raise ValueError(f"commuting_quadratic needs n >= 2 and d >= 1, got n={n}, d={d}")
+        raise ParamError("cond", f"commuting_quadratic needs cond >= 1, got {cond}", "give a value >= 1")
+    for name, value, least in (("n", n, 2), ("d", d, 1)):
+        if value < least:
+            raise ParamError(name, f"commuting_quadratic needs {name} >= {least}, got {value}",
+                             f"give a value >= {least}")  # fmt: skip
     rng = np.random.default_rng(seed)
     lam = np.geomspace(1.0, 1.0 / cond, d)
     xi = noise * rng.standard_normal((n, d))

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..cpu_kernel import LinearModel
-from .base import Problem, make_problem
+from .base import ParamError, Problem, make_problem
 
 
 def _example_loss(x, row):
@@ -36,13 +36,14 @@ def build(
         optimum: an adversarial order, whose partial sums of gradients at x* drift far from 0).
     """
     if d > n:
-        raise ValueError(f"least_squares needs d <= n, got d={d}, n={n}")
+        raise ParamError("d", f"least_squares needs d <= n, got d={d}, n={n}", f"give a value <= {n}")
     if not cond >= 1:  # κ = L/μ is at least 1; 0 or negative would make eigenvalues infinite
-        raise ValueError(f"least_squares needs cond >= 1 (κ = L/μ), got {cond}")
+        raise ParamError("cond", f"least_squares needs cond >= 1 (κ = L/μ), got {cond}", "give a value >= 1")
     if not noise >= 0:
-        raise ValueError(f"least_squares needs noise >= 0, got {noise}")
+        raise ParamError("noise", f"least_squares needs noise >= 0, got {noise}", "give a value >= 0")
     if not 0 <= row_spread <= 5:
-        raise ValueError(f"least_squares needs 0 <= row_spread <= 5, got {row_spread}")
+        raise ParamError("row_spread", f"least_squares needs 0 <= row_spread <= 5, got {row_spread}",
+                         "give a value >= 0" if not row_spread >= 0 else "give a value <= 5")  # fmt: skip
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((n, d)))
     v, _ = np.linalg.qr(rng.standard_normal((d, d)))
@@ -62,7 +63,7 @@ def build(
     x_star -= np.linalg.solve(a.T @ a, a.T @ resid)  # one step of iterative refinement
     resid = a @ x_star - b
     if sort_by not in ("none", "residual"):
-        raise ValueError(f"least_squares: sort_by must be 'none' or 'residual', got {sort_by!r}")
+        raise ParamError("sort_by", f"least_squares: unknown sort_by {sort_by!r}", "use one of ['none', 'residual']")
     if sort_by == "residual":  # a permutation of the rows: the finite sum and x* are unchanged
         order = np.argsort(resid, kind="stable")
         a, b, resid = a[order], b[order], resid[order]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..cpu_kernel import LinearModel
 from . import _data
-from .base import Problem, make_problem, settings_build, settings_params
+from .base import ParamError, Problem, make_problem, settings_build, settings_params
 
 
 def _example_loss(x, row):
@@ -35,8 +35,9 @@ def _load(dataset: str, n: int, d: int, seed: int, data_file: str | None):
     classes = np.unique(t)
     if len(classes) != 2:  # a regression target or a multi-class label has no ±1 reading
         shown = ", ".join(f"{c:g}" for c in classes[:6]) + (", …" if len(classes) > 6 else "")
-        raise ValueError(f"logistic needs exactly two classes; dataset {dataset!r} has {len(classes)} "
-                         f"({shown}); use a binary data set (or mlp for several classes)")  # fmt: skip
+        raise ParamError("dataset", f"logistic needs exactly two classes; dataset {dataset!r} has "
+                         f"{len(classes)} ({shown})", "use one of ['breast_cancer', 'synthetic'] (binary), "
+                         "a binary svmlight file, or the mlp problem for several classes")  # fmt: skip
     return a, np.where(t == classes[1], 1.0, -1.0)  # the larger label is the positive class
 
 
@@ -89,7 +90,7 @@ class Settings:
 def _construct(s: Settings) -> Problem:
     reg = s.reg
     if not reg > 0:  # μ = λ: without it the minimiser may not exist (separable data)
-        raise ValueError(f"logistic: reg must be > 0, got {reg}")
+        raise ParamError("reg", f"logistic: reg must be > 0, got {reg}", "give a value > 0")
     a, y = _load(s.dataset, s.n, s.d, s.seed, s.data_file)
     parts = _data.split(a, y, s.test_fraction, 0.0, s.split_seed)
     if s.intercept:

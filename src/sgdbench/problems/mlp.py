@@ -24,7 +24,7 @@ from scipy import optimize
 
 from ..device_memory import DeviceMemoryError, check
 from . import _data
-from .base import Problem, make_problem, settings_build, settings_params
+from .base import ParamError, Problem, make_problem, settings_build, settings_params
 
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "gelu": jax.nn.gelu}
 
@@ -91,7 +91,7 @@ def _check_size(net: Network, n: int) -> None:
     try:
         check(need, f"an MLP of sizes {list(net.sizes)} ({net.size:,} parameters) on {n:,} rows")
     except DeviceMemoryError as e:
-        raise ValueError(f"mlp: hidden = {list(net.sizes[1:-1])}: {e}") from e
+        raise ParamError("hidden", f"mlp: hidden = {list(net.sizes[1:-1])}: {e}", "use narrower layers, e.g. [32]") from e
 
 
 def _full_batch_reference(net, data, x0, iterations):
@@ -142,22 +142,21 @@ class Settings:
 def _construct(s: Settings) -> Problem:
     hidden, activation, reg = s.hidden, s.activation, s.reg
     if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"mlp: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-        )
+        raise ParamError("activation", f"mlp: unknown activation {activation!r}", f"use one of {sorted(ACTIVATIONS)}")
     if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) for h in hidden):
-        raise ValueError(f"mlp: hidden must list whole layer widths, e.g. [32]; got {list(hidden)}")
+        raise ParamError("hidden", f"mlp: hidden must list whole layer widths; got {list(hidden)}",
+                         "give positive whole widths, e.g. [32]")  # fmt: skip
     hidden = tuple(int(h) for h in hidden)
     if not hidden or min(hidden) < 1:
-        raise ValueError(
-            f"mlp: hidden must list positive layer widths, e.g. [32]; got {list(hidden)}"
-        )
+        raise ParamError("hidden", f"mlp: hidden must list positive layer widths; got {list(hidden)}",
+                         "give positive whole widths, e.g. [32]")  # fmt: skip
     if reg < 0:
-        raise ValueError(f"mlp: reg must be >= 0, got {reg}")
+        raise ParamError("reg", f"mlp: reg must be >= 0, got {reg}", "give a value >= 0")
     a, labels = _data.load(s.dataset, s.data_file, s.samples)
     classes, y = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
-        raise ValueError(f"mlp: the data set has {len(classes)} class; it needs at least 2")
+        raise ParamError("dataset", f"mlp: the data set has {len(classes)} class; it needs at least 2",
+                         "use one of ['digits', 'mnist1d'], or a file with several labels")  # fmt: skip
     net = Network((a.shape[1], *hidden, len(classes)), activation, float(reg))
     _check_size(net, len(a))
     onehot = np.eye(len(classes))[y]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..cpu_kernel import LinearModel
 from . import _data
-from .base import Problem, make_problem
+from .base import ParamError, Problem, make_problem
 
 
 def _example_loss(x, row):
@@ -35,7 +35,7 @@ def build(
       every checkpoint); features and targets are standardised with the rest.
     """
     if not reg > 0:
-        raise ValueError(f"ridge: reg must be > 0, got {reg}")
+        raise ParamError("reg", f"ridge: reg must be > 0, got {reg}", "give a value > 0")
     a, b = _data.load(dataset, data_file)
     parts = _data.split(a, b, test_fraction, 0.0, split_seed)
     a, b = parts["train"]

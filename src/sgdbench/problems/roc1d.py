@@ -8,7 +8,7 @@ of ∇f, so each SGD step helps; inside R they disagree.
 import jax.numpy as jnp
 import numpy as np
 
-from .base import Problem, make_problem
+from .base import ParamError, Problem, make_problem
 
 
 def _example_loss(x, row):
@@ -30,7 +30,7 @@ def build(n: int = 20, seed: int = 0, x0: float | None = None) -> Problem:
       x0: start; default is three region widths to the right of the region.
     """
     if n < 2:  # one component has no region of confusion (its width is 0)
-        raise ValueError(f"roc1d needs n >= 2 components, got n={n}")
+        raise ParamError("n", f"roc1d needs n >= 2 components, got n={n}", "give a value >= 2")
     rng = np.random.default_rng(seed)
     a = rng.uniform(0.5, 1.5, size=n)
     b = a * rng.normal(1.0, 1.0, size=n)
