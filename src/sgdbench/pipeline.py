@@ -33,13 +33,17 @@ def _write_text(path: Path, text: str) -> None:
 def measure_job(
     name: str, settings: dict, plugin_specs, results: Path, cache: str | None = None,
     threads: int | None = None,
-) -> None:  # fmt: skip
+) -> dict[str, float]:  # fmt: skip
     """Run experiment ``name`` and write its tables, macros, LaTeX fragments and provenance.
     ``threads``: the cores the job was given (the CPU kernel's threads; None: all it may use).
+    Returns the seconds of its phases: ``setup`` (plugins, threads, compilation cache),
+    ``compile`` (the engine's, as the experiment reports it), ``compute`` (the rest of the
+    measurement) and ``write`` (benchmarks/pipeline_time.py reads them).
 
     Provenance is written last but one and the tables last, each atomically, so a
     killed job leaves nothing that looks complete.
     """
+    start = time.perf_counter()
     plugins.load_all(plugin_specs)
     cpu_kernel.set_threads(threads)
     exp = experiments.REGISTRY.get(name)
@@ -48,6 +52,7 @@ def measure_job(
     out = Path(results) / name
     tic = time.perf_counter()
     result = exp.measure(dict(settings), out)
+    measured = time.perf_counter()
     seconds = time.perf_counter() - tic if result.run_seconds is None else result.run_seconds
     missing = sorted(set(exp.tables) - set(result.tables)) + sorted(set(exp.tex) - set(result.tex))
     if missing:
@@ -68,6 +73,9 @@ def measure_job(
     _write_text(out / "numbers.html", numbers_html(exp, result.tables, result.macros, record))
     for key in exp.tables:
         write_parquet(result.tables[key], out / f"{key}.parquet")
+    compile_s = float(result.compile_seconds or 0.0)
+    return {"setup": tic - start, "compile": compile_s, "compute": measured - tic - compile_s,
+            "write": time.perf_counter() - measured}  # fmt: skip
 
 
 def numbers_html(exp, tables: dict, macros: dict, record: dict) -> str:

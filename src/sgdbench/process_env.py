@@ -10,6 +10,8 @@ measure, so both measure the same kind of process. A value the user has set is k
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 JOB_ENV = {
     # Validation asks the device how much memory it has; on a GPU, JAX would then reserve 75%
@@ -35,3 +37,16 @@ def apply(environ=os.environ) -> dict:
 def current() -> dict:
     """The values this process started with (None where unset), for provenance."""
     return {key: os.environ.get(key) for key in JOB_ENV}
+
+
+def process_age(at: float) -> float | None:
+    """Seconds from this process's start to the wall-clock time ``at`` (``time.time()``), from
+    Linux's /proc; None elsewhere. The start is in clock ticks since boot, so it is known to
+    1/CLK_TCK s (10 ms)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    boot = time.time() - uptime
+    return at - (boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"))

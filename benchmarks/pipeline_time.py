@@ -1,0 +1,123 @@
+"""Where the pipeline's wall time goes: per measure job and in total, phase by phase.
+
+Runs ``snakemake --cores N`` on a config (the smoke config by default) in a scratch copy of
+the repository's tracked files, so nothing here is touched, and times the whole run. Every
+measure job writes its phases beside its log (``workflows/scripts/measure.py``):
+
+* startup: the process's age when the job's script starts (the interpreter and Snakemake's
+  script preamble, which unpickles the job);
+* imports: importing sgdbench (JAX, Numba, SciPy, pandas…);
+* setup: plugins, threads, the persistent compilation cache;
+* compile: the engine's compile seconds as the experiment reports them (lowering and XLA
+  compilation; a warm persistent cache makes them small);
+* compute: the rest of the measurement (steps, exact theory, analysis);
+* write: macros, provenance and tables.
+
+The table gives each job's seconds per phase and their sum; the summary gives each phase's
+share of all measure-job seconds, the measure stage's span (first job start to last job end)
+and the rest of the wall time (Snakemake's start-up and DAG, figures, the paper), so each
+change to the loop is judged by its line. A second run in the same scratch copy
+(``--twice``) shows the same with the persistent compilation cache warm.
+
+Writes results/benchmarks/pipeline_time.csv and, with --update-docs, the marked block of
+docs/performance.md.
+Usage: python benchmarks/pipeline_time.py [--config workflows/config/smoke.yaml] [--cores 2]
+       [--twice] [--update-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _docs_page import save_and_report
+
+ROOT = Path(__file__).resolve().parents[1]
+PHASES = ("startup", "imports", "setup", "compile", "compute", "write")
+
+
+def scratch_copy(into: Path) -> Path:
+    """The tracked files (and untracked, unignored ones) copied under ``into``."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    for name in listed:
+        if (ROOT / name).is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, into / name)
+    return into
+
+
+def run_pipeline(tree: Path, config: str | None, cores: int) -> tuple[float, list[dict]]:
+    """Wall seconds of one snakemake run in ``tree`` and its measure jobs' timings."""
+    for old in (tree / "results" / "logs").glob("*.timing.json"):
+        old.unlink()
+    cmd = [str(Path(sys.executable).with_name("snakemake")), "--cores", str(cores), "--forceall", "--quiet"]
+    if config:
+        cmd += ["--configfile", config]
+    tic = time.time()
+    done = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
+    wall = time.time() - tic
+    if done.returncode:
+        raise SystemExit(f"snakemake failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    jobs = [json.loads(p.read_text()) for p in sorted((tree / "results" / "logs").glob("*.timing.json"))]
+    for job in jobs:
+        job["began"] -= tic
+        job["ended"] -= tic
+    return wall, jobs
+
+
+def report(wall: float, jobs: list[dict], label: str) -> tuple[list[dict], list[str]]:
+    """Rows for the CSV and lines for the docs; prints the per-job table."""
+    rows = [{"run": label, **{k: job[k] for k in ("experiment", *PHASES)},
+             "job": sum(job[k] or 0.0 for k in PHASES)} for job in jobs]  # fmt: skip
+    print(f"\n{label}: wall {wall:.1f} s, {len(jobs)} measure jobs")
+    print(f"{'job':12s}" + "".join(f"{k:>9s}" for k in (*PHASES, "total")))
+    for r in rows:
+        print(f"{r['experiment']:12s}" + "".join(f"{r[k] or 0:9.1f}" for k in (*PHASES, "job")))
+    total = sum(r["job"] for r in rows)
+    share = {k: sum(r[k] or 0.0 for r in rows) for k in PHASES}
+    print(f"{'all jobs':12s}" + "".join(f"{share[k]:9.1f}" for k in PHASES) + f"{total:9.1f}")
+    span = max(j["ended"] for j in jobs) - min(j["began"] for j in jobs) if jobs else 0.0
+    parts = ", ".join(f"{k} {share[k]:.0f} s ({share[k] / total:.0%})" for k in PHASES)
+    lines = [
+        f"{label}: wall {wall:.0f} s; {len(jobs)} measure jobs, {total:.0f} job-seconds: {parts}",
+        f"{label}: the measure stage spans {span:.0f} s of the wall ({span / wall:.0%}; "
+        f"{total / span:.1f} jobs at a time on average); the other {wall - span:.0f} s are "
+        "Snakemake's start-up, figures and the paper",
+    ]
+    slowest = sorted(rows, key=lambda r: -r["job"])[:3]
+    lines.append(f"{label}: slowest jobs " + "; ".join(
+        f"{r['experiment']} {r['job']:.0f} s (compile {r['compile']:.0f}, compute {r['compute']:.0f}, "
+        f"start-up and imports {(r['startup'] or 0) + r['imports']:.0f})" for r in slowest))  # fmt: skip
+    for line in lines:
+        print(line)
+    return rows, lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="workflows/config/smoke.yaml", help="'' for the default config")
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--twice", action="store_true", help="run again with the compilation cache warm")
+    ap.add_argument("--update-docs", action="store_true")
+    args = ap.parse_args()
+    rows, lines = [], []
+    name = Path(args.config).stem if args.config else "default"
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = scratch_copy(Path(tmp))
+        for label in (f"{name}, JAX cache cold", f"{name}, JAX cache warm")[: 2 if args.twice else 1]:
+            wall, jobs = run_pipeline(tree, args.config or None, args.cores)
+            more_rows, more_lines = report(wall, jobs, label)
+            rows += more_rows
+            lines += more_lines
+    save_and_report("pipeline_time.py", rows, lines, "pipeline_time.csv", "pipeline-time" if args.update_docs else None)
+
+
+if __name__ == "__main__":
+    main()
