@@ -14,6 +14,7 @@ process_env.apply()
 
 from sgdbench import experiments as sgd_experiments
 from sgdbench import fingerprint
+from sgdbench.engine import enable_compilation_cache
 from sgdbench.pipeline_config import prepare_pipeline
 from sgdbench.validation import ConfigError
 from sgdbench.pipeline import section_files, write_captions
@@ -23,6 +24,14 @@ min_version("8.0")
 
 configfile: os.path.join(workflow.basedir, "workflows/config/default.yaml")
 
+
+# Compiled programs are reused across jobs and reruns (see sgdbench.engine), by this process's
+# checks too (they build problems: about 5 s of compiling). Outside results/, so a refused
+# config leaves no results directory; JAX keys each entry by the program itself, so a changed
+# code version can only miss, never read a stale program. SGDBENCH_JAX_CACHE puts it elsewhere
+# (the tests share one).
+JAX_CACHE = os.environ.get("SGDBENCH_JAX_CACHE") or ".snakemake/sgdbench-jax-cache"
+enable_compilation_cache(JAX_CACHE)
 
 # Plugins, the schema (with defaults) and every selected experiment's checks, before
 # any job. Jobs on a cluster re-read this file; the main process has checked it already.
@@ -46,8 +55,6 @@ config.update(_resolved)
 # Rules call the library with the interpreter that runs Snakemake.
 PY = sys.executable
 BASE = workflow.basedir
-# Compiled programs are reused across jobs and reruns (see sgdbench.engine).
-JAX_CACHE = "results/.jax_cache"
 EXPERIMENTS = [sgd_experiments.REGISTRY.get(n) for n in config["experiments"]]
 # What results depend on besides the config: a changed library source (a parameter),
 # data file or plugin file (inputs) reruns the jobs that use it.

@@ -13,6 +13,10 @@ measure job writes its phases beside its log (``workflows/scripts/measure.py``):
 * compute: the rest of the measurement (steps, exact theory, analysis);
 * write: macros, provenance and tables.
 
+Figure jobs write theirs too (start-up, imports, drawing); they share the cores with the
+measure jobs, so their seconds are reported beside the measure stage's, and the time until the
+first job starts is Snakemake's own start-up (its imports, the config checks, the DAG).
+
 The table gives each job's seconds per phase and their sum; the summary gives each phase's
 share of all measure-job seconds, the measure stage's span (first job start to last job end)
 and the rest of the wall time (Snakemake's start-up and DAG, figures, the paper), so each
@@ -53,8 +57,8 @@ def scratch_copy(into: Path) -> Path:
     return into
 
 
-def run_pipeline(tree: Path, config: str | None, cores: int) -> tuple[float, list[dict]]:
-    """Wall seconds of one snakemake run in ``tree`` and its measure jobs' timings."""
+def run_pipeline(tree: Path, config: str | None, cores: int) -> tuple[float, list[dict], list[dict]]:
+    """Wall seconds of one snakemake run in ``tree``, its measure jobs' and figure jobs' timings."""
     for old in (tree / "results" / "logs").glob("*.timing.json"):
         old.unlink()
     cmd = [str(Path(sys.executable).with_name("snakemake")), "--cores", str(cores), "--forceall", "--quiet"]
@@ -65,14 +69,16 @@ def run_pipeline(tree: Path, config: str | None, cores: int) -> tuple[float, lis
     wall = time.time() - tic
     if done.returncode:
         raise SystemExit(f"snakemake failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    jobs = [json.loads(p.read_text()) for p in sorted((tree / "results" / "logs").glob("*.timing.json"))]
-    for job in jobs:
+    logs = tree / "results" / "logs"
+    jobs, figures = ([json.loads(p.read_text()) for p in sorted(logs.glob(f"*_{kind}.log.timing.json"))]
+                     for kind in ("measure", "figure"))  # fmt: skip
+    for job in (*jobs, *figures):
         job["began"] -= tic
         job["ended"] -= tic
-    return wall, jobs
+    return wall, jobs, figures
 
 
-def report(wall: float, jobs: list[dict], label: str) -> tuple[list[dict], list[str]]:
+def report(wall: float, jobs: list[dict], figures: list[dict], label: str) -> tuple[list[dict], list[str]]:
     """Rows for the CSV and lines for the docs; prints the per-job table."""
     rows = [{"run": label, **{k: job[k] for k in ("experiment", *PHASES)},
              "job": sum(job[k] or 0.0 for k in PHASES)} for job in jobs]  # fmt: skip
@@ -91,12 +97,26 @@ def report(wall: float, jobs: list[dict], label: str) -> tuple[list[dict], list[
         f"{total / span:.1f} jobs at a time on average); the other {wall - span:.0f} s are "
         "Snakemake's start-up, figures and the paper",
     ]
+    first = min(j["began"] for j in (*jobs, *figures)) if jobs else 0.0
+    lines.append(f"{label}: Snakemake's start-up (imports, config checks, DAG) until the first job "
+                 f"starts: {first:.0f} s")  # fmt: skip
+    if figures:
+        fig_s = {k: sum(f[k] or 0.0 for f in figures) for k in ("startup", "imports", "draw")}
+        fig_total = sum(fig_s.values())
+        lines.append(f"{label}: {len(figures)} figure jobs, {fig_total:.0f} job-seconds (sharing the cores "
+                     f"with the measure jobs): start-up and imports {fig_s['startup'] + fig_s['imports']:.0f} s "
+                     f"({(fig_s['startup'] + fig_s['imports']) / fig_total:.0%}), drawing {fig_s['draw']:.0f} s")  # fmt: skip
     slowest = sorted(rows, key=lambda r: -r["job"])[:3]
     lines.append(f"{label}: slowest jobs " + "; ".join(
         f"{r['experiment']} {r['job']:.0f} s (compile {r['compile']:.0f}, compute {r['compute']:.0f}, "
         f"start-up and imports {(r['startup'] or 0) + r['imports']:.0f})" for r in slowest))  # fmt: skip
     for line in lines:
         print(line)
+    # Figure jobs in the CSV as jobs of kind "figure": their drawing under compute.
+    rows = [{"kind": "measure", **r} for r in rows] + [
+        {"kind": "figure", "run": label, "experiment": f["figure"], **dict.fromkeys(PHASES, 0.0),
+         "startup": f["startup"] or 0.0, "imports": f["imports"], "compute": f["draw"],
+         "job": (f["startup"] or 0.0) + f["imports"] + f["draw"]} for f in figures]  # fmt: skip
     return rows, lines
 
 
@@ -112,8 +132,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tree = scratch_copy(Path(tmp))
         for label in (f"{name}, JAX cache cold", f"{name}, JAX cache warm")[: 2 if args.twice else 1]:
-            wall, jobs = run_pipeline(tree, args.config or None, args.cores)
-            more_rows, more_lines = report(wall, jobs, label)
+            wall, jobs, figures = run_pipeline(tree, args.config or None, args.cores)
+            more_rows, more_lines = report(wall, jobs, figures, label)
             rows += more_rows
             lines += more_lines
     save_and_report("pipeline_time.py", rows, lines, "pipeline_time.csv", "pipeline-time" if args.update_docs else None)

@@ -9,6 +9,18 @@ jax.config.update("jax_enable_x64", True)
 ALPHA = 1e-3
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_compilation_cache(tmp_path_factory):
+    """One persistent JAX cache for every pipeline and `sgdbench run` the tests start in a
+    subprocess (they read SGDBENCH_JAX_CACHE), so a program is compiled once per session, not
+    once per test. Safe because JAX keys entries by the program (the warm-cache test in
+    test_cli.py checks that a warm cache changes no number); a variable the caller set is kept."""
+    import os
+
+    os.environ.setdefault("SGDBENCH_JAX_CACHE", str(tmp_path_factory.mktemp("jax_cache")))
+    yield
+
+
 @pytest.fixture
 def alpha():
     return ALPHA

@@ -69,15 +69,29 @@ def test_malformed_yaml_exits_2_from_the_shell(tmp_path):
     assert "malformed YAML" in proc.stderr and not (tmp_path / "out").exists()
 
 
-def test_persistent_compilation_cache_is_written(tmp_path):
-    cfg = _write(tmp_path, GOOD)
-    cache = tmp_path / "jax_cache"
-    proc = subprocess.run([sys.executable, "-m", "sgdbench.cli", "run", str(cfg), "--out",
-                           str(tmp_path / "out"), "--cache-dir", str(cache)],
-                          capture_output=True, text=True)  # fmt: skip
+def _run_with_cache(cfg, out, cache):
+    proc = subprocess.run([sys.executable, "-m", "sgdbench.cli", "run", str(cfg), "--out", str(out),
+                           "--cache-dir", str(cache)], capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    return pd.read_parquet(out / "results.parquet")
+
+
+@pytest.mark.parametrize("step_loop", ["auto", "xla"])
+def test_a_warm_compilation_cache_changes_no_number(tmp_path, step_loop):
+    """The same run, first with an empty persistent cache and then with the cache it left:
+    the second compiles nothing new (every program came from the cache) and writes the same
+    table bit for bit."""
+    cfg = _write(tmp_path, GOOD + f"step_loop: {step_loop}\n")
+    cache = tmp_path / "jax_cache"
+    cold = _run_with_cache(cfg, tmp_path / "cold", cache)
+    # Each entry's name and modification time: JAX writes an entry only after a miss.
+    entries = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
     # The step loop's program (XLA) or, where the CPU kernel runs the steps, the metrics' program
-    assert any(p.name.startswith(("jit__simulate", "jit_checkpoint_metrics")) for p in cache.iterdir())
+    assert any(name.startswith(("jit__simulate", "jit_checkpoint_metrics")) for name in entries)
+    warm = _run_with_cache(cfg, tmp_path / "warm", cache)
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == entries
+    assert len(cold) > 0 and cold["sampler"].nunique() == 2
+    pd.testing.assert_frame_equal(cold, warm, check_exact=True)  # the table has no timings
 
 
 def test_config_show_prints_the_merged_resolved_pipeline_config(tmp_path, capsys):
