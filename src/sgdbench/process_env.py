@@ -50,3 +50,16 @@ def process_age(at: float) -> float | None:
         return None
     boot = time.time() - uptime
     return at - (boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"))
+
+
+def write_job_timing(log: str, started: float, imported: float, **fields) -> None:
+    """A pipeline job's phase timings beside its log (``<log>.timing.json``, which
+    benchmarks/pipeline_time.py reads): its start-up (the process's age at ``started``, the
+    script's first line), its imports (``started`` → ``imported``), ``fields`` (the job's own
+    phases and names) and its wall-clock span."""
+    import json
+
+    age = process_age(started)
+    timing = {"startup": age, "imports": imported - started, **fields,
+              "began": started - (age or 0.0), "ended": time.time()}  # fmt: skip
+    Path(f"{log}.timing.json").write_text(json.dumps(timing, indent=1))

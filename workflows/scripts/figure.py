@@ -8,11 +8,10 @@ import time
 
 started = time.time()
 
-import json  # noqa: E402  (after the clock: the imports are one of the phases timed)
-from pathlib import Path  # noqa: E402
+from pathlib import Path  # noqa: E402  (after the clock: the imports are one of the phases timed)
 
 from sgdbench.pipeline import figure_job  # noqa: E402
-from sgdbench.process_env import process_age  # noqa: E402
+from sgdbench.process_env import write_job_timing  # noqa: E402
 from sgdbench.provenance import logged  # noqa: E402
 
 imported = time.time()
@@ -20,7 +19,4 @@ with logged(snakemake.log):
     p = snakemake.params
     figure_job(p.experiment, p.figure, dict(p.settings), list(p.plugins), "results",
                Path(snakemake.output.pdf).with_suffix(""))  # fmt: skip
-age = process_age(started)
-timing = {"figure": p.figure, "startup": age, "imports": imported - started,
-          "draw": time.time() - imported, "began": started - (age or 0.0), "ended": time.time()}  # fmt: skip
-Path(f"{snakemake.log[0]}.timing.json").write_text(json.dumps(timing, indent=1))
+write_job_timing(snakemake.log[0], started, imported, figure=p.figure, draw=time.time() - imported)
