@@ -13,7 +13,7 @@ from sgdbench import process_env
 process_env.apply()
 
 from sgdbench import experiments as sgd_experiments
-from sgdbench import fingerprint
+from sgdbench import fingerprint, jobserver
 from sgdbench.engine import enable_compilation_cache
 from sgdbench.pipeline_config import prepare_pipeline
 from sgdbench.validation import ConfigError
@@ -64,6 +64,23 @@ PLUGIN_FILES = fingerprint.plugin_files(config["plugins"])
 
 FIGURES = [f"results/figures/{f.name}.pdf" for e in EXPERIMENTS for f in e.figures]
 CAPTIONS = write_captions(config["experiments"], ".snakemake/sgdbench-captions")
+
+
+# Local runs: one process imports the library once and forks each job from it (about 3 s of
+# imports saved per job; sgdbench.jobserver). SGDBENCH_JOBSERVER=off runs each job alone.
+JOB_SERVER = []
+
+
+onstart:
+    JOB_SERVER.append(jobserver.start(workflow))
+
+
+onsuccess:
+    jobserver.stop(JOB_SERVER[0] if JOB_SERVER else None)
+
+
+onerror:
+    jobserver.stop(JOB_SERVER[0] if JOB_SERVER else None)
 
 
 include: "workflows/rules/experiments.smk"

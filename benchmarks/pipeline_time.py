@@ -2,7 +2,7 @@
 
 Runs ``snakemake --cores N`` on a config (the smoke config by default) in a scratch copy of
 the repository's tracked files, so nothing here is touched, and times the whole run. Every
-measure job writes its phases beside its log (``workflows/scripts/measure.py``):
+measure job writes its phases beside its log (``workflows/scripts/job.py``):
 
 * startup: the process's age when the job's script starts (the interpreter and Snakemake's
   script preamble, which unpickles the job);

@@ -39,12 +39,12 @@ def current() -> dict:
     return {key: os.environ.get(key) for key in JOB_ENV}
 
 
-def process_age(at: float) -> float | None:
-    """Seconds from this process's start to the wall-clock time ``at`` (``time.time()``), from
-    Linux's /proc; None elsewhere. The start is in clock ticks since boot, so it is known to
-    1/CLK_TCK s (10 ms)."""
+def process_age(at: float, pid: int | str = "self") -> float | None:
+    """Seconds from the start of process ``pid`` (default: this one) to the wall-clock time
+    ``at`` (``time.time()``), from Linux's /proc; None elsewhere. The start is in clock ticks
+    since boot, so it is known to 1/CLK_TCK s (10 ms)."""
     try:
-        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         uptime = float(Path("/proc/uptime").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
@@ -52,14 +52,15 @@ def process_age(at: float) -> float | None:
     return at - (boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"))
 
 
-def write_job_timing(log: str, started: float, imported: float, **fields) -> None:
+def write_job_timing(log: str, started: float, imported: float, pid: int | str = "self", **fields) -> None:
     """A pipeline job's phase timings beside its log (``<log>.timing.json``, which
-    benchmarks/pipeline_time.py reads): its start-up (the process's age at ``started``, the
-    script's first line), its imports (``started`` → ``imported``), ``fields`` (the job's own
+    benchmarks/pipeline_time.py reads): its start-up (the age of its script's process ``pid``
+    at ``started``, the script's first line), its imports (``started`` → ``imported``: with a
+    job server, the request's wait until a preloaded child took it), ``fields`` (the job's own
     phases and names) and its wall-clock span."""
     import json
 
-    age = process_age(started)
+    age = process_age(started, pid)
     timing = {"startup": age, "imports": imported - started, **fields,
               "began": started - (age or 0.0), "ended": time.time()}  # fmt: skip
     Path(f"{log}.timing.json").write_text(json.dumps(timing, indent=1))

@@ -32,10 +32,11 @@ for _exp in EXPERIMENTS:
             mem_mb=_exp.memory_mb(config[_exp.name]),
             runtime=_exp.runtime,
         params:
+            kind="measure",
             experiment=_exp.name,
             settings=config[_exp.name],
             plugins=config["plugins"],
             cache=JAX_CACHE,
             code=CODE,
         script:
-            "../scripts/measure.py"
+            "../scripts/job.py"

@@ -28,10 +28,11 @@ for _exp in EXPERIMENTS:
                 mem_mb=2000,
                 runtime=10,
             params:
+                kind="figure",
                 experiment=_exp.name,
                 figure=_fig.name,
                 settings=config[_exp.name],
                 plugins=config["plugins"],
                 code=CODE,
             script:
-                "../scripts/figure.py"
+                "../scripts/job.py"
