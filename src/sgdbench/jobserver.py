@@ -35,6 +35,8 @@ import time
 import traceback
 from pathlib import Path
 
+from .process_env import write_job_timing
+
 ENV = "SGDBENCH_JOBSERVER"  # the socket's path, for the jobs; "off" before start: no server
 
 
@@ -43,7 +45,6 @@ def run_job(request: dict, started: float, imported: float, pid: int | str = "se
     timings beside its log (``started``: when its script began, in process ``pid``;
     ``imported``: when the job's own work began)."""
     from .pipeline import figure_job, measure_job
-    from .process_env import write_job_timing
 
     p, log = request["params"], request["log"]
     if request["kind"] == "measure":
