@@ -23,8 +23,8 @@ and the rest of the wall time (Snakemake's start-up and DAG, figures, the paper)
 change to the loop is judged by its line. A second run in the same scratch copy
 (``--twice``) shows the same with the persistent compilation cache warm.
 
-Writes results/benchmarks/pipeline_time.csv and, with --update-docs, the marked block of
-docs/performance.md.
+Writes results/benchmarks/pipeline_time.csv (pipeline_time_<config>.csv for a config other than
+the smoke one) and, with --update-docs, that config's marked block of docs/performance.md.
 Usage: python benchmarks/pipeline_time.py [--config workflows/config/smoke.yaml] [--cores 2]
        [--twice] [--update-docs]
 """
@@ -136,7 +136,10 @@ def main():
             more_rows, more_lines = report(wall, jobs, figures, label)
             rows += more_rows
             lines += more_lines
-    save_and_report("pipeline_time.py", rows, lines, "pipeline_time.csv", "pipeline-time" if args.update_docs else None)
+    # One docs block per config: the smoke config's is "pipeline-time", another's "pipeline-time-<name>".
+    block = "pipeline-time" + ("" if name == "smoke" else f"-{name}")
+    save_and_report("pipeline_time.py", rows, lines, f"pipeline_time{'' if name == 'smoke' else '_' + name}.csv",
+                    block if args.update_docs else None)  # fmt: skip
 
 
 if __name__ == "__main__":
