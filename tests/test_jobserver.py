@@ -104,3 +104,39 @@ def test_the_server_ends_when_its_parent_does(tmp_path):
     while path.exists() and time.time() < deadline:  # gone after its preload and one check
         time.sleep(0.2)
     assert not path.exists(), "the server outlived its parent"
+
+
+class _Workflow:
+    """What jobserver.start reads of Snakemake's workflow object."""
+
+    def __init__(self, local_exec=True, deployment=frozenset()):
+        self.local_exec = local_exec
+        self.deployment_settings = type("Deployment", (), {"deployment_method": deployment})()
+
+
+@pytest.mark.parametrize(("workflow", "env"), [(_Workflow(local_exec=False), None),
+                                                (_Workflow(deployment=frozenset({"conda"})), None),
+                                                (_Workflow(), "off")],
+                         ids=["cluster", "conda", "opted-out"])  # fmt: skip
+def test_no_server_for_cluster_conda_or_opted_out_runs(workflow, env, monkeypatch):
+    from sgdbench import jobserver
+
+    if env is None:
+        monkeypatch.delenv(jobserver.ENV, raising=False)
+    else:
+        monkeypatch.setenv(jobserver.ENV, env)
+    assert jobserver.start(workflow) is None
+    assert os.environ.get(jobserver.ENV) == env
+
+
+def test_a_local_run_gets_a_server_that_stop_ends_and_cleans_up(monkeypatch):
+    from sgdbench import jobserver
+
+    monkeypatch.delenv(jobserver.ENV, raising=False)
+    server = jobserver.start(_Workflow())
+    assert server is not None
+    path = Path(os.environ[jobserver.ENV])
+    assert path.exists() and len(str(path)) < 108  # a Unix socket's path limit
+    jobserver.stop(server)
+    assert server.poll() is not None and not path.parent.exists()
+    assert jobserver.ENV not in os.environ
