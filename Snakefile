@@ -68,19 +68,16 @@ CAPTIONS = write_captions(config["experiments"], ".snakemake/sgdbench-captions")
 
 # Local runs: one process imports the library once and forks each job from it (about 3 s of
 # imports saved per job; sgdbench.jobserver). SGDBENCH_JOBSERVER=off runs each job alone.
-JOB_SERVER = []
-
-
 onstart:
-    JOB_SERVER.append(jobserver.start(workflow))
+    jobserver.start(workflow)
 
 
 onsuccess:
-    jobserver.stop(JOB_SERVER[0] if JOB_SERVER else None)
+    jobserver.stop()
 
 
 onerror:
-    jobserver.stop(JOB_SERVER[0] if JOB_SERVER else None)
+    jobserver.stop()
 
 
 include: "workflows/rules/experiments.smk"

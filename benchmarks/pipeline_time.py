@@ -6,7 +6,8 @@ measure job writes its phases beside its log (``workflows/scripts/job.py``):
 
 * startup: the process's age when the job's script starts (the interpreter and Snakemake's
   script preamble, which unpickles the job);
-* imports: importing sgdbench (JAX, Numba, SciPy, pandas…);
+* imports: importing sgdbench (JAX, Numba, SciPy, pandas…); where a job server runs the jobs
+  (``sgdbench.jobserver``, local runs), the wait until a child of the preloaded server took it;
 * setup: plugins, threads, the persistent compilation cache;
 * compile: the engine's compile seconds as the experiment reports them (lowering and XLA
   compilation; a warm persistent cache makes them small);
@@ -136,10 +137,10 @@ def main():
             more_rows, more_lines = report(wall, jobs, figures, label)
             rows += more_rows
             lines += more_lines
-    # One docs block per config: the smoke config's is "pipeline-time", another's "pipeline-time-<name>".
-    block = "pipeline-time" + ("" if name == "smoke" else f"-{name}")
-    save_and_report("pipeline_time.py", rows, lines, f"pipeline_time{'' if name == 'smoke' else '_' + name}.csv",
-                    block if args.update_docs else None)  # fmt: skip
+    # One CSV and docs block per config: the smoke config's unsuffixed, another's "_<name>" and "-<name>".
+    csv, block = ("pipeline_time.csv", "pipeline-time") if name == "smoke" else \
+        (f"pipeline_time_{name}.csv", f"pipeline-time-{name}")
+    save_and_report("pipeline_time.py", rows, lines, csv, block if args.update_docs else None)
 
 
 if __name__ == "__main__":

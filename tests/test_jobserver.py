@@ -137,6 +137,6 @@ def test_a_local_run_gets_a_server_that_stop_ends_and_cleans_up(monkeypatch):
     assert server is not None
     path = Path(os.environ[jobserver.ENV])
     assert path.exists() and len(str(path)) < 108  # a Unix socket's path limit
-    jobserver.stop(server)
+    jobserver.stop()
     assert server.poll() is not None and not path.parent.exists()
     assert jobserver.ENV not in os.environ

@@ -60,15 +60,10 @@ def run_job(request: dict, started: float, imported: float, pid: int | str = "se
 
 
 def preload() -> None:
-    """Import what the jobs import, without starting JAX's backend."""
-    from . import figures, pipeline  # noqa: F401  (pipeline: the registry, JAX, Numba, pandas)
-    from .experiments import REGISTRY
-
-    for exp in REGISTRY.values():  # the figure modules (Matplotlib, seaborn)
-        for fig in exp.figures:
-            module = fig.plot.__qualname__.rpartition(".")[0]
-            if module.startswith("sgdbench."):
-                __import__(module)
+    """Import what the jobs import (the registry, JAX, Numba, pandas; Matplotlib and seaborn
+    through sgdbench.figures), without starting JAX's backend."""
+    from . import figures, pipeline  # noqa: F401
+    from .experiments import REGISTRY  # noqa: F401
 
 
 def _run_child(conn: socket.socket) -> int:
@@ -110,7 +105,7 @@ def serve(path: str, parent: int) -> None:
     listener.listen(128)  # requests wait here while the preload runs
     children: set[int] = set()
 
-    def stop(*_):
+    def shutdown(*_):
         for pid in children:
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -119,8 +114,8 @@ def serve(path: str, parent: int) -> None:
         Path(path).unlink(missing_ok=True)
         os._exit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
     preload()
     listener.settimeout(1.0)
     while os.getppid() == parent:
@@ -140,7 +135,10 @@ def serve(path: str, parent: int) -> None:
             os._exit(_run_child(conn))
         children.add(pid)
         conn.close()
-    stop()
+    shutdown()
+
+
+_running: list[tuple[subprocess.Popen, Path]] = []  # the server this process started, if any
 
 
 def start(workflow) -> subprocess.Popen | None:
@@ -151,25 +149,26 @@ def start(workflow) -> subprocess.Popen | None:
     # In the temporary directory, not the working one: a socket's path has at most 107 bytes.
     path = Path(tempfile.mkdtemp(prefix="sgdbench-jobs-"), "server.sock")
     server = subprocess.Popen([sys.executable, "-m", "sgdbench.jobserver", str(path), str(os.getpid())])
+    _running.append((server, path))
     deadline = time.time() + 30
     while not path.exists():  # bound before its preload: milliseconds
         if server.poll() is not None or time.time() > deadline:
-            server.kill()
-            shutil.rmtree(path.parent, ignore_errors=True)
+            stop()
             return None
         time.sleep(0.01)
     os.environ[ENV] = str(path)
     return server
 
 
-def stop(server: subprocess.Popen | None) -> None:
-    """End the server (it would also end with the Snakemake process that started it)."""
+def stop() -> None:
+    """End the server :func:`start` started, if any (it would also end with this process)."""
     os.environ.pop(ENV, None)
-    if server is not None:
+    while _running:
+        server, path = _running.pop()
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=10)
-        shutil.rmtree(Path(server.args[-2]).parent, ignore_errors=True)
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":
