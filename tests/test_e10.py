@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sgdbench import experiments, problems
+from sgdbench import experiments, measurements, problems
 from sgdbench.experiments.e10 import measure as e10
 from sgdbench.latex import UNDEFINED
 from sgdbench.pipeline_config import prepare_pipeline
@@ -77,7 +77,7 @@ def test_small_run_measures_the_exact_ratios_and_writes_defined_prose(tmp_path, 
     assert not any(f"{{{u}}}" in text for u in UNDEFINED)
     used = {m for m in result.macros if f"\\sgd{{{m}}}" in text}
     assert all(result.macros[m] not in UNDEFINED for m in used)
-    assert exp.key_numbers(result.tables)
+    assert measurements.pinned(measurements.of(exp, result.tables))
 
 
 def test_e10_refuses_a_problem_without_exact_theory(monkeypatch):

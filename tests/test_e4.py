@@ -7,7 +7,7 @@ import pytest
 
 from sgdbench import measure, problems
 from sgdbench.experiments.e4 import measure as e4
-from sgdbench.experiments.e4bc import measurements as e4bc
+from sgdbench.experiments.e4bc import runs as e4bc
 
 LOGISTIC = {  # each component λ-strongly convex: the theorem's assumptions hold
     "logistic": {

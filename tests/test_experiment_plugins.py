@@ -276,3 +276,33 @@ def test_reading_the_registry_imports_no_figure_code():
     code = "import sys, sgdbench.experiments; print(sorted({'matplotlib', 'seaborn'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_plugin_experiments_measurements_are_written_and_pinned_like_a_built_ins(tmp_path, clean_registries):
+    """The plugin's measurements(tables) becomes results/wine_orders/measurements.parquet, whose
+    keyed rows verify reads as for any built-in: the final gap per sampler, a t interval of the
+    mean over seeds (recomputed here from the written curves)."""
+    import shutil
+
+    from scipy import stats
+
+    from sgdbench import pipeline, plugins, verify
+
+    shutil.copy(ROOT / "docs/examples/wine_plugin.py", tmp_path / "wine_plugin.py")
+    shutil.copytree(ROOT / "docs/examples/wine_orders", tmp_path / "lab_orders",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    specs = [str(tmp_path / "wine_plugin.py"), str(tmp_path / "lab_orders")]
+    plugins.load_all(specs)
+    settings = {"samplers": ["rr", "random_start"], "reg": 0.01, "step": 0.5, "epochs": 1, "seeds": 3}
+    pipeline.measure_job("wine_orders", settings, specs, tmp_path / "results")
+    out = tmp_path / "results" / "wine_orders"
+    table = pd.read_parquet(out / "measurements.parquet")
+    curves = pd.read_parquet(out / "curves.parquet")
+    last = curves[curves["step"] == curves["step"].max()]
+    for _, r in table.iterrows():
+        gaps = last.loc[last["sampler"] == r["sampler"], "loss_gap"].to_numpy()
+        half = stats.t.ppf(0.975, len(gaps) - 1) * gaps.std(ddof=1) / np.sqrt(len(gaps))
+        assert np.isclose(r["value"], gaps.mean()) and np.isclose(r["hi"] - r["value"], half)
+    assert sorted(table["sampler"]) == ["random_start", "rr"] and (table["n_seeds"] == 3).all()
+    assert verify.key_numbers(tmp_path / "results").keys() == {"wine_orders/rr/final_gap",
+                                                                "wine_orders/random_start/final_gap"}  # fmt: skip

@@ -8,16 +8,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sgdbench import cli, experiments, verify
+from sgdbench import cli, experiments, measurements, verify
 
 
 def _results(tmp_path, measured, se):
     out = tmp_path / "results"
     (out / "e3").mkdir(parents=True)
-    rows = [{"problem": "p", "point": "x0", "sampler": "wr", "batch_size": b, "measured": m,
-             "se": s, "predicted": 1.0} for b, m, s in zip((1, 2, 4), measured, se, strict=True)]  # fmt: skip
-    pd.DataFrame(rows).to_parquet(out / "e3" / "variance.parquet")
-    pd.DataFrame({"x": [0]}).to_parquet(out / "e3" / "bias.parquet")
+    rows = [{"problem": "p", "n": 8, "point": "x0", "sampler": "wr", "batch_size": b, "measured": m, "se": s,
+             "lo": m - 2 * s, "hi": m + 2 * s, "draws": 100, "predicted": 1.0}
+            for b, m, s in zip((1, 2, 4), measured, se, strict=True)]  # fmt: skip
+    table = measurements.of(experiments.REGISTRY.get("e3"), {"variance": pd.DataFrame(rows)})
+    table.to_parquet(out / "e3" / "measurements.parquet")  # as the pipeline writes it
     return out
 
 
@@ -81,19 +82,19 @@ def test_a_missing_experiment_fails_its_entries(tmp_path):
     assert not table["ok"].any() and np.isnan(table["new"]).all()
 
 
-def test_every_built_in_experiment_but_the_timing_one_declares_key_numbers():
+def test_every_built_in_experiment_but_the_timing_one_declares_measurements():
     without = [e.name for e in experiments.REGISTRY.values()
-               if e.key_numbers is None and experiments.REGISTRY.origin(e.name) == "sgdbench"]  # fmt: skip
+               if e.measurements is None and experiments.REGISTRY.origin(e.name) == "sgdbench"]  # fmt: skip
     assert without == ["e8"]  # wall-clock times: not reproducible numbers
 
 
-def test_the_committed_reference_covers_every_experiment_with_key_numbers():
+def test_the_committed_reference_covers_every_experiment_with_measurements():
     from pipeline_helpers import ROOT
 
     ref = verify.read_reference(ROOT / "results/reference/reference.json")
     prefixes = {k.split("/")[0] for k in ref}
     for e in experiments.REGISTRY.values():
-        if e.key_numbers is not None and experiments.REGISTRY.origin(e.name) == "sgdbench":
+        if e.measurements is not None and experiments.REGISTRY.origin(e.name) == "sgdbench":
             assert ("ns" if e.name == "noise_scale" else e.name) in prefixes, e.name
 
 
@@ -101,13 +102,13 @@ def test_a_truncated_results_table_is_one_message_whose_fix_works(tmp_path, caps
     res = _results(tmp_path, [1.0, 0.5, 0.25], [0.01] * 3)
     ref = tmp_path / "ref.json"
     assert cli.main(["verify", str(res), "--reference", str(ref), "--write"]) == 0
-    table = res / "e3" / "variance.parquet"
+    table = res / "e3" / "measurements.parquet"
     good = table.read_bytes()
     table.write_bytes(good[: len(good) // 2])
     capsys.readouterr()
     assert cli.main(["verify", str(res), "--reference", str(ref)]) == 2
     err = capsys.readouterr().err
-    assert "variance.parquet is not a readable parquet table" in err and err.count("\n") == 1, err
+    assert "measurements.parquet is not a readable parquet table" in err and err.count("\n") == 1, err
     table.unlink()  # the fix: delete it and rerun (here: write it again as the pipeline would)
     table.write_bytes(good)
     assert cli.main(["verify", str(res), "--reference", str(ref)]) == 0

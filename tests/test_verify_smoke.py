@@ -30,7 +30,7 @@ def test_smoke_key_numbers_match_the_committed_reference(tmp_path):
     cfg = _smoke_config()
     measured = []
     for name in cfg["experiments"]:
-        if experiments.REGISTRY.get(name).key_numbers is None:
+        if experiments.REGISTRY.get(name).measurements is None:
             continue  # E8: wall-clock times only, nothing pinned
         pipeline.measure_job(name, cfg[name], cfg["plugins"], tmp_path / "results")
         measured.append(name)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cpu_kernel, engine, experiments, findings, plugins, provenance, samplers
+from . import cpu_kernel, engine, experiments, findings, measurements, plugins, provenance, samplers
 from .experiments.base import unlisted_columns
 from .latex import write_macros
 from .results import write_atomic, write_json, write_parquet
@@ -62,6 +62,7 @@ def measure_job(
         if unlisted:
             raise RuntimeError(f"experiment {name!r}: table {key!r} has columns {unlisted} that its "
                                "tables.yaml does not list; list them there (docs/adding-an-experiment.md)")  # fmt: skip
+    found = measurements.of(exp, result.tables)  # computed before anything is written
     for key, text in result.tex.items():
         _write_text(Path(results) / "macros" / f"{key}.tex", text)
     write_macros(result.macros, Path(results) / "macros" / f"{exp.macro_file()}.tex")
@@ -70,30 +71,32 @@ def measure_job(
     record = provenance.record(settings, seconds, result.compile_seconds, plugin_specs)
     record.update(experiment=name, **result.meta)
     write_json(record, out / "provenance.json")
-    _write_text(out / "numbers.html", numbers_html(exp, result.tables, result.macros, record))
+    _write_text(out / "numbers.html", numbers_html(exp, found, result.macros, record))
     for key in exp.tables:
         write_parquet(result.tables[key], out / f"{key}.parquet")
+    write_parquet(found, out / f"{measurements.MEASUREMENTS}.parquet")
     compile_s = float(result.compile_seconds or 0.0)
     return {"setup": tic - start, "compile": compile_s, "compute": measured - tic - compile_s,
             "write": time.perf_counter() - measured}  # fmt: skip
 
 
-def numbers_html(exp, tables: dict, macros: dict, record: dict) -> str:
-    """The experiment's numbers for ``snakemake --report``, beside its figures: the key numbers
-    ``sgdbench verify`` pins (value and standard error; 0 means exact) and every value the paper's
-    section may quote (its macros), with the provenance that produced them."""
+def numbers_html(exp, found: pd.DataFrame, macros: dict, record: dict) -> str:
+    """The experiment's numbers for ``snakemake --report``, beside its figures: its measurements
+    (the rows with a key are what ``sgdbench verify`` pins; se 0 means exact) and every value the
+    paper's section may quote (its macros), with the provenance that produced them."""
     from html import escape
 
-    keys = exp.key_numbers(tables) if exp.key_numbers else {}
-    pinned = pd.DataFrame([{"key": k, "value": v["value"], "se": v["se"] or "exact"}
-                           for k, v in keys.items()], columns=["key", "value", "se"])  # fmt: skip
+    first = ["key", "value", "se", "lo", "hi", "theory", "theory_kind"]
+    shown = [c for c in first + [c for c in found.columns if c not in first and c != "experiment"]
+             if (found[c].astype(str) != "").any() and found[c].notna().any()]  # fmt: skip
+    pinned = found[shown]
     quoted = pd.DataFrame(sorted(macros.items()), columns=["macro", "value"])
     origin = {k: record.get(k) for k in ("git_commit", "code_digest", "config_hash", "device")
               if record.get(k) is not None}  # fmt: skip
     parts = [f"<h2>{escape(exp.label)}: {escape(exp.title)}</h2>",
              "<p>" + ", ".join(f"{escape(k)} <code>{escape(str(v))}</code>"
                                for k, v in origin.items()) + "</p>",
-             f"<h3>Key numbers ({len(pinned)}; pinned by <code>sgdbench verify</code>)</h3>",
+             f"<h3>Measurements ({len(pinned)}; those with a key are pinned by <code>sgdbench verify</code>)</h3>",
              pinned.to_html(index=False, float_format=lambda v: f"{v:.6g}", na_rep="n/a"),
              f"<h3>Numbers the paper's section may quote ({len(quoted)})</h3>",
              quoted.to_html(index=False, na_rep="n/a")]  # fmt: skip

@@ -1,8 +1,9 @@
 """Compare a run's key numbers with a committed reference, within the reference's tolerances.
 
-Each experiment declares its key numbers (``Experiment.key_numbers``: its tables →
-{key: {'value', 'se'}}), a value with its sampling standard error (se 0: an exact
-or deterministic computation). A fresh value passes when |new − ref| ≤ z·√2·se_ref:
+Each experiment's measurements table (``results/<name>/measurements.parquet``, one long
+schema: :mod:`sgdbench.measurements`) gives its key numbers: every row with a key, a
+value with its sampling standard error (se 0: an exact or deterministic computation).
+A fresh value passes when |new − ref| ≤ z·√2·se_ref:
 the tolerance comes from the committed reference alone, whose run had the same
 design, so a results directory cannot widen its own tolerance by reporting large
 errors; z is the two-sided normal quantile at level α/k (Bonferroni over the k
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import experiments
+from . import experiments, measurements
 from .results import UnreadableTable, read_parquet
 
 ALPHA = 1e-3
@@ -31,18 +32,14 @@ class ReferenceError(ValueError):
 
 
 def key_numbers(results: Path) -> dict[str, dict[str, float]]:
-    """The key numbers of every registered experiment whose tables are in ``results``."""
+    """The pinned measurements of every registered experiment whose results are in ``results``."""
     results = Path(results)
     out: dict[str, dict[str, float]] = {}
     for exp in experiments.REGISTRY.values():
-        if exp.key_numbers is None:
-            continue
-        paths = {t: results / exp.name / f"{t}.parquet" for t in exp.tables}
-        if not all(p.is_file() for p in paths.values()):
+        path = results / exp.name / f"{measurements.MEASUREMENTS}.parquet"
+        if exp.measurements is None or not path.is_file():
             continue  # not run here: its reference entries are reported missing
-        numbers = exp.key_numbers({t: _read_table(p) for t, p in paths.items()})
-        # An undefined number (a critical batch size not identified) pins nothing.
-        out.update({k: v for k, v in numbers.items() if np.isfinite([v["value"], v["se"]]).all()})
+        out.update(measurements.pinned(_read_table(path)))
     return out
 
 

@@ -11,6 +11,8 @@ for _exp in EXPERIMENTS:
             plugins=PLUGIN_FILES,
         output:
             tables=[f"results/{_exp.name}/{t}.parquet" for t in _exp.tables],
+            # Its headline numbers in the one long schema (sgdbench.measurements).
+            measurements=f"results/{_exp.name}/measurements.parquet",
             tex=[f"results/macros/{t}.tex" for t in _exp.tex],
             macros=f"results/macros/{_exp.macro_file()}.tex",
             values=f"results/macros/{_exp.macro_file()}.json",

@@ -6,10 +6,9 @@ rule verify:
     input:
         reference=os.path.join(BASE, "results/reference/reference.json"),
         tables=[
-            f"results/{e.name}/{t}.parquet"
+            f"results/{e.name}/measurements.parquet"
             for e in EXPERIMENTS
-            if e.key_numbers is not None
-            for t in e.tables
+            if e.measurements is not None
         ],
     output:
         "results/verify.txt",

@@ -5,6 +5,8 @@ import pandas as pd
 from sgdbench import engine, problems, results
 from sgdbench.experiments import Result
 from sgdbench.latex import fmt
+from sgdbench.measurements import row
+from sgdbench.stats import mean_interval
 from sgdbench.validation import ConfigError
 
 
@@ -35,3 +37,15 @@ def result(settings, out):
     for name, gap in final.mean().items():
         macros[f"wine/{name}/final"] = fmt(float(gap))
     return Result({"curves": ends}, macros, compile_seconds=compile_s)
+
+
+def measurements(tables):
+    """The last epoch's gap per sampler, a t interval over seeds: what `sgdbench verify` pins."""
+    ends = tables["curves"]
+    last = ends[ends["step"] == ends["step"].max()]
+    rows = []
+    for name, chains in last.groupby("sampler"):
+        m = mean_interval(chains["loss_gap"])
+        rows.append(row(f"wine_orders/{name}/final_gap", "final_gap", m.mean, m.se, lo=m.lo, hi=m.hi,
+                        sampler=name, problem="softmax_wine", horizon=chains["epoch"].iloc[0], n_seeds=m.n))  # fmt: skip
+    return rows

@@ -11,8 +11,9 @@ An :class:`Experiment` declares
   ``results/<name>/<table>.parquet``, ``results/macros/macros-<name>.tex`` and
   ``results/macros/<tex>.tex``;
 * ``figures`` — each with the tables it reads, a plot function and a caption;
-* ``key_numbers(tables)`` — optional: the numbers ``sgdbench verify`` pins, each a value
-  with its standard error (:func:`sgdbench.stats.entry`);
+* ``measurements(tables)`` — optional: its headline numbers as rows of the one long
+  measurements table (:mod:`sgdbench.measurements`), written beside its tables as
+  ``results/<name>/measurements.parquet``; ``sgdbench verify`` pins the rows with a key;
 * ``section`` — its paper section: a .tex file (a relative path is taken from
   the repository root) or a function of (settings, macros) returning LaTeX.
 
@@ -35,10 +36,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..measurements import MEASUREMENTS, SHARED_TABLES
 from ..yamlio import parse_yaml
-
-# The tables more than one producer writes (trajectory shards, fitted rates): sgdbench/tables.yaml
-SHARED_TABLES = Path(__file__).resolve().parents[1] / "tables.yaml"
 
 PlotFn = Callable[[dict[str, pd.DataFrame], dict, dict, Path], None]
 
@@ -95,8 +94,8 @@ class Experiment:
     runtime: int = 20  # minutes (cluster profiles)
     # {question id of sgdbench.findings.QUESTIONS: LaTeX} from (settings, measured values)
     findings: Callable[[dict, dict], dict[str, str]] | None = None
-    # For `sgdbench verify`: {key: {"value", "se"}} from the experiment's tables (se 0: exact)
-    key_numbers: Callable[[dict[str, pd.DataFrame]], dict[str, dict[str, float]]] | None = None
+    # Its tables -> rows of the measurements table (sgdbench.measurements.row); None: no rows
+    measurements: Callable[[dict[str, pd.DataFrame]], list[dict]] | None = None
     # {scale: settings} the pipeline config's top-level `scale:` picks (smoke, full), merged
     # under the config's own section: the folder's scales.yaml (folder_scales)
     scales: dict[str, dict] = field(default_factory=dict)
@@ -145,7 +144,7 @@ def folder_experiment(module_file: str, measure, paper, *, figures=(), **fields)
     ``module_file`` is the folder's ``__init__.py`` (its ``__file__``): the name is the
     folder's (``name=`` overrides it), the settings schema and sizes its ``schema.yaml`` and
     ``scales.yaml``. ``measure`` gives ``result`` and, where it defines them, ``check`` and
-    ``key_numbers``; ``paper`` gives ``section`` and, where defined, ``findings``. Each of
+    ``measurements``; ``paper`` gives ``section`` and, where defined, ``findings``. Each of
     ``figures`` is (name, tables, function of the folder's ``figures.py``, caption); the
     function is imported when the figure is drawn. The tables and their columns are the
     folder's ``tables.yaml`` where it has one. ``fields`` are the rest of :class:`Experiment`
@@ -153,13 +152,15 @@ def folder_experiment(module_file: str, measure, paper, *, figures=(), **fields)
     """
     package = measure.__name__.rpartition(".")[0]
     declared = folder_tables(module_file)
+    if MEASUREMENTS in (declared or fields.get("tables", ())):
+        raise ValueError(f"{module_file}: a table may not be called {MEASUREMENTS!r}: the pipeline writes that one")
     if declared:  # the tables are the declared ones, in their order
         if "tables" in fields and tuple(fields["tables"]) != tuple(declared):
             raise ValueError(f"{module_file}: tables={fields['tables']} differ from tables.yaml's {tuple(declared)}")
         fields = {**fields, "tables": tuple(declared), "declared_tables": declared}
     wired = {"name": Path(module_file).parent.name, "schema": folder_schema(module_file),
              "scales": folder_scales(module_file), "measure": measure.result,
-             "check": getattr(measure, "check", _no_check), "key_numbers": getattr(measure, "key_numbers", None),
+             "check": getattr(measure, "check", _no_check), "measurements": getattr(measure, "measurements", None),
              "section": paper.section, "findings": getattr(paper, "findings", None),
              "figures": tuple(Figure(name, tuple(tables), deferred(f"{package}.figures", function), caption)
                               for name, tables, function, caption in figures)}  # fmt: skip

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ... import config, problems, runner, samplers, theory
 from ...latex import fmt
-from ...stats import entry
+from ...measurements import row
 from ...validation import check_samplers, pipeline_problem
 from ..base import Result
 
@@ -283,11 +283,13 @@ def result(settings: dict, out) -> Result:
                   compile_seconds=sum(p["compile_seconds"] for _, p in runs))  # fmt: skip
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: the running mean's MSE at N/10, N/2 and N steps."""
-    out = {}
+def measurements(tables: dict) -> list[dict]:
+    """The running mean's MSE at N/10, N/2 and N steps beside its exact value (pinned)."""
+    rows = []
     for (n, sampler), s in tables["summary"].groupby(["N", "sampler"]):
         for k in (n // 10, n // 2, n):
-            row = s.iloc[(s["step"] - k).abs().argmin()]
-            out[f"e1/N{n}/{sampler}/mse@k={int(row['step'])}"] = entry(row["mse"], row["se"])
-    return out
+            r = s.iloc[(s["step"] - k).abs().argmin()]
+            rows.append(row(f"e1/N{n}/{sampler}/mse@k={int(r['step'])}", "mse", r["mse"], r["se"], sampler=sampler,
+                            n=n, horizon=r["step"], lo=r["lo"], hi=r["hi"], n_seeds=r["reps"],
+                            theory=r["theory"], theory_kind="exact"))  # fmt: skip
+    return rows

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ... import engine, problems, rates, samplers, theory
 from ...latex import fmt
-from ...stats import entry, from_interval
+from ...measurements import exact, rate, with_interval
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
 
@@ -287,19 +287,20 @@ def result(settings: dict, out) -> Result:
     )
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: the measured ratios (bootstrap interval), the exact ratios and
-    crossovers (se 0) and the fitted exponents."""
+def measurements(tables: dict) -> list[dict]:
+    """The measured ratios (bootstrap interval) beside the exact ones, the exact crossovers and
+    the fitted exponents (pinned)."""
     # The exact values sit at steps tuned on a grid: a last-digit difference between machines
     # can move a tuned step by one refinement, so they are pinned to 0.1%, not to 1e-6.
-    tuned = lambda v: entry(v, 1e-3 * abs(float(v)))  # noqa: E731
-    out = {}
+    rows = []
     for _, r in tables["ratios"].iterrows():
         key = f"e10/d={r['dim']}/kappa={r['kappa']:.6g}/K={r['K']}"
-        out[f"{key}/ratio"] = from_interval(r["ratio"], r["ci_low"], r["ci_high"])
-        out[f"{key}/exact_ratio"] = tuned(r["exact_ratio"])
+        at = {"horizon": r["K"], "at": f"d={r['dim']},kappa={r['kappa']:.6g}"}
+        rows.append(with_interval(f"{key}/ratio", "ratio", r["ratio"], r["ci_low"], r["ci_high"], source="measured",
+                                  n_seeds=r["seeds"], theory=r["exact_ratio"], theory_kind="exact", **at))  # fmt: skip
+        rows.append(exact(f"{key}/exact_ratio", "ratio", r["exact_ratio"], 1e-3 * abs(float(r["exact_ratio"])), **at))
     for _, r in tables["crossover"].iterrows():
-        out[f"e10/d={r['dim']}/kappa={r['kappa']:.6g}/exact_k"] = tuned(r["exact_k"])
-    for _, r in tables["rates"].iterrows():
-        out[f"e10/d={r['dim']}/slope"] = from_interval(r["slope"], r["ci_low"], r["ci_high"])
-    return out
+        rows.append(exact(f"e10/d={r['dim']}/kappa={r['kappa']:.6g}/exact_k", "crossover_k", r["exact_k"],
+                          1e-3 * abs(float(r["exact_k"])), at=f"d={r['dim']},kappa={r['kappa']:.6g}"))  # fmt: skip
+    rows += [rate(f"e10/d={r['dim']}/slope", r, at=f"d={r['dim']}") for _, r in tables["rates"].iterrows()]
+    return rows

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ... import engine, problems, rates, theory
 from ...latex import fmt
-from ...stats import entry, from_interval
+from ...measurements import exact, row, with_interval
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
 
@@ -217,18 +217,25 @@ def result(settings: dict, out) -> Result:
                   compile_seconds=compile_s, run_seconds=run_s)  # fmt: skip
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: exact moments and contraction factors (se 0) and the measured
-    ratios (their 95% intervals)."""
-    out = {}
+def measurements(tables: dict) -> list[dict]:
+    """Exact moments (se 0), the measured moments beside them, the measured ratios (their 95%
+    intervals) and the exact crossing (pinned: the exact values and the ratios)."""
+    rows = []
     for _, r in tables["runs"].iterrows():
         key = f"e11/g={r['step_lmax']:g}/{r['sampler']}/K={r['K']}"
-        out[f"{key}/exact_mean_norm"] = entry(r["exact_mean_norm"])
-        out[f"{key}/exact_mse"] = entry(r["exact_mse"])
+        at = {"sampler": r["sampler"], "step_size": r["step_lmax"], "step_unit": "γ·L_max", "horizon": r["K"]}
+        rows.append(exact(f"{key}/exact_mean_norm", "mean_norm", r["exact_mean_norm"], **at))
+        rows.append(exact(f"{key}/exact_mse", "mse", r["exact_mse"], **at))
+        rows.append(row("", "mean_norm", r["mean_norm"], r["mean_norm_se"], n_seeds=r["seeds"],
+                        theory=r["exact_mean_norm"], theory_kind="exact", **at))  # fmt: skip
+        rows.append(row("", "mse", r["mse"], r["mse_se"], n_seeds=r["seeds"], theory=r["exact_mse"],
+                        theory_kind="exact", **at))  # fmt: skip
     for _, r in tables["ratios"].iterrows():
         key = f"e11/g={r['step_lmax']:g}/K={r['K']}"
-        out[f"{key}/mean_ratio"] = from_interval(r["mean_ratio"], r["mean_lo"], r["mean_hi"])
-        out[f"{key}/mse_ratio"] = from_interval(r["mse_ratio"], r["mse_lo"], r["mse_hi"])
-    sweep_t = tables["sweep"]
-    out["e11/crossing"] = entry(crossing(sweep_t, "mean_ratio"))
-    return out
+        at = {"step_size": r["step_lmax"], "step_unit": "γ·L_max", "horizon": r["K"], "theory_kind": "exact"}
+        rows.append(with_interval(f"{key}/mean_ratio", "mean_ratio", r["mean_ratio"], r["mean_lo"], r["mean_hi"],
+                                  source="measured", theory=r["mean_exact"], **at))  # fmt: skip
+        rows.append(with_interval(f"{key}/mse_ratio", "mse_ratio", r["mse_ratio"], r["mse_lo"], r["mse_hi"],
+                                  source="measured", theory=r["mse_exact"], **at))  # fmt: skip
+    rows.append(exact("e11/crossing", "mean_ratio_crossing", crossing(tables["sweep"], "mean_ratio"), step_unit="γ·L_max"))
+    return rows

@@ -17,7 +17,8 @@ import pandas as pd
 
 from ... import engine, problems, rates, samplers
 from ...latex import fmt, tex
-from ...stats import entry, mean_interval, t_quantile, tuned_index
+from ...measurements import row
+from ...stats import mean_interval, t_quantile, tuned_index
 from ...updates import REGISTRY as UPDATES
 from ...updates import Update
 from ...validation import ConfigError, check_samplers, pipeline_problem
@@ -170,7 +171,11 @@ def result(settings: dict, out) -> Result:
     return Result({"finals": table}, macros(table, settings), **timing)
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: every measured final value with its se over the fresh seeds."""
-    return {f"e12/{r['problem']}/{r['update']}/{r['sampler']}/final": entry(r["value"], r["se"])
-            for _, r in tables["finals"].iterrows() if np.isfinite(r["se"])}  # fmt: skip
+def measurements(tables: dict) -> list[dict]:
+    """Every final value (mean over the fresh seeds) at its tuned step (pinned where its se is
+    defined)."""
+    return [row(f"e12/{r['problem']}/{r['update']}/{r['sampler']}/final", r["metric"], r["value"], r["se"],
+                problem=r["problem"], update=r["update"], sampler=r["sampler"], batch_size=r["batch_size"],
+                step_size=r["step_size"], step_unit="γ", n=r["n"], horizon=r["epochs"], lo=r["lo"], hi=r["hi"],
+                n_seeds=r["seeds"])
+            for _, r in tables["finals"].iterrows()]  # fmt: skip

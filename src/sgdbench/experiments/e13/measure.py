@@ -19,7 +19,7 @@ import pandas as pd
 
 from ... import engine, problems, rates, samplers, theory
 from ...latex import fmt
-from ...stats import entry
+from ...measurements import exact, row
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
 
@@ -146,10 +146,15 @@ def result(settings: dict, out) -> Result:
     return Result({"floors": table}, macros(table, settings), **timing)
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: exact cyclic floors (se 0) and the measured reference floors."""
-    out = {}
+def measurements(tables: dict) -> list[dict]:
+    """The floors: cyclic's exact (se 0), the others measured (pinned)."""
+    rows = []
     for _, r in tables["floors"].iterrows():
-        key = f"e13/n={r['n']}/{r['sampler']}/{_s(r['storage'])}"
-        out[f"{key}/floor"] = entry(r["exact"]) if r["sampler"] == "cyclic" else entry(r["floor"], r["se"])
-    return out
+        key = f"e13/n={r['n']}/{r['sampler']}/{_s(r['storage'])}/floor"
+        at = {"sampler": r["sampler"], "n": r["n"], "step_size": r["step_size_lmax"], "step_unit": "γ·L_max",
+              "horizon": r["epochs"], "at": f"storage={r['storage']}"}  # fmt: skip
+        if r["sampler"] == "cyclic":
+            rows.append(exact(key, "floor", r["exact"], **at))
+        else:
+            rows.append(row(key, "floor", r["floor"], r["se"], n_seeds=r["seeds"], **at))
+    return rows

@@ -16,8 +16,8 @@ import pandas as pd
 
 from ... import engine, problems, rates, samplers, theory
 from ...latex import fmt
+from ...measurements import exact, rate, row
 from ...schedules import Schedule
-from ...stats import entry, from_interval
 from ...theory import expected_exponent, exponent_regime
 from ...validation import ConfigError, check_samplers, pipeline_problem
 from ..base import Result
@@ -248,21 +248,25 @@ def batch_macros(region: pd.DataFrame, by_batch: pd.DataFrame) -> dict[str, str]
     return out
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: measured spreads (with their se), the exact spread at each
-    sampler's smallest and largest step, the fitted slopes and the exact batch-minimiser range."""
-    out = {f"e2/{r['sampler']}/spread@gh={r['step_size_h']:.4g}": entry(r["spread"], r["se"])
-           for _, r in tables["spread"].iterrows()}  # fmt: skip
+def measurements(tables: dict) -> list[dict]:
+    """Measured spreads (with their se) beside their exact values, the exact spread at each
+    sampler's smallest and largest step, the fitted slopes and the exact batch-minimiser range
+    (pinned)."""
+    rows = [row(f"e2/{r['sampler']}/spread@gh={r['step_size_h']:.4g}", "spread", r["spread"], r["se"],
+                sampler=r["sampler"], step_size=r["step_size_h"], step_unit="γ·h", horizon=r["epochs"],
+                n_seeds=r["seeds"], theory=r["theory"], theory_kind="exact")
+            for _, r in tables["spread"].iterrows()]  # fmt: skip
     for sampler, c in tables["exact_curves"].groupby("sampler"):
         smallest = c["step_size_h"].argmin()
         for i, r in c.iloc[[smallest, c["step_size_h"].argmax()]].iterrows():
             # At the smallest step the exact floor (~γ²) comes out of a solve whose conditioning
             # grows as 1/γ: machines differ there by ~1e-5 relative, so it is pinned to 1e-4.
-            se = 1e-4 * abs(float(r["exact"])) if i == c.index[smallest] else 0.0
-            out[f"e2/{sampler}/exact@gh={r['step_size_h']:.4g}"] = entry(r["exact"], se)
-    for _, r in tables["rates"].iterrows():
-        out[f"e2/{r['sampler']}/slope"] = from_interval(r["slope"], r["ci_low"], r["ci_high"])
+            tolerance = 1e-4 * abs(float(r["exact"])) if i == c.index[smallest] else 0.0
+            rows.append(exact(f"e2/{sampler}/exact@gh={r['step_size_h']:.4g}", "spread", r["exact"], tolerance,
+                              sampler=sampler, step_size=r["step_size_h"], step_unit="γ·h"))  # fmt: skip
+    rows += [rate(f"e2/{r['sampler']}/slope", r) for _, r in tables["rates"].iterrows()]
     for _, r in tables["batch_region"].iterrows():
-        out[f"e2/region@b={r['batch_size']}/low"] = entry(r["low"])
-        out[f"e2/region@b={r['batch_size']}/high"] = entry(r["high"])
-    return out
+        for end in ("low", "high"):
+            rows.append(exact(f"e2/region@b={r['batch_size']}/{end}", f"batch_region_{end}", r[end],
+                              batch_size=r["batch_size"], step_unit="γ·h"))  # fmt: skip
+    return rows

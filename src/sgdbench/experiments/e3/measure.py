@@ -13,7 +13,7 @@ import pandas as pd
 
 from ... import measure, problems, samplers
 from ...latex import fmt, tex
-from ...stats import entry
+from ...measurements import row
 from ...validation import ConfigError, check_samplers, pipeline_problem
 from ..base import Result
 
@@ -154,12 +154,11 @@ def result(settings: dict, out) -> Result:
                   tex={"table-e3-bias": bias_table(bias)})  # fmt: skip
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: every measured gradient variance with a nonzero prediction."""
-    v = tables["variance"]
-    return {
-        f"e3/{r['problem']}/{r['point']}/{r['sampler']}/b={r['batch_size']}": entry(
-            r["measured"], r["se"]
-        )
-        for _, r in v[v["predicted"] > 0].iterrows()
-    }
+def measurements(tables: dict) -> list[dict]:
+    """Every measured gradient variance beside its exact value (pinned: those with a nonzero
+    prediction)."""
+    return [row(f"e3/{r['problem']}/{r['point']}/{r['sampler']}/b={r['batch_size']}" if r["predicted"] > 0 else "",
+                "grad_variance", r["measured"], r["se"], problem=r["problem"], sampler=r["sampler"],
+                batch_size=r["batch_size"], n=r["n"], at=f"point={r['point']}", lo=r["lo"], hi=r["hi"],
+                n_seeds=r["draws"], theory=r["predicted"], theory_kind="exact")
+            for _, r in tables["variance"].iterrows()]  # fmt: skip

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ... import engine, measure, problems, rates, samplers, theory
 from ...latex import fmt, tex
-from ...stats import entry
+from ...measurements import exact, row
 from ...theory import expected_exponent, exponent_regime
 from ...validation import check_samplers, pipeline_problem, require_constants
 from ..base import Result
@@ -210,13 +210,18 @@ def result(settings: dict, out) -> Result:
                   tex={"table-e4-rates": rates.latex_table(fits, by_problem=True)}, **timing)  # fmt: skip
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: every epoch-end floor (cyclic's is deterministic: se 0) and
-    the exact floor where it was computed."""
-    out = {}
+def measurements(tables: dict) -> list[dict]:
+    """Every epoch-end floor (cyclic's is deterministic: se 0) beside its exact value or its
+    bound, and the exact floor where it was computed (pinned)."""
+    rows = []
     for _, r in tables["floors"].iterrows():
         key = f"e4/{r['problem']}/{r['sampler']}/floor@gL={r['step_size_lmax']:.4g}"
-        out[key] = entry(r["floor"], r["se"])
-        if np.isfinite(r.get("exact", np.nan)):
-            out[key.replace("/floor@", "/exact@")] = entry(r["exact"])
-    return out
+        at = {"problem": r["problem"], "sampler": r["sampler"], "step_size": r["step_size_lmax"],
+              "step_unit": "γ·L_max", "horizon": r["epochs"]}  # fmt: skip
+        known = np.isfinite(r.get("exact", np.nan))
+        theory = ({"theory": r["exact"], "theory_kind": "exact"} if known else
+                  {"theory": r["bound"], "theory_kind": "bound"} if r.get("bound_applies", False) else {})  # fmt: skip
+        rows.append(row(key, "floor", r["floor"], r["se"], **theory, **at))
+        if known:
+            rows.append(exact(key.replace("/floor@", "/exact@"), "floor", r["exact"], **at))
+    return rows

@@ -1,6 +1,6 @@
 """E4b/E4c — decaying-step rates and horizon-tuned constant steps (the pipeline's view).
 
-The runs live in :mod:`.measurements` (``decaying``, ``horizon``, ``horizon_vs_n``);
+The runs live in :mod:`.runs` (``decaying``, ``horizon``, ``horizon_vs_n``);
 this module checks the settings and gathers their tables and macros.
 """
 
@@ -11,10 +11,10 @@ import pandas as pd
 
 from ... import problems, rates, theory
 from ...latex import fmt
-from ...stats import entry, from_interval
+from ...measurements import rate, row, with_interval
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
-from . import measurements
+from . import runs
 
 
 def check(settings: dict) -> None:
@@ -43,17 +43,17 @@ def _check_nested(settings: dict) -> None:
 def result(settings: dict, out) -> Result:
     s = settings
     common = {"problem": s["problem"], "seeds": s["seeds"], "seed": s["seed"]}
-    decay, decay_fits, t1 = measurements.decaying({**common, "samplers": s["decay_samplers"], "step": s["step"], "scale": s["decay_scale"],
+    decay, decay_fits, t1 = runs.decaying({**common, "samplers": s["decay_samplers"], "step": s["step"], "scale": s["decay_scale"],
                                          "epochs": s["decay_epochs"], "fit_from": s["decay_fit_from"]})  # fmt: skip
     local = t1.pop("local")
-    horizon, horizon_fits, t2 = measurements.horizon({**common, "samplers": s["horizon_samplers"], "scale": s["horizon_scale"], "epochs": s["horizons"],
+    horizon, horizon_fits, t2 = runs.horizon({**common, "samplers": s["horizon_samplers"], "scale": s["horizon_scale"], "epochs": s["horizons"],
                                             "fit_from": s["horizon_fit_from"]})  # fmt: skip
-    by_n, by_n_fits, t3 = measurements.horizon_vs_n({**common, "samplers": s["horizon_samplers"], "scale": s["horizon_scale"], "K": s["horizon_n_epochs"],
+    by_n, by_n_fits, t3 = runs.horizon_vs_n({**common, "samplers": s["horizon_samplers"], "scale": s["horizon_scale"], "K": s["horizon_n_epochs"],
                                            "sizes": s["horizon_sizes"]})  # fmt: skip
     horizon = pd.concat([horizon.assign(sweep="K"), by_n.assign(sweep="n")], ignore_index=True)
     horizon_fits = pd.concat([horizon_fits, by_n_fits], ignore_index=True)
     fits = pd.concat([decay_fits, horizon_fits], ignore_index=True)
-    values = measurements.rates_macros(decay_fits, "e4b") | measurements.rates_macros(horizon_fits, "e4c")
+    values = runs.rates_macros(decay_fits, "e4b") | runs.rates_macros(horizon_fits, "e4c")
     values["e4c/n/K"] = fmt(int(s["horizon_n_epochs"]))
     values["e4b/epochs"] = fmt(int(s["decay_epochs"]))
     values["e4c/n0"] = fmt(int(problems.from_spec(s["problem"]).n))
@@ -87,18 +87,17 @@ def local_macros(local: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: the fitted exponents (a deterministic order's interval is a
-    point: se 0), the last local slope of each decaying-step run and the horizon errors."""
-    out = {}
-    for _, r in tables["rates"].iterrows():
-        key = f"e4bc/{r['problem']}/{r['sampler']}/{r['quantity']}/slope"
-        out[key] = from_interval(r["slope"], r["ci_low"], r["ci_high"])
+def measurements(tables: dict) -> list[dict]:
+    """The fitted exponents (a deterministic order's interval is a point: se 0), the last local
+    slope of each decaying-step run and the horizon errors (pinned)."""
+    rows = [rate(f"e4bc/{r['problem']}/{r['sampler']}/{r['quantity']}/slope", r) for _, r in tables["rates"].iterrows()]
     for (variant, sampler), d in tables["decay_local"].groupby(["variant", "sampler"]):
         last = d.loc[d["k_high"].idxmax()]
-        out[f"e4bc/{variant}/{sampler}/localslope@k={last['k_high']:.6g}"] = from_interval(
-            last["slope"], last["ci_low"], last["ci_high"])  # fmt: skip
+        rows.append(with_interval(f"e4bc/{variant}/{sampler}/localslope@k={last['k_high']:.6g}", "local_slope",
+                                  last["slope"], last["ci_low"], last["ci_high"], sampler=sampler, at=f"variant={variant}",
+                                  horizon=last["k_high"], theory=last["expected"], theory_kind="bound"))  # fmt: skip
     for _, r in tables["horizon"].iterrows():
-        key = f"e4bc/{r['sweep']}/{r['sampler']}/n={r['n']}/K={r['K']}/error"
-        out[key] = entry(r["error"], r["se"])
-    return out
+        rows.append(row(f"e4bc/{r['sweep']}/{r['sampler']}/n={r['n']}/K={r['K']}/error", "error", r["error"], r["se"],
+                        sampler=r["sampler"], step_size=r["step_size"], step_unit="γ", n=r["n"], horizon=r["K"],
+                        at=f"sweep={r['sweep']}"))  # fmt: skip
+    return rows

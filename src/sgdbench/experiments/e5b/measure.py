@@ -24,7 +24,7 @@ from scipy import optimize
 
 from ... import engine, measure, problems, theory
 from ...latex import fmt
-from ...stats import entry, from_interval
+from ...measurements import exact, with_interval
 from ...validation import ConfigError, pipeline_problem, require_constants
 from ..base import Result
 
@@ -224,15 +224,16 @@ def result(settings: dict, out) -> Result:
     return Result(tables, macros(chains, info), **timing)
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: B_simple (from the problem's constants: exact) and both
-    fitted critical batch sizes with their bootstrap intervals."""
-    out = {}
+def measurements(tables: dict) -> list[dict]:
+    """B_simple (from the problem's constants: exact) and both fitted critical batch sizes
+    with their bootstrap intervals (pinned)."""
+    rows = []
     for _, r in tables["critical_batch"].iterrows():
         key = f"e5b/{r['problem']}/tol={r['tolerance']:.4g}"
-        out[f"{key}/b_simple"] = entry(r["b_simple"])
-        out[f"{key}/b_crit"] = from_interval(r["b_crit"], r["b_crit_lo"], r["b_crit_hi"])
-        out[f"{key}/b_crit_wor"] = from_interval(
-            r["b_crit_wor"], r["b_crit_wor_lo"], r["b_crit_wor_hi"]
-        )
-    return out
+        at = {"problem": r["problem"], "n": r["n"], "at": f"tol={r['tolerance']:.4g}"}
+        rows.append(exact(f"{key}/b_simple", "b_simple", r["b_simple"], **at))
+        rows.append(with_interval(f"{key}/b_crit", "b_crit", r["b_crit"], r["b_crit_lo"], r["b_crit_hi"],
+                                  theory=r["b_simple"], theory_kind="exact", **at))  # fmt: skip
+        rows.append(with_interval(f"{key}/b_crit_wor", "b_crit_wor", r["b_crit_wor"], r["b_crit_wor_lo"],
+                                  r["b_crit_wor_hi"], **at))  # fmt: skip
+    return rows

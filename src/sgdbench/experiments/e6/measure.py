@@ -23,7 +23,8 @@ import pandas as pd
 
 from ... import engine, problems, samplers
 from ...latex import fmt
-from ...stats import entry, t_half_width, t_quantile, welch_difference
+from ...measurements import row
+from ...stats import t_half_width, t_quantile, welch_difference
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
 from . import ghadimi_lan
@@ -327,12 +328,14 @@ def result(settings: dict, out) -> Result:
                   **{k: t1[k] + t2[k] for k in t1})  # fmt: skip
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: final test accuracy and training loss at each tuned step
-    (full-batch descent is deterministic: se 0)."""
-    out = {}
+def measurements(tables: dict) -> list[dict]:
+    """Final test accuracy and training loss at each tuned step (pinned; full-batch descent is
+    deterministic: se 0)."""
+    rows = []
     for _, r in tables["summary"].iterrows():
         key = f"e6/{r['sampler']}/b={r['batch_size']}"
-        out[f"{key}/final_test_acc"] = entry(r["final_test_acc"], r["final_test_acc_se"])
-        out[f"{key}/final_train_loss"] = entry(r["final_train_loss"], r["final_train_loss_se"])
-    return out
+        at = {"sampler": r["sampler"], "batch_size": r["batch_size"], "step_size": r["step_size"], "step_unit": "γ",
+              "n_seeds": r["seeds"]}  # fmt: skip
+        for quantity in ("final_test_acc", "final_train_loss"):
+            rows.append(row(f"{key}/{quantity}", quantity, r[quantity], r[f"{quantity}_se"], **at))
+    return rows

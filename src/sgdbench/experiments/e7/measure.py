@@ -15,7 +15,7 @@ import pandas as pd
 
 from ... import engine, problems, samplers, theory
 from ...latex import fmt
-from ...stats import entry
+from ...measurements import exact, row
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
 
@@ -198,17 +198,19 @@ def importance_macros(het: pd.DataFrame, bounds: pd.DataFrame) -> dict[str, str]
     return out
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: the fraction of diverged chains at every step size, with a
-    binomial se that is never zero (Agresti–Coull: (k + 2)/(m + 4)), since a fraction of
-    0 or 1 over m chains is still a sample."""
-    out = {}
+def measurements(tables: dict) -> list[dict]:
+    """The fraction of diverged chains at every step size, with a binomial se that is never
+    zero (Agresti–Coull: (k + 2)/(m + 4)), since a fraction of 0 or 1 over m chains is still a
+    sample; and the exact mean-square stability boundary of each importance sampler (pinned)."""
+    rows = []
     for _, r in tables["summary"].iterrows():
         m = float(r["chains"])
         p = (r["diverged_fraction"] * m + 2) / (m + 4)
-        key = f"e7/{r['sampler']}/diverged@gL={r['step_size_lmax']:.4g}"
-        out[key] = entry(r["diverged_fraction"], np.sqrt(p * (1 - p) / (m + 4)))
+        rows.append(row(f"e7/{r['sampler']}/diverged@gL={r['step_size_lmax']:.4g}", "diverged_fraction",
+                        r["diverged_fraction"], np.sqrt(p * (1 - p) / (m + 4)), sampler=r["sampler"],
+                        step_size=r["step_size_lmax"], step_unit="γ·L_max", n_seeds=m))  # fmt: skip
     for _, r in tables["importance_boundaries"].iterrows():
         if np.isfinite(r["exact_ms"]):  # exact, to bisection precision
-            out[f"e7/het/{r['sampler']}/exact_ms_boundary"] = entry(r["exact_ms"])
-    return out
+            rows.append(exact(f"e7/het/{r['sampler']}/exact_ms_boundary", "ms_stability_boundary", r["exact_ms"],
+                              sampler=r["sampler"], step_unit="γ·L_max", at="importance_problem"))  # fmt: skip
+    return rows

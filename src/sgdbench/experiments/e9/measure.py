@@ -27,7 +27,8 @@ import pandas as pd
 
 from ... import engine, problems, rates, samplers
 from ...latex import fmt
-from ...stats import entry, from_interval, mean_interval, t_half_width
+from ...measurements import rate, row
+from ...stats import mean_interval, t_half_width
 from ...validation import ConfigError, check_samplers, pipeline_problem, require_constants
 from ..base import Result
 from . import network as e9_network
@@ -223,20 +224,30 @@ def result(settings: dict, out) -> Result:
                   **timing)  # fmt: skip
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: every floor and every final curve value, with their se."""
-    out = {f"e9/floor/{r['sampler']}/g={r['step_size_lmax']:.4g}": entry(r["floor"], r["se"])
-           for _, r in tables["floors"].iterrows()}  # fmt: skip
+def measurements(tables: dict) -> list[dict]:
+    """Every floor, final curve value, last order error, error against n, network value and
+    fitted exponent, with their se (pinned)."""
+    rows = [row(f"e9/floor/{r['sampler']}/g={r['step_size_lmax']:.4g}", "floor", r["floor"], r["se"],
+                sampler=r["sampler"], step_size=r["step_size_lmax"], step_unit="γ·L_max", n=r["n"],
+                horizon=r["epochs"], n_seeds=r["seeds"])
+            for _, r in tables["floors"].iterrows()]  # fmt: skip
     c = tables["curves"]
     for _, r in c[c["epoch"] == c["epoch"].max()].iterrows():
-        out[f"e9/curve/{r['problem']}/{r['sampler']}/final"] = entry(r["gap"], r["se"])
+        rows.append(row(f"e9/curve/{r['problem']}/{r['sampler']}/final", "final_gap", r["gap"], r["se"],
+                        problem=r["problem"], sampler=r["sampler"], step_size=r["step_size_lmax"],
+                        step_unit="γ·L_max", n=r["n"], horizon=r["epoch"], lo=r["lo"], hi=r["hi"], n_seeds=r["seeds"]))  # fmt: skip
     o = tables["orders"]
     for _, r in o[o["epoch"] == o["epoch"].max()].iterrows():
-        out[f"e9/order/{r['sampler']}/last"] = entry(r["order_error"], r["se"])
+        rows.append(row(f"e9/order/{r['sampler']}/last", "order_error", r["order_error"], r["se"], sampler=r["sampler"],
+                        step_size=r["step_size_lmax"], step_unit="γ·L_max", n=r["n"], horizon=r["epoch"],
+                        lo=r["lo"], hi=r["hi"], n_seeds=r["seeds"], theory=r["bound"], theory_kind="bound"))  # fmt: skip
     for _, r in tables["error_vs_n"].iterrows():
-        out[f"e9/error_vs_n/{r['sampler']}/n={r['n']}"] = entry(r["error"], r["se"])
+        rows.append(row(f"e9/error_vs_n/{r['sampler']}/n={r['n']}", "error", r["error"], r["se"], sampler=r["sampler"],
+                        step_size=r["step_size_lmax"], step_unit="γ·L_max", n=r["n"], horizon=r["epochs"],
+                        n_seeds=r["seeds"], theory=r["exact"], theory_kind="exact"))  # fmt: skip
     for _, r in tables["network_horizons"].iterrows():
-        out[f"e9/network/{r['problem']}/{r['sampler']}/K={r['K']}"] = entry(r["value"], r["se"])
-    for _, r in tables["rates"].iterrows():
-        out[f"e9/rate/{r['problem']}/{r['sampler']}/slope"] = from_interval(r["slope"], r["ci_low"], r["ci_high"])
-    return out
+        rows.append(row(f"e9/network/{r['problem']}/{r['sampler']}/K={r['K']}", "min_grad_norm_sq", r["value"], r["se"],
+                        problem=r["problem"], sampler=r["sampler"], batch_size=r["batch_size"],
+                        step_size=r["step_size"], step_unit="γ", n=r["n"], horizon=r["K"], n_seeds=r["seeds"]))  # fmt: skip
+    rows += [rate(f"e9/rate/{r['problem']}/{r['sampler']}/slope", r) for _, r in tables["rates"].iterrows()]
+    return rows

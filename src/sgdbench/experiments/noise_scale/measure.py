@@ -14,8 +14,8 @@ import pandas as pd
 
 from ... import engine, measure, problems
 from ...latex import fmt
+from ...measurements import exact
 from ...schedules import Schedule
-from ...stats import entry
 from ...validation import ConfigError, pipeline_problem
 from ..base import Result
 
@@ -79,9 +79,7 @@ def result(settings: dict, out) -> Result:
     return Result({"trajectory": traj, "mean_estimation": check}, macros(traj, check))
 
 
-def key_numbers(tables: dict) -> dict:
-    """For ``sgdbench verify``: the exact noise scale along the trajectory."""
-    return {
-        f"ns/exact@step={int(r['step'])}": entry(r["exact"])
-        for _, r in tables["trajectory"].iterrows()
-    }
+def measurements(tables: dict) -> list[dict]:
+    """The exact noise scale along the trajectory (pinned)."""
+    return [exact(f"ns/exact@step={int(r['step'])}", "noise_scale", r["exact"], n=r["n"], horizon=r["step"])
+            for _, r in tables["trajectory"].iterrows()]  # fmt: skip

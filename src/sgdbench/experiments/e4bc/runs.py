@@ -1,4 +1,4 @@
-"""E4b/c's measurements: the error of a decaying step and of a tuned step against the horizon
+"""E4b/c's runs: the error of a decaying step and of a tuned step against the horizon
 K and the size n, with fitted exponents, their local slopes and the regime each is read in."""
 
 from __future__ import annotations
