@@ -43,3 +43,17 @@ def test_noise_scale_trajectory_and_mean_check():
     assert traj["step"].iloc[0] == 0 and (np.diff(traj["exact"].to_numpy()[:3]) > 0).all()
     check = noise_scale.mean_estimation_check(20, 0)
     np.testing.assert_allclose(check["exact"], check["formula"], rtol=1e-10)
+
+
+def test_e3_refuses_at_validation_a_sampler_with_no_independent_one_step_draws():
+    """cyclic's batches are neither independent nor a fresh shuffle's: E3 cannot draw its
+    one-step law, and says so before any job instead of failing in one."""
+    from sgdbench.experiments import REGISTRY
+    from sgdbench.pipeline_config import experiment_settings
+    from sgdbench.validation import ConfigError
+
+    settings = experiment_settings("e3", {"variance_samplers": ["wr", "cyclic"],
+                                          "problems": {"ls": {"name": "least_squares", "params": {"n": 16, "d": 3}}}})  # fmt: skip
+    with pytest.raises(ConfigError) as e:
+        REGISTRY.get("e3").check(settings)
+    assert e.value.field == "e3.variance_samplers.1" and "no independent one-step draws" in e.value.message

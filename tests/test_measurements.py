@@ -88,6 +88,6 @@ def test_e3s_rows_put_the_exact_variance_beside_the_measured_one_and_pin_nonzero
                               "measured": 1.0, "se": 0.1, "lo": 0.8, "hi": 1.2, "draws": 50, "predicted": 0.9},
                              {"problem": "p", "n": 8, "point": "x*", "sampler": "rr", "batch_size": 8,
                               "measured": 0.0, "se": 0.0, "lo": 0.0, "hi": 0.0, "draws": 50, "predicted": 0.0}])  # fmt: skip
-    df = measurements.of(e3, {"variance": variance})
+    df = measurements.of(e3, {"variance": variance, "bias": pd.DataFrame()})
     assert df["theory"].tolist() == [0.9, 0.0] and (df["theory_kind"] == "exact").all()
     assert list(measurements.pinned(df)) == ["e3/p/x0/wr/b=2"]  # a zero prediction pins nothing

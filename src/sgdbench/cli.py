@@ -1,5 +1,5 @@
-"""The ``sgdbench`` command line: ``run``, ``summary``, ``plot``, ``verify``, ``config show``
-and the registry listings ``problems``, ``samplers``, ``updates`` (``sgdbench -h``)."""
+"""The ``sgdbench`` command line: ``run``, ``summary``, ``plot``, ``verify``, ``config show``,
+``card`` and the registry listings ``problems``, ``samplers``, ``updates`` (``sgdbench -h``)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from . import (
     yamlio,
 )
 from . import config as cfgmod
+from .card import cli as card_cli
 from .claim import ClaimError, claim
 
 EXIT_CONFIG = 2
@@ -363,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--write", action="store_true", help="write the reference from RESULTS instead"
     )
     p_ver.set_defaults(func=_cmd_verify)
+    card_cli.add_parser(sub)
     return parser
 
 

@@ -93,18 +93,31 @@ def draw_batches(sampler, n, b: int, draws: int, seed: int) -> np.ndarray:
     """
     s = samplers.get(sampler)
     size = n if isinstance(n, int) else n.n
+    refused = draws_refused(sampler, size, b)
+    if refused:
+        raise ValueError(refused)
     if s.independent_batches:
         return samplers.index_stream(s, n, b, draws, seed)
     if s.epoch_based and s.reshuffled:
-        if size % b:
-            raise ValueError(f"{s.name} marginal draws need b to divide n")
         per_epoch = size // b
         epochs = samplers.index_stream(s, n, b, draws * per_epoch, seed).reshape(
             draws, per_epoch, b
         )
         pos = np.random.default_rng([seed, 1]).integers(0, per_epoch, size=draws)
         return epochs[np.arange(draws), pos]
-    raise ValueError(f"no independent draws for sampler {s.name!r}")
+    raise AssertionError("unreachable: draws_refused covers every other sampler")
+
+
+def draws_refused(sampler: str, n: int, b: int) -> str | None:
+    """Why :func:`draw_batches` cannot draw ``sampler``'s batches of b from n examples (None:
+    it can), for validation to say before any job runs."""
+    s = samplers.get(sampler)
+    if s.independent_batches:
+        return None
+    if s.epoch_based and s.reshuffled:
+        return None if n % b == 0 else f"{s.name}'s one-step marginal draws need b to divide n = {n} (b = {b})"
+    return (f"sampler {s.name!r} has no independent one-step draws: its batches are not independent and "
+            "its epochs are not fresh shuffles (facts independent_batches, reshuffled)")
 
 
 def batch_gradients(example_grads: np.ndarray, batches: np.ndarray) -> np.ndarray:

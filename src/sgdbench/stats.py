@@ -77,3 +77,16 @@ def tuned_index(values, tuning: int, diverged=None) -> int:
     bad = ~np.isfinite(v) if diverged is None else ~np.isfinite(v) | np.asarray(diverged)[:tuning]
     score = np.where(bad.any(axis=0), np.inf, np.where(bad, 0.0, v).mean(axis=0))
     return int(np.argmin(score))
+
+
+def ratio_interval(a, se_a, b, se_b, level: float = 0.95) -> tuple[float, float, float, float]:
+    """a / b of two independent estimates, its delta-method standard error
+    |a/b|·√((se_a/a)² + (se_b/b)²) and normal interval (ratio, se, lo, hi); NaN where b is 0
+    or either value is undefined. Exact values (se 0) give a zero-width interval."""
+    a, se_a, b, se_b = (float(v) for v in (a, se_a, b, se_b))
+    if not np.isfinite([a, se_a, b, se_b]).all() or b == 0:
+        return (np.nan,) * 4
+    r = a / b
+    se = abs(r) * np.hypot(se_a / a, se_b / b) if a != 0 else se_a / abs(b)
+    q = stats.norm.isf((1 - level) / 2)
+    return r, se, r - q * se, r + q * se

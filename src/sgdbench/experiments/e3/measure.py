@@ -96,13 +96,9 @@ def macros(variance: pd.DataFrame, bias: pd.DataFrame) -> dict[str, str]:
         "e3/bias/expected": fmt(BIAS_LEVEL * len(bias)),
         "e3/bias/draws": fmt(int(bias["draws"].max())),
         "e3/bias/minp": fmt(float(bias["p_value"].min())),
-        "e3/bslope": fmt(
-            float(
-                np.polyfit(
-                    np.log(ratio["batch_size"]), np.log(ratio["measured"] / ratio["trace"]), 1
-                )[0]
-            )
-        ),
+        # The slope in b needs a uniform with-replacement sampler (none: a run without wr)
+        "e3/bslope": fmt(float(np.polyfit(np.log(ratio["batch_size"]), np.log(ratio["measured"] / ratio["trace"]),
+                                          1)[0])) if len(ratio) > 1 else "n/a",
     }
 
 
@@ -142,6 +138,14 @@ def check(settings: dict) -> None:
         problem = pipeline_problem(spec, f"e3.problems.{label}")
         check_samplers(settings["variance_samplers"], problem, "e3.variance_samplers")
         check_samplers(settings["bias_samplers"], problem, "e3.bias_samplers")
+        drawn = [("variance_samplers", s, b) for s in settings["variance_samplers"] for b in batch_sizes(problem.n)]
+        drawn += [("bias_samplers", s, b) for s in settings["bias_samplers"] for b in settings["bias_batch_sizes"]
+                  if b <= problem.n and problem.n % b == 0]  # fmt: skip
+        for key, sampler, b in drawn:
+            refused = measure.draws_refused(sampler, problem.n, b)
+            if refused:
+                raise ConfigError(f"e3.{key}.{settings[key].index(sampler)}", refused,
+                                  "choose a sampler with independent batches or a fresh shuffle each epoch")  # fmt: skip
         for i, b in enumerate(settings["bias_batch_sizes"]):
             if b > problem.n:
                 raise ConfigError(f"e3.bias_batch_sizes.{i}", f"batch size {b} exceeds n = {problem.n} of '{label}'",
@@ -156,8 +160,11 @@ def result(settings: dict, out) -> Result:
 
 def measurements(tables: dict) -> list[dict]:
     """Every measured gradient variance beside its exact value (pinned: those with a nonzero
-    prediction)."""
-    return [row(f"e3/{r['problem']}/{r['point']}/{r['sampler']}/b={r['batch_size']}" if r["predicted"] > 0 else "",
+    prediction), and every unbiasedness test's p-value (Hotelling T²; listed, not pinned)."""
+    tests = [row("", "bias_p_value", r["p_value"], problem=r["problem"], sampler=r["sampler"],
+                 batch_size=r["batch_size"], at=f"point={r['point']}", n_seeds=r["draws"])
+             for _, r in tables["bias"].iterrows()]  # fmt: skip
+    return tests + [row(f"e3/{r['problem']}/{r['point']}/{r['sampler']}/b={r['batch_size']}" if r["predicted"] > 0 else "",
                 "grad_variance", r["measured"], r["se"], problem=r["problem"], sampler=r["sampler"],
                 batch_size=r["batch_size"], n=r["n"], at=f"point={r['point']}", lo=r["lo"], hi=r["hi"],
                 n_seeds=r["draws"], theory=r["predicted"], theory_kind="exact")

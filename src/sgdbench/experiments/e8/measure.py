@@ -33,6 +33,7 @@ import pandas as pd
 from ... import samplers
 from ...device_memory import HEADROOM, limit_bytes
 from ...latex import fmt
+from ...measurements import row
 from ...validation import ConfigError
 from ..base import Result
 
@@ -226,3 +227,16 @@ def check(settings: dict) -> None:
 def result(settings: dict, out) -> Result:
     table = measure(settings)
     return Result({"timings": table, "parts": breakdown(table, settings["epochs"])}, macros(table))
+
+
+def measurements(tables: dict) -> list[dict]:
+    """Seconds per epoch of each strategy, for the report card's cost entry. Wall-clock times
+    of this machine: listed, never pinned (no key)."""
+    rows = []
+    for _, r in tables["timings"].iterrows():
+        for strategy in ("gather", "stream"):
+            seconds = r.get(f"{strategy}_total", np.nan)
+            if np.isfinite(seconds):
+                rows.append(row("", "seconds_per_epoch", seconds, sampler=r["sampler"], batch_size=r["batch_size"],
+                                n=r["n"], at=f"strategy={strategy}; {r['device']}"))  # fmt: skip
+    return rows
