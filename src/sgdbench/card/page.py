@@ -55,25 +55,34 @@ def _figure(entry: dict, sampler: str) -> dict:
     rows, x = entry["rows"], _x(entry["rows"])
     y, lo, hi = ("ratio", "ratio_lo", "ratio_hi") if entry["ratio_to"] else ("value", "lo", "hi")
     traces = []
-    for quantity in dict.fromkeys(r["quantity"] for r in rows):
+    # One line per sampler and per setting of every coordinate but x (E3's three points are three lines)
+    fixed = [c for c in ("problem", "update", *COORDINATES) if c != x]
+    lines = dict.fromkeys((r["quantity"], *(r.get(c) for c in fixed)) for r in rows)
+    for quantity, *where in lines:
+        label = " ".join(f"{v}" if c == "at" else f"{c}={v}" for c, v in zip(fixed, where, strict=True)
+                         if v not in (None, "") and len({r.get(c) for r in rows}) > 1)  # fmt: skip
         for name in dict.fromkeys(r["sampler"] for r in rows):
-            mine = [r for r in rows if r["sampler"] == name and r["quantity"] == quantity and r.get(y) is not None]
+            mine = [r for r in rows if r["sampler"] == name and r["quantity"] == quantity and r.get(y) is not None
+                    and [r.get(c) for c in fixed] == where]  # fmt: skip
             if not mine:
                 continue
             xs = [r.get(x) if x else quantity for r in mine]
             plus = [(r[hi] - r[y]) if r.get(hi) is not None else 0 for r in mine]
             minus = [(r[y] - r[lo]) if r.get(lo) is not None else 0 for r in mine]
-            traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{name}: {quantity}", "x": xs,
+            traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{name}: {quantity} {label}".strip(), "x": xs,
                            "y": [r[y] for r in mine], "legendgroup": name,
                            "error_y": {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
                            "line": {"width": 4 if name == sampler else 1.5}})  # fmt: skip
             theory = [r for r in mine if r.get("theory") is not None and not entry["ratio_to"]]
             if theory:
-                traces.append({"type": "scatter", "mode": "markers", "name": f"{name}: {theory[0]['theory_kind']} theory",
+                traces.append({"type": "scatter", "mode": "markers", "name": f"{name}: {theory[0]['theory_kind']} theory {label}",
                                "x": [r.get(x) if x else quantity for r in theory], "y": [r["theory"] for r in theory],
                                "legendgroup": name, "marker": {"symbol": "x-thin-open", "size": 10}})  # fmt: skip
-    layout = {"xaxis": {"title": {"text": x or ""}, "type": "log" if x in ("step_size", "horizon", "n") else "-"},
-              "yaxis": {"title": {"text": f"ratio to {entry['ratio_to']}" if entry["ratio_to"] else "value"}},
+    ys = [v for t in traces for v in t["y"] if v is not None]
+    wide = bool(ys) and min(ys) > 0 and max(ys) > 100 * min(ys)  # values over decades: a log axis
+    layout = {"xaxis": {"title": {"text": x or ""}, "type": "log" if x in ("step_size", "horizon", "n", "batch_size") else "-"},
+              "yaxis": {"title": {"text": f"ratio to {entry['ratio_to']}" if entry["ratio_to"] else "value"},
+                        "type": "log" if wide else "-"},
               "height": 380, "margin": {"t": 20}}  # fmt: skip
     return {"data": traces, "layout": layout}
 
