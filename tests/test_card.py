@@ -56,6 +56,9 @@ def test_a_plugin_samplers_card_has_every_entry_and_reads_the_built_ins_from_the
     assert np.allclose(rr["ratio"], 1.0) and (rr["ratio_se"] > 0).all()  # rr against itself: 1, two runs' error
     page = (out / "card.html").read_text()
     assert "Plotly.newPlot('plot-floor'" in page and "<h1>Report card: mirror</h1>" in page
+    tex = (out / "card.tex").read_text()
+    assert tex.startswith(r"\begin{tabular}") and tex.count(r" \\") == 1 + 3  # the header and one row per entry
+    assert "gradient & not applicable" in tex  # mirror's epochs are not fresh shuffles: E3 cannot draw one step
     # The second card reruns only its own sampler; the built-ins come from the cache.
     assert _card(cache, str(plugin), "--out", str(tmp_path / "again")) == 0
     second = capsys.readouterr().err

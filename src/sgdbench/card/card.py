@@ -2,8 +2,8 @@
 
 The built-ins' entries are computed once per code version (the library's source digest) and
 scale, and kept under the cache directory; the card's own sampler is run every time. The card
-is written as ``card.json`` (entries, their rows and provenance), ``card.parquet`` (the rows)
-and ``card.html`` (one self-contained page, :mod:`.page`).
+is written as ``card.json`` (entries, their rows and provenance), ``card.parquet`` (the rows),
+``card.html`` (one self-contained page, :mod:`.page`) and ``card.tex`` (a table for a paper).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from .. import fingerprint, provenance, samplers
 from ..results import write_atomic, write_json, write_parquet
 from ..stats import ratio_interval
-from . import battery
+from . import battery, leaderboard
 from .page import html
 
 BUILTINS = ("wr", "rr", "so", "cyclic", "flipflop", "grab", "pairgrab", "importance")
@@ -107,6 +107,7 @@ def build(sampler: str, plugin_specs, out: Path, scale: str = "default", cache_r
     write_parquet(rows, out / "card.parquet")
     write_json(record, out / "card.json")
     write_atomic(out / "card.html", lambda tmp: Path(tmp).write_text(html(record)))
+    write_atomic(out / "card.tex", lambda tmp: Path(tmp).write_text(leaderboard.latex(rows, sampler)))
     return record
 
 

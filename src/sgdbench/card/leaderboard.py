@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..latex import escape, fmt
 from ..results import write_atomic, write_parquet
 from ..stats import Z95
 from . import battery
@@ -114,3 +115,26 @@ def write(long: pd.DataFrame, names, scale: str, out: Path) -> None:
     write_parquet(long, out / "leaderboard.parquet")
     write_atomic(out / "leaderboard.md", lambda tmp: Path(tmp).write_text(markdown(long, names)))
     write_atomic(out / "leaderboard.html", lambda tmp: Path(tmp).write_text(page(long, names, scale)))
+
+
+def latex(rows: pd.DataFrame, sampler: str) -> str:
+    """The card as a LaTeX table for a paper (booktabs): per entry, the sampler's headline value
+    with its 95% interval, its theory where one exists, and the best built-in's value."""
+    lines = [r"\begin{tabular}{llll}", r"\toprule",
+             r"entry & \texttt{" + escape(sampler) + r"} [95\% interval] & theory & best built-in \\", r"\midrule"]  # fmt: skip
+    for entry in battery.entries():
+        table = headline(rows, entry)
+        mine = table[table["sampler"] == sampler]
+        others = table[(table["sampler"] != sampler) & np.isfinite(table["value"])]
+        others = others.sort_values("value", ascending=entry.headline["better"] == "lower")
+        if mine.empty or not math.isfinite(mine["value"].iloc[0]):
+            value, theory = "not applicable", "--"
+        else:
+            r = mine.iloc[0]
+            interval = f" [{fmt(r['lo'])}, {fmt(r['hi'])}]" if math.isfinite(r["lo"]) and math.isfinite(r["hi"]) else ""
+            value = fmt(r["value"]) + interval
+            theory = f"{fmt(r['theory'])} ({r['theory_kind']})" if math.isfinite(r["theory"]) else "--"
+        best = f"\\texttt{{{escape(others.iloc[0]['sampler'])}}} {fmt(others.iloc[0]['value'])}" if len(others) else "--"
+        what = f" (ratio to \\texttt{{{entry.ratio_to}}})" if entry.ratio_to else ""
+        lines.append(f"{escape(entry.name)}{what} & {value} & {theory} & {best} \\\\")
+    return "\n".join([*lines, r"\bottomrule", r"\end{tabular}"]) + "\n"
